@@ -1,0 +1,2 @@
+//! The runtime linked into instrumented programs (see the crate docs).
+pub mod api {}

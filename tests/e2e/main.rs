@@ -1,0 +1,1 @@
+//! End-to-end tests: real cargo builds with covwrap, real runs, covdata.
