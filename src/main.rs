@@ -1,1 +1,79 @@
-fn main() {}
+//! covwrap: a RUSTC_WRAPPER that builds coverage-instrumented programs.
+//!
+//! `RUSTC_WRAPPER=covwrap cargo build` makes cargo run `covwrap <rustc>
+//! <args>` for every rustc invocation. covwrap adds `-C instrument-coverage`
+//! and the runtime to the user's crates (see docs/ARCHITECTURE.md) and
+//! passes everything else through unchanged.
+
+mod depinfo;
+mod finalize;
+mod mirror;
+mod policy;
+mod runtime;
+mod rustc_args;
+mod settings;
+mod toolchain;
+mod wrapper;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+covwrap: program coverage for Rust
+
+usage:
+    RUSTC_WRAPPER=covwrap cargo build        (any cargo command: test, run, install, nextest)
+    COVDIR=/tmp/cov ./target/debug/app ...   (each run writes coverage files into COVDIR)
+    covdata textfmt -i=/tmp/cov -o=cov.txt   (reports; see `covdata help`)
+
+build-time environment:
+    COVWRAP_PKG=GLOBS          comma-separated crate-name globs to instrument besides local
+                               path crates (e.g. `serde*`); `!GLOB` excludes (e.g. `!bench_*`)
+    COVWRAP_RUSTC_WRAPPER=W    run W (e.g. sccache) as the wrapper covwrap itself wraps
+    COVWRAP_CACHE_DIR=DIR      where compiled runtimes are cached (default ~/.cache/covwrap)
+    COVWRAP_LOG=1              say, per crate, what covwrap did and why
+
+run-time environment (instrumented programs):
+    COVDIR=DIR                 directory for covmeta/covcounters files
+    COVWRAP_LABEL=TEXT         recorded with the run (e.g. a test name)
+    COVWRAP_QUIET=1            no warning when COVDIR is unset
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = match std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect()
+    {
+        Ok(a) => a,
+        Err(bad) => {
+            eprintln!("covwrap: error: argument is not valid UTF-8: {bad:?}");
+            return ExitCode::from(1);
+        }
+    };
+    match args.first().map(String::as_str) {
+        None | Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some("-V" | "--version") => {
+            println!("covwrap {}", covwrap_rt::VERSION);
+            ExitCode::SUCCESS
+        }
+        _ => match wrapper::run(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("covwrap: error: {e:#}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+/// A short suffix that differs between calls and processes, for temp names.
+pub fn unique_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    format!("{}-{nanos}", std::process::id())
+}

@@ -16,11 +16,17 @@
 
 pub mod format;
 
-#[cfg(covwrap_embedded)]
+#[cfg(not(covwrap_embedded))]
+pub mod sources;
+
+#[cfg(all(covwrap_embedded, target_os = "linux"))]
 mod rt;
 
-#[cfg(covwrap_embedded)]
+#[cfg(all(covwrap_embedded, target_os = "linux"))]
 pub use rt::api::*;
+
+#[cfg(all(covwrap_embedded, not(target_os = "linux")))]
+compile_error!("covwrap's runtime supports Linux targets only");
 
 /// The crate's version, which is also covwrap's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -74,6 +74,31 @@ fn plain_binary_is_not_instrumented() {
     let reader = FileReader::new(std::fs::File::open(&exe).unwrap()).unwrap();
     let err = build_meta(&reader).unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::NotInstrumented);
-    assert!(err.to_string().contains("__llvm_prf_data"), "{err}");
+    assert!(err.to_string().contains("__llvm_covfun"), "{err}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn binary_that_runs_no_instrumented_code_has_an_empty_function_table() {
+    // Only unused functions: mapping records, no counters.
+    let dir = scratch("unused");
+    let source = "pub fn never(x: u32) -> u32 { if x > 3 { x } else { 0 } }\nfn main() {}\n";
+    let exe = rustc(
+        &dir,
+        source,
+        &[
+            "-C",
+            "instrument-coverage",
+            "--crate-type",
+            "bin",
+            "-A",
+            "dead_code",
+        ],
+    );
+    let reader = FileReader::new(std::fs::File::open(&exe).unwrap()).unwrap();
+    let meta = build_meta(&reader).unwrap();
+    assert!(!meta.covfun.is_empty());
+    let (bytes, _) = meta.encode();
+    MetaFile::parse(&bytes).unwrap();
     std::fs::remove_dir_all(dir).ok();
 }

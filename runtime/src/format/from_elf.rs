@@ -26,17 +26,35 @@ mod names {
 /// Builds the meta file of the instrumented binary in `r`.
 pub fn build_meta(r: &(impl ReadAt + ?Sized)) -> Result<MetaBuilder> {
     let elf = Elf::parse(r)?;
-    let need = |name: &str| {
-        elf.section(name).ok_or_else(|| {
-            FormatError::new(
-                ErrorKind::NotInstrumented,
-                format!("no {name} section (binary not built with -C instrument-coverage?)"),
-            )
-        })
+    let all = [
+        names::DATA,
+        names::COUNTERS,
+        names::NAMES,
+        names::COVMAP,
+        names::COVFUN,
+    ];
+    if all.iter().all(|name| elf.section(name).is_none()) {
+        return Err(FormatError::new(
+            ErrorKind::NotInstrumented,
+            format!(
+                "no {} section (binary not built with -C instrument-coverage?)",
+                names::COVFUN
+            ),
+        ));
+    }
+    // A binary that runs none of its instrumented functions (a test harness
+    // of a crate without tests) has mapping records but no counters.
+    let (funcs, total_counters) = match (elf.section(names::DATA), elf.section(names::COUNTERS)) {
+        (Some(data), Some(counters)) => function_table(&elf, data, &elf.read(r, data)?, counters)?,
+        (None, _) => (Vec::new(), 0),
+        (Some(_), None) => {
+            return Err(FormatError::corrupt(format!(
+                "{} without {}",
+                names::DATA,
+                names::COUNTERS
+            )))
+        }
     };
-    let data = need(names::DATA)?;
-    let counters = need(names::COUNTERS)?;
-    let (funcs, total_counters) = function_table(&elf, data, &elf.read(r, data)?, counters)?;
     let mut ident = vec![
         (ident_keys::MACHINE.to_string(), elf.machine_name()),
         (
@@ -72,7 +90,7 @@ pub fn build_meta(r: &(impl ReadAt + ?Sized)) -> Result<MetaBuilder> {
         ident,
         funcs,
         total_counters,
-        names: elf.read(r, need(names::NAMES)?)?,
+        names: optional(names::NAMES)?,
         covmap: optional(names::COVMAP)?,
         covfun: optional(names::COVFUN)?,
     })

@@ -1,2 +1,17 @@
-//! The runtime linked into instrumented programs (see the crate docs).
-pub mod api {}
+//! The runtime linked into instrumented programs.
+//!
+//! - [`init`]: the constructor; decides what this process does, checks
+//!   COVDIR, writes the meta file, prepares everything the exit path needs.
+//! - [`emit`]: the single counter-file writer (allocation-free), shared by
+//!   [`init`]'s exit hook, [`signals`] and [`api`] snapshots.
+//! - [`llvm`]: the compiler-rt profile runtime we sit next to.
+//! - [`sys`], [`text`]: raw libc and fixed-size buffers.
+
+pub mod api;
+mod emit;
+mod init;
+mod llvm;
+mod signals;
+mod state;
+mod sys;
+mod text;

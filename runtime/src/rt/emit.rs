@@ -1,0 +1,210 @@
+//! The one writer of counter files, shared by the exit path, the signal
+//! handlers and in-process snapshots. It neither allocates nor takes locks,
+//! so it is safe in a signal handler that interrupted `malloc`.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+use super::state::{Config, CONFIG};
+use super::sys;
+use super::text::{eprint_line, StackBuf};
+use crate::format::counters::{CountersHeader, CountersWriter, Sink};
+use crate::format::defs::{COUNTERS_FILE_PREFIX, TEMP_FILE_PREFIX};
+
+/// Room for COVDIR plus a file name; longer directories are refused at
+/// startup rather than truncated here.
+pub const PATH_CAP: usize = 4096;
+const NAME_CAP: usize = 128;
+
+/// What the final (exit or fatal-signal) write has done so far.
+static FINAL_STATE: AtomicU32 = AtomicU32::new(IDLE);
+const IDLE: u32 = 0;
+const WRITING: u32 = 1;
+const DONE: u32 = 2;
+/// `pthread_self` of the thread doing the final write.
+static FINAL_WRITER: AtomicUsize = AtomicUsize::new(0);
+/// A fatal signal that arrived on the writing thread itself; re-raised when
+/// the write is done.
+static DEFERRED_SIGNAL: AtomicU32 = AtomicU32::new(0);
+
+/// When this process started, or forked from its parent.
+pub static START_NS: AtomicU64 = AtomicU64::new(0);
+
+/// How a final write attempt went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Final {
+    /// This call wrote the file (or failed and said so on stderr).
+    Written,
+    /// Another thread wrote it, or it was already written.
+    AlreadyDone,
+    /// This thread is in the middle of writing it (a signal interrupted the
+    /// writer); the signal has been recorded for re-raising afterwards.
+    Deferred,
+}
+
+/// Writes this process's counter file once, whichever of exit or a fatal
+/// signal gets here first. `end` is [`crate::format::defs::end_reason`].
+pub fn write_final(end: u32) -> Final {
+    let me = unsafe { sys::pthread_self() };
+    match FINAL_STATE.compare_exchange(IDLE, WRITING, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            FINAL_WRITER.store(me, Ordering::Release);
+            if let Some(config) = CONFIG.get() {
+                if let Err(e) = write_counters(config, end, false) {
+                    e.report(config);
+                }
+            }
+            FINAL_STATE.store(DONE, Ordering::Release);
+            Final::Written
+        }
+        Err(WRITING) if FINAL_WRITER.load(Ordering::Acquire) == me => {
+            DEFERRED_SIGNAL.store(end, Ordering::Release);
+            Final::Deferred
+        }
+        Err(_) => {
+            // Another thread is writing: let it finish before this thread
+            // lets the process die, or the file would be lost. Bounded, in
+            // case that thread is stuck.
+            for _ in 0..2000 {
+                if FINAL_STATE.load(Ordering::Acquire) == DONE {
+                    break;
+                }
+                sys::sleep_ms(1);
+            }
+            Final::AlreadyDone
+        }
+    }
+}
+
+/// A fatal signal that interrupted the final write on its own thread.
+pub fn take_deferred_signal() -> Option<i32> {
+    match DEFERRED_SIGNAL.swap(0, Ordering::AcqRel) {
+        0 => None,
+        sig => Some(sig as i32),
+    }
+}
+
+/// After `fork`, the child starts with no final write done.
+pub fn reset_after_fork() {
+    FINAL_STATE.store(IDLE, Ordering::Release);
+    DEFERRED_SIGNAL.store(0, Ordering::Release);
+    START_NS.store(sys::realtime_ns(), Ordering::Relaxed);
+}
+
+/// Why a counter file could not be written.
+#[derive(Clone, Copy, Debug)]
+pub struct EmitError {
+    step: &'static str,
+    errno: i32,
+}
+
+impl EmitError {
+    /// One line on stderr, without allocating.
+    pub fn report(&self, config: &Config) {
+        eprint_line(format_args!(
+            "error: covwrap: cannot {} coverage counters in \"{}\" ({}, errno {}); no coverage data written",
+            self.step,
+            path_display(&config.out_dir),
+            sys::errno_name(self.errno),
+            self.errno
+        ));
+    }
+}
+
+/// Path bytes for a message, without allocating.
+pub fn path_display(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or("<non-UTF-8 path>")
+}
+
+struct FdSink(i32);
+
+impl Sink for FdSink {
+    type Error = i32;
+    fn write_all(&mut self, data: &[u8]) -> Result<(), i32> {
+        sys::write_all(self.0, data)
+    }
+}
+
+/// Writes a counter file for the current counters into COVDIR, through a
+/// temporary file and a rename. With `reset`, each counter is swapped with
+/// zero as it is read, so no increment is lost or counted twice between
+/// successive snapshots.
+pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), EmitError> {
+    let counters = config.counters;
+    let pid = unsafe { sys::getpid() } as u64;
+    let now = sys::realtime_ns();
+    let mut name = StackBuf::<NAME_CAP>::new();
+    let _ = write!(name, "{COUNTERS_FILE_PREFIX}");
+    for b in config.meta_hash {
+        let _ = write!(name, "{b:02x}");
+    }
+    let _ = write!(name, ".{pid}.{now}");
+    let mut final_path = StackBuf::<PATH_CAP>::new();
+    final_path.push(&config.out_dir);
+    final_path.push(b"/");
+    final_path.push(name.as_bytes());
+    let mut temp_path = StackBuf::<PATH_CAP>::new();
+    temp_path.push(&config.out_dir);
+    temp_path.push(b"/");
+    temp_path.push(TEMP_FILE_PREFIX.as_bytes());
+    temp_path.push(name.as_bytes());
+    let _ = write!(temp_path, ".{pid}");
+    let too_long = EmitError {
+        step: "name",
+        errno: 36,
+    };
+    let temp = temp_path.c_path().ok_or(too_long)?;
+    let fd = sys::create_exclusive(temp).map_err(|errno| EmitError {
+        step: "create",
+        errno,
+    })?;
+    let header = CountersHeader {
+        flags: 0,
+        meta_hash: config.meta_hash,
+        pid,
+        start_ns: START_NS.load(Ordering::Relaxed),
+        write_ns: now,
+        num_counters: counters.len() as u32,
+        end,
+    };
+    let result = (|| {
+        let mut w = CountersWriter::begin(FdSink(fd), &header, &config.args)?;
+        for (i, c) in counters.iter().enumerate() {
+            let v = if reset {
+                c.swap(0, Ordering::Relaxed)
+            } else {
+                c.load(Ordering::Relaxed)
+            };
+            if v != 0 {
+                w.counter(i as u32, v)?;
+            }
+        }
+        w.finish().map(|_| ())
+    })();
+    // SAFETY: `fd` is ours and closed exactly once.
+    let closed = unsafe { sys::close(fd) };
+    let renamed = match (result, closed) {
+        (Err(errno), _) => Err(EmitError {
+            step: "write",
+            errno,
+        }),
+        (Ok(()), c) if c != 0 => Err(EmitError {
+            step: "write",
+            errno: sys::errno(),
+        }),
+        (Ok(()), _) => {
+            let target = final_path.c_path().ok_or(too_long)?;
+            // SAFETY: both paths are NUL-terminated.
+            if unsafe { sys::rename(temp.as_ptr().cast(), target.as_ptr().cast()) } == 0 {
+                return Ok(());
+            }
+            Err(EmitError {
+                step: "rename",
+                errno: sys::errno(),
+            })
+        }
+    };
+    // SAFETY: NUL-terminated path of the file this call created.
+    unsafe { sys::unlink(temp.as_ptr().cast()) };
+    renamed
+}

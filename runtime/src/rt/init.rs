@@ -1,0 +1,274 @@
+//! Startup: runs as an ELF constructor, before `main`, in every process whose
+//! binary contains instrumented code. All the expensive or allocating work
+//! happens here (deciding, checking COVDIR, writing the meta file, encoding
+//! the args), so the exit and signal paths only have to stream counters.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use super::emit::{self, write_final, PATH_CAP, START_NS};
+use super::state::{Config, CONFIG};
+use super::{llvm, signals, sys};
+use crate::format::defs::{arg_keys, end_reason::EXIT, slot, MetaHash, TEMP_FILE_PREFIX};
+use crate::format::elf::FileReader;
+use crate::format::from_elf::build_meta;
+use crate::format::kv;
+use crate::format::names::meta_file_name;
+use crate::format::ErrorKind;
+
+/// Runs before `main`. Priority 101 puts it after std's own argument setup
+/// (priority 99 on glibc) and before default-priority constructors such as
+/// LLVM's profile runtime initializer.
+#[used]
+#[unsafe(link_section = ".init_array.00101")]
+static INIT: extern "C" fn() = init;
+
+/// The slot covwrap fills with H after linking (see docs/FORMAT.md).
+#[used]
+#[unsafe(link_section = ".covwrap_meta_id")]
+static SLOT: [u8; slot::LEN] = {
+    let mut s = [0u8; slot::LEN];
+    let mut i = 0;
+    while i < 16 {
+        s[i] = slot::UNSET[i];
+        i += 1;
+    }
+    s
+};
+
+extern "C" fn init() {
+    // Always, even when we write nothing: rustc's profile runtime would
+    // otherwise leave default_*.profraw files in the working directory.
+    llvm::silence_default_writer();
+    if is_build_time_process() {
+        return;
+    }
+    START_NS.store(sys::realtime_ns(), Ordering::Relaxed);
+    // A constructor must not unwind; a bug here must not kill the program.
+    let outcome = std::panic::catch_unwind(setup);
+    match outcome {
+        Ok(Ok(Some(config))) => {
+            if CONFIG.set(config).is_ok() {
+                install_hooks();
+            }
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(message)) => eprintln_quietly(&message),
+        Err(_) => {
+            eprintln_quietly("error: covwrap: internal error at startup; no coverage data written")
+        }
+    }
+}
+
+/// Build scripts and proc-macros run during the build; they must never write
+/// coverage files. covwrap marks every rustc it runs (proc-macros run inside
+/// rustc), and cargo gives every build script `CARGO_CFG_*`, `OUT_DIR` and
+/// `HOST`, which it gives no other program.
+fn is_build_time_process() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some();
+    set("COVWRAP_IN_RUSTC") || (set("CARGO_CFG_TARGET_ARCH") && set("OUT_DIR") && set("HOST"))
+}
+
+fn setup() -> Result<Option<Config>, String> {
+    let dir = match std::env::var_os("COVDIR") {
+        Some(d) if !d.is_empty() => d,
+        _ => {
+            if std::env::var_os("COVWRAP_QUIET").is_none_or(|v| v.is_empty()) {
+                return Err("warning: COVDIR not set, no coverage data emitted".into());
+            }
+            return Ok(None);
+        }
+    };
+    let version = llvm::raw_version();
+    if version != llvm::SUPPORTED_RAW_VERSION {
+        return Err(format!(
+            "error: covwrap: LLVM raw profile version {version} is not supported (expected {}); no coverage data written",
+            llvm::SUPPORTED_RAW_VERSION
+        ));
+    }
+    let dir = absolute(Path::new(&dir));
+    check_dir(&dir)?;
+    let counters = llvm::counters();
+    let Some(meta_hash) = ensure_meta(&dir, counters.len())? else {
+        return Ok(None);
+    };
+    Ok(Some(Config {
+        out_dir: dir.into_os_string().into_vec(),
+        meta_hash,
+        args: encode_args(),
+        counters,
+    }))
+}
+
+fn absolute(dir: &Path) -> PathBuf {
+    if dir.is_absolute() {
+        return dir.to_path_buf();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => cwd.join(dir),
+        Err(_) => dir.to_path_buf(),
+    }
+}
+
+fn check_dir(dir: &Path) -> Result<(), String> {
+    let fail = |why: String| {
+        Err(format!(
+            "error: covwrap: COVDIR \"{}\" is not a writable directory ({why}); no coverage data written",
+            dir.display()
+        ))
+    };
+    if dir.as_os_str().len() > PATH_CAP - 200 {
+        return fail("path too long".into());
+    }
+    match fs::metadata(dir) {
+        Err(e) => {
+            return fail(
+                e.raw_os_error()
+                    .map_or_else(|| e.to_string(), |n| sys::errno_name(n).to_string()),
+            )
+        }
+        Ok(m) if !m.is_dir() => return fail("not a directory".into()),
+        Ok(_) => {}
+    }
+    let mut c_path = dir.as_os_str().as_bytes().to_vec();
+    c_path.push(0);
+    // SAFETY: NUL-terminated path.
+    if unsafe { sys::access(c_path.as_ptr().cast(), sys::W_OK | sys::X_OK) } != 0 {
+        return fail(sys::errno_name(sys::errno()).into());
+    }
+    Ok(())
+}
+
+/// Makes sure `covmeta.<H>` exists in `dir` and returns H. With the slot
+/// filled by covwrap this is one `stat`; otherwise (or when the file is
+/// missing) the meta is built from this very executable.
+fn ensure_meta(dir: &Path, num_counters: usize) -> Result<Option<MetaHash>, String> {
+    // SAFETY: SLOT is a plain static; a volatile read stops the compiler from
+    // folding in the value it was compiled with, since covwrap patches the
+    // file after linking.
+    let slot_bytes: [u8; slot::LEN] = unsafe { std::ptr::read_volatile(&SLOT) };
+    if slot_bytes[..16] == slot::SET {
+        let mut hash = [0u8; 16];
+        hash.copy_from_slice(&slot_bytes[16..]);
+        if dir.join(meta_file_name(&hash)).exists() {
+            return Ok(Some(hash));
+        }
+    }
+    let fail = |why: String| {
+        format!("error: covwrap: cannot describe this binary for coverage ({why}); no coverage data written")
+    };
+    let exe = fs::File::open("/proc/self/exe").map_err(|e| fail(format!("/proc/self/exe: {e}")))?;
+    let reader = FileReader::new(exe).map_err(|e| fail(e.to_string()))?;
+    let meta = match build_meta(&reader) {
+        Ok(m) => m,
+        // The runtime came along with an instrumented library whose code
+        // this binary does not contain: nothing to report, nothing to say.
+        Err(e) if *e.kind() == ErrorKind::NotInstrumented => return Ok(None),
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    if meta.total_counters as usize != num_counters {
+        return Err(fail(format!(
+            "the executable has {} counters but the process has {num_counters}",
+            meta.total_counters
+        )));
+    }
+    let (bytes, hash) = meta.encode();
+    let name = meta_file_name(&hash);
+    if !dir.join(&name).exists() {
+        write_atomically(dir, &name, &bytes).map_err(|e| {
+            format!(
+                "error: covwrap: cannot write {} in COVDIR \"{}\" ({e}); no coverage data written",
+                name,
+                dir.display()
+            )
+        })?;
+    }
+    Ok(Some(hash))
+}
+
+/// Temp file in the same directory, then rename: readers never see a
+/// partial file, and concurrent writers of the same content are harmless.
+fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let temp = dir.join(format!("{TEMP_FILE_PREFIX}{name}.{}", std::process::id()));
+    let result = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)?;
+        f.write_all(bytes)?;
+        drop(f);
+        fs::rename(&temp, dir.join(name))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+fn encode_args() -> Vec<u8> {
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    if argv.is_empty() {
+        // musl's std learns argv only in main; /proc has it from the start.
+        if let Ok(raw) = fs::read("/proc/self/cmdline") {
+            argv = raw
+                .split(|&b| b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| OsStr::from_bytes(a).to_os_string())
+                .collect();
+        }
+    }
+    let mut pairs: Vec<(&str, Vec<u8>)> = argv
+        .iter()
+        .map(|a| (arg_keys::ARGV, a.as_bytes().to_vec()))
+        .collect();
+    if let Ok(exe) = std::env::current_exe() {
+        pairs.push((arg_keys::EXE, exe.into_os_string().into_vec()));
+    }
+    pairs.push((arg_keys::OS, std::env::consts::OS.as_bytes().to_vec()));
+    pairs.push((arg_keys::ARCH, std::env::consts::ARCH.as_bytes().to_vec()));
+    if let Some(label) = std::env::var_os("COVWRAP_LABEL") {
+        pairs.push((arg_keys::LABEL, label.into_vec()));
+    }
+    let mut out = Vec::new();
+    kv::encode(&pairs, &mut out);
+    out
+}
+
+fn install_hooks() {
+    // SAFETY: registering plain extern "C" functions with libc.
+    unsafe {
+        sys::atexit(on_exit);
+        sys::pthread_atfork(None, None, Some(on_fork_child));
+    }
+    signals::install();
+}
+
+/// Return from main, `std::process::exit`, or a panic unwinding out of main
+/// (the Rust runtime turns it into exit code 101) all end up here.
+extern "C" fn on_exit() {
+    write_final(EXIT);
+    if let Some(sig) = emit::take_deferred_signal() {
+        signals::die(sig);
+    }
+}
+
+/// A forked child inherits the parent's counts; it must report only what
+/// it runs itself, so parent + child add up to the truth.
+extern "C" fn on_fork_child() {
+    if let Some(config) = CONFIG.get() {
+        for c in config.counters {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+    emit::reset_after_fork();
+}
+
+fn eprintln_quietly(message: &str) {
+    let mut line = message.as_bytes().to_vec();
+    line.push(b'\n');
+    let _ = sys::write_all(2, &line);
+}

@@ -1,0 +1,23 @@
+//! What the runtime decided at startup, read by the exit and signal paths.
+//! Set once, before any handler is installed, and never changed, so the
+//! handlers read it without locks.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::OnceLock;
+
+use crate::format::defs::MetaHash;
+
+/// Everything a counter-file write needs, prepared at startup.
+pub struct Config {
+    /// Absolute COVDIR, without a trailing slash.
+    pub out_dir: Vec<u8>,
+    /// H of this binary's meta file, which exists in `out_dir`.
+    pub meta_hash: MetaHash,
+    /// The encoded args table of this process.
+    pub args: Vec<u8>,
+    /// The binary's counter array.
+    pub counters: &'static [AtomicU64],
+}
+
+/// Set when this process writes coverage data.
+pub static CONFIG: OnceLock<Config> = OnceLock::new();
