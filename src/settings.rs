@@ -36,17 +36,6 @@ impl PkgPatterns {
     pub fn excludes(&self, crate_name: &str) -> bool {
         self.exclude.iter().any(|g| glob_match(g, crate_name))
     }
-
-    /// Canonical form for the settings fingerprint.
-    fn canonical(&self) -> String {
-        let mut inc = self.include.clone();
-        let mut exc = self.exclude.clone();
-        inc.sort();
-        inc.dedup();
-        exc.sort();
-        exc.dedup();
-        format!("+{}|-{}", inc.join(","), exc.join(","))
-    }
 }
 
 /// Shell-style glob with `*` (any run) and `?` (one character).
@@ -76,6 +65,9 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub pkg: PkgPatterns,
+    /// `COVWRAP_PKG` as given, declared as an env dependency of every unit
+    /// (see `depinfo`).
+    pub pkg_raw: Option<String>,
     /// `COVWRAP_RUSTC_WRAPPER`: a wrapper the user already had (sccache).
     pub chain: Option<String>,
     /// `COVWRAP_LOG=1`: one line per crate saying what covwrap did and why.
@@ -95,25 +87,11 @@ impl Settings {
             .unwrap_or_else(|| std::env::temp_dir().join("covwrap-cache"));
         Settings {
             pkg: PkgPatterns::parse(&var("COVWRAP_PKG").unwrap_or_default()),
+            pkg_raw: std::env::var("COVWRAP_PKG").ok(),
             chain: var("COVWRAP_RUSTC_WRAPPER"),
             log: var("COVWRAP_LOG").is_some_and(|v| v != "0"),
             cache_dir,
         }
-    }
-
-    /// Everything that changes what covwrap does to a compilation, hashed.
-    /// It goes into covwrap's answer to `rustc -vV`, which cargo hashes into
-    /// every unit's fingerprint and artifact names: changing covwrap, its
-    /// runtime or `COVWRAP_PKG` rebuilds everything, and turning covwrap off
-    /// never reuses instrumented artifacts (nor on, plain ones).
-    pub fn fingerprint(&self) -> String {
-        let mut h = Md5::new();
-        h.update(covwrap_rt::VERSION.as_bytes());
-        h.update(&[0]);
-        h.update(runtime_sources_hash().as_bytes());
-        h.update(&[0]);
-        h.update(self.pkg.canonical().as_bytes());
-        hex(&h.finish()[..8])
     }
 }
 
@@ -151,9 +129,5 @@ mod tests {
         assert!(p.includes("regex_syntax"));
         assert!(p.excludes("my_bench"));
         assert!(!p.excludes("serde_json"));
-        assert_eq!(
-            PkgPatterns::parse("b,a").canonical(),
-            PkgPatterns::parse("a, b,a").canonical()
-        );
     }
 }

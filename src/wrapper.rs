@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::mirror::Mirror;
 use crate::rustc_args::RustcArgs;
-use crate::settings::Settings;
+use crate::settings::{runtime_sources_hash, Settings};
 use crate::{depinfo, finalize, policy, runtime, toolchain};
 
 /// The line appended to every instrumented crate root. `as _` links the
@@ -39,6 +39,7 @@ pub fn run(args: Vec<String>) -> Result<u8> {
     }
     if !decision.instrument {
         let status = spawn(&program, &parsed.args, &settings)?;
+        finish_dep_info(&parsed, None, &settings)?;
         if status.success() {
             finalize_outputs(&parsed, &settings)?;
         }
@@ -57,9 +58,7 @@ pub fn run(args: Vec<String>) -> Result<u8> {
     args.push(format!("{}={}", runtime::CRATE_NAME, runtime.display()));
     args.push(format!("--remap-path-prefix={}", mirror.remap_arg()));
     let status = spawn(&program, &args, &settings)?;
-    if let Some(d) = parsed.dep_info_path() {
-        depinfo::rewrite(&d, &mirror).with_context(|| format!("cannot rewrite {}", d.display()))?;
-    }
+    finish_dep_info(&parsed, Some(&mirror), &settings)?;
     if status.success() {
         finalize_outputs(&parsed, &settings)?;
     }
@@ -85,9 +84,11 @@ fn split_program(mut args: Vec<String>) -> (Vec<String>, Vec<String>) {
     (args, rest)
 }
 
-/// Answers cargo's `rustc -vV` with rustc's answer plus a line carrying the
-/// settings fingerprint (see `Settings::fingerprint`), after checking that
-/// the toolchain's coverage formats are ones covwrap reads.
+/// Answers cargo's `rustc -vV` with rustc's answer plus a line naming this
+/// covwrap and its runtime, after checking that the toolchain's coverage
+/// formats are ones covwrap reads. cargo hashes this answer into every
+/// unit's fingerprint and artifact names, so builds with and without
+/// covwrap (or with another covwrap) never share artifacts.
 fn answer_version(program: &[String], settings: &Settings) -> Result<u8> {
     let out = command(program, &["-vV".to_string()], settings)
         .output()
@@ -100,9 +101,9 @@ fn answer_version(program: &[String], settings: &Settings) -> Result<u8> {
     toolchain::check_version(&text)?;
     print!("{text}");
     println!(
-        "covwrap: {} settings {}",
+        "covwrap: {} runtime {}",
         covwrap_rt::VERSION,
-        settings.fingerprint()
+        runtime_sources_hash()
     );
     Ok(0)
 }
@@ -128,6 +129,14 @@ fn make_mirror(args: &RustcArgs) -> Result<Mirror> {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
     Mirror::create(source, &cwd, manifest_dir.as_deref(), &dir, RUNTIME_LINE)
         .with_context(|| format!("cannot prepare {} for instrumentation", source.display()))
+}
+
+fn finish_dep_info(args: &RustcArgs, mirror: Option<&Mirror>, settings: &Settings) -> Result<()> {
+    let Some(path) = args.dep_info_path() else {
+        return Ok(());
+    };
+    depinfo::finish(&path, mirror, settings.pkg_raw.as_deref())
+        .with_context(|| format!("cannot rewrite {}", path.display()))
 }
 
 fn finalize_outputs(args: &RustcArgs, settings: &Settings) -> Result<()> {

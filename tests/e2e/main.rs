@@ -1,1 +1,9 @@
-//! End-to-end tests: real cargo builds with covwrap, real runs, covdata.
+//! End-to-end tests: real cargo builds with covwrap as RUSTC_WRAPPER, real
+//! runs (exits, panics, signals, forks), and the files they leave.
+//!
+//! - `build`: what covwrap does as cargo's wrapper.
+//! - `runtime`: what instrumented programs do when they run.
+
+mod build;
+mod runtime;
+mod support;
