@@ -504,3 +504,83 @@ fn main() {
     b.sort();
     assert_eq!(a, b);
 }
+
+const FORKER: &str = r#"
+extern "C" {
+    fn fork() -> i32;
+    fn waitpid(pid: i32, status: *mut i32, options: i32) -> i32;
+}
+#[inline(never)]
+fn before(i: u64) -> u64 { i ^ 3 }
+#[inline(never)]
+fn in_child(i: u64) -> u64 { i ^ 5 }
+#[inline(never)]
+fn in_parent(i: u64) -> u64 { i ^ 7 }
+fn main() {
+    let mut acc = 0;
+    for i in 0..1000 { acc += before(i); }
+    let pid = unsafe { fork() };
+    if pid == 0 {
+        for i in 0..777 { acc += in_child(i); }
+        std::process::exit((acc % 2) as i32 * 0);
+    }
+    for i in 0..555 { acc += in_parent(i); }
+    let mut status = 0;
+    unsafe { waitpid(pid, &mut status, 0) };
+    println!("{acc} {status}");
+}
+"#;
+
+#[test]
+fn forked_child_reports_only_what_it_ran() {
+    let p = Project::bin("forker", FORKER, "");
+    p.cargo(&["build"]);
+    let cov = scratch("fork-cov");
+    let out = run(&p.exe("debug", "forker"), &[], Some(&cov));
+    assert_success(&out, "forker");
+    let dir = CovDir::read(&cov);
+    dir.assert_clean();
+    assert_eq!(dir.metas.len(), 1);
+    assert_eq!(
+        dir.counters.len(),
+        2,
+        "parent and child each write one file"
+    );
+    // A forked child's start time is the fork, after the parent's start.
+    let start = |b: &Vec<u8>| {
+        covwrap_rt::format::counters::CountersFile::parse(b)
+            .unwrap()
+            .header()
+            .start_ns
+    };
+    let parent_pid = dir
+        .counters
+        .iter()
+        .min_by_key(|(_, _, b)| start(b))
+        .map(|(_, pid, _)| *pid)
+        .unwrap();
+    let values = |want_parent: bool| -> Vec<u64> {
+        dir.counters
+            .iter()
+            .filter(|(_, pid, _)| (*pid == parent_pid) == want_parent)
+            .flat_map(|(_, _, b)| {
+                covwrap_rt::format::counters::CountersFile::parse(b)
+                    .unwrap()
+                    .entries()
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let (parent, child) = (values(true), values(false));
+    // Loop bodies count their iterations: 1000 before the fork (parent
+    // only), 777 in the child, 555 in the parent.
+    assert!(
+        parent.contains(&1000) && parent.contains(&555) && !parent.contains(&777),
+        "{parent:?}"
+    );
+    assert!(
+        child.contains(&777) && !child.contains(&1000) && !child.contains(&555),
+        "{child:?}"
+    );
+}
