@@ -1,1 +1,49 @@
-//! covdata
+//! covdata: reads covwrap coverage directories (COVDIR) and reports
+//! coverage with the numbers llvm-cov 22 computes, without llvm-tools.
+//!
+//! Layers, bottom up:
+//!
+//! - [`pods`]: finds pods (a `covmeta.<H>` and its `covcounters.<H>.*`
+//!   files) in input directories.
+//! - [`reader`]: loads pods: each meta file once, counter files streamed
+//!   into one dense, saturating counter array per pod ([`reader::Pod`]).
+//! - [`llvm`]: decoders for the LLVM data a meta file carries verbatim
+//!   (names, filename tables, function records, mappings).
+//! - [`model`]: function records with evaluated counts, built like
+//!   llvm-cov from several objects and a merged profile
+//!   ([`model::Coverage`]); segments, line stats and summaries.
+//! - [`report`]: the reports (`lcov`, `textfmt`, `percent`, `func`,
+//!   `pkglist`, `debugdump`) over one [`report::Context`].
+//! - [`profraw`]: LLVM raw profiles (read and write, version 10).
+//! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
+//!
+//! docs/COVDATA.md documents the commands and the decisions behind them.
+
+pub mod crates;
+pub mod error;
+pub mod llvm;
+pub mod model;
+pub mod output;
+pub mod paths;
+pub mod pods;
+pub mod profraw;
+pub mod reader;
+pub mod report;
+
+pub use error::{Error, ErrorKind, Result};
+pub use model::Coverage;
+pub use reader::{load, LoadOptions, Loaded, Pod};
+
+use std::path::PathBuf;
+
+/// Loads `dirs` and builds the model: the usual first step of a report.
+pub fn load_coverage(dirs: &[PathBuf], ignore_bad: bool) -> Result<Coverage> {
+    let loaded = load(
+        dirs,
+        LoadOptions {
+            ignore_bad,
+            threads: 0,
+        },
+    )?;
+    Coverage::build(loaded, ignore_bad)
+}

@@ -1,0 +1,149 @@
+//! `__llvm_covfun`: 8-aligned function records, each
+//! `NameRef u64, DataSize u32, FuncHash u64, FilenamesRef u64` (packed,
+//! 28 bytes) followed by `DataSize` bytes of mapping. Records are kept
+//! first-wins by NameRef, except that a real record replaces a dummy one
+//! (LLVM's `insertFunctionRecordIfNeeded`).
+
+use std::collections::HashMap;
+
+use super::covmap::{FileTables, TableRef};
+use super::mapping::is_dummy;
+use super::names::NameTable;
+use super::Cursor;
+use crate::error::{Error, Result};
+
+/// Size of a record header.
+pub const RECORD_HEADER_LEN: usize = 28;
+
+/// One function record, after deduplication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CovFunRecord<'a> {
+    /// MD5 of the mangled name.
+    pub name_ref: u64,
+    /// Structural hash; 0 for unused functions.
+    pub func_hash: u64,
+    /// Index of the record's filenames table.
+    pub table: usize,
+    /// The encoded mapping.
+    pub mapping: &'a [u8],
+}
+
+/// Walks a covfun section in order, keeping one record per NameRef. A
+/// record whose FilenamesRef names no table is an error (as in LLVM); one
+/// whose table hash collides is skipped, and so is the name check for it.
+pub fn decode<'a>(
+    section: &'a [u8],
+    tables: &FileTables,
+    names: &NameTable,
+) -> Result<Vec<CovFunRecord<'a>>> {
+    let mut records: Vec<CovFunRecord<'a>> = Vec::new();
+    let mut by_name: HashMap<u64, usize> = HashMap::new();
+    let mut c = Cursor::new(section);
+    while !c.at_end() {
+        let at = c.pos();
+        if c.remaining() < RECORD_HEADER_LEN {
+            return Err(Error::truncated(format!(
+                "covfun record at offset {at} overruns the section"
+            )));
+        }
+        let name_ref = c.u64()?;
+        let size = c.u32()? as usize;
+        let func_hash = c.u64()?;
+        let filenames_ref = c.u64()?;
+        let mapping = c.bytes(size).map_err(|_| {
+            Error::truncated(format!(
+                "covfun record at offset {at}: mapping of {size} bytes overruns the section"
+            ))
+        })?;
+        c.align8();
+        let table = match tables.lookup(filenames_ref) {
+            TableRef::Table(t) => t,
+            TableRef::Collision => continue,
+            TableRef::Unknown => {
+                return Err(Error::corrupt(format!(
+                    "no filenames table for function with FilenamesRef {filenames_ref:#x}"
+                )))
+            }
+        };
+        let record = CovFunRecord {
+            name_ref,
+            func_hash,
+            table,
+            mapping,
+        };
+        match by_name.get(&name_ref) {
+            None => {
+                if names.get(name_ref).is_none() {
+                    return Err(Error::corrupt(format!(
+                        "function NameRef {name_ref:#018x} has no name in __llvm_prf_names"
+                    )));
+                }
+                by_name.insert(name_ref, records.len());
+                records.push(record);
+            }
+            Some(&i) => {
+                let old = records[i];
+                if is_dummy(old.func_hash, old.mapping)? && !is_dummy(func_hash, mapping)? {
+                    records[i] = record;
+                }
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// Encodes one record (header, mapping, padding to 8). Used by tests.
+pub fn encode_record(name_ref: u64, func_hash: u64, filenames_ref: u64, mapping: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&name_ref.to_le_bytes());
+    out.extend_from_slice(&(mapping.len() as u32).to_le_bytes());
+    out.extend_from_slice(&func_hash.to_le_bytes());
+    out.extend_from_slice(&filenames_ref.to_le_bytes());
+    out.extend_from_slice(mapping);
+    out.resize(out.len().div_ceil(8) * 8, 0);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llvm::covmap::{encode_filenames, encode_record as covmap_record};
+    use crate::llvm::names::encode_stored;
+    use covwrap_rt::format::md5::md5_u64;
+
+    const DUMMY: [u8; 9] = [1, 1, 0, 1, 0, 1, 1, 0, 2];
+    const REAL: [u8; 9] = [1, 1, 0, 1, 1, 1, 1, 0, 2];
+
+    fn setup() -> (FileTables, NameTable, u64) {
+        let files = ["/w", "/w/a.rs"];
+        let tables = FileTables::decode(&covmap_record(&files, 6)).unwrap();
+        let names = NameTable::decode(&encode_stored(&["f", "g"])).unwrap();
+        (tables, names, md5_u64(&encode_filenames(&files)))
+    }
+
+    #[test]
+    fn first_wins_except_over_dummies() {
+        let (tables, names, fref) = setup();
+        let (f, g) = (md5_u64(b"f"), md5_u64(b"g"));
+        let mut section = encode_record(f, 0, fref, &DUMMY);
+        section.extend(encode_record(g, 7, fref, &REAL));
+        section.extend(encode_record(f, 9, fref, &REAL));
+        section.extend(encode_record(g, 8, fref, &REAL));
+        let recs = decode(&section, &tables, &names).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!((recs[0].name_ref, recs[0].func_hash), (f, 9));
+        assert_eq!((recs[1].name_ref, recs[1].func_hash), (g, 7));
+    }
+
+    #[test]
+    fn unknown_table_or_name_and_overruns_are_errors() {
+        let (tables, names, fref) = setup();
+        let f = md5_u64(b"f");
+        assert!(decode(&encode_record(f, 1, 99, &REAL), &tables, &names).is_err());
+        assert!(decode(&encode_record(5, 1, fref, &REAL), &tables, &names).is_err());
+        let good = encode_record(f, 1, fref, &REAL);
+        for len in 1..RECORD_HEADER_LEN + REAL.len() {
+            assert!(decode(&good[..len], &tables, &names).is_err(), "{len}");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! `__llvm_prf_names`: one or more blobs (one per codegen unit), each
+//! `ULEB uncompressed size, ULEB compressed size (0 = stored), payload`,
+//! separated by any number of zero bytes. The payload is the mangled names
+//! joined by 0x01. A function's NameRef is the MD5 of its name's bytes,
+//! low 8 bytes as a little-endian u64.
+
+use std::collections::HashMap;
+
+use covwrap_rt::format::md5::md5_u64;
+
+use super::{inflate, Cursor};
+use crate::error::Result;
+
+/// NameRef → mangled name.
+#[derive(Clone, Debug, Default)]
+pub struct NameTable {
+    names: HashMap<u64, Box<str>>,
+}
+
+impl NameTable {
+    /// Decodes every blob of a names section.
+    pub fn decode(section: &[u8]) -> Result<NameTable> {
+        let mut table = NameTable::default();
+        let mut c = Cursor::new(section);
+        loop {
+            while !c.at_end() && section[c.pos()] == 0 {
+                c.bytes(1)?;
+            }
+            if c.at_end() {
+                break;
+            }
+            let uncompressed = c.uleb()?;
+            let compressed = c.uleb()?;
+            let text;
+            let payload: &[u8] = if compressed != 0 {
+                let n = usize::try_from(compressed).unwrap_or(usize::MAX);
+                text = inflate(c.bytes(n)?, uncompressed, "names blob")?;
+                &text
+            } else {
+                c.bytes(usize::try_from(uncompressed).unwrap_or(usize::MAX))?
+            };
+            for name in payload.split(|&b| b == 1) {
+                table
+                    .names
+                    .entry(md5_u64(name))
+                    .or_insert_with(|| String::from_utf8_lossy(name).into());
+            }
+        }
+        Ok(table)
+    }
+
+    /// The mangled name of `name_ref`.
+    pub fn get(&self, name_ref: u64) -> Option<&str> {
+        self.names.get(&name_ref).map(|s| &**s)
+    }
+
+    /// Number of distinct names.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True when the table holds no name.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+}
+
+/// Encodes `names` as one stored (uncompressed) blob, as LLVM does when
+/// zlib is unavailable. Used by tests and tools that build meta files.
+pub fn encode_stored(names: &[&str]) -> Vec<u8> {
+    let joined = names.join("\u{1}");
+    let mut out = Vec::new();
+    covwrap_rt::format::leb128::push(&mut out, joined.len() as u64);
+    out.push(0);
+    out.extend_from_slice(joined.as_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_ref_is_md5_low_half() {
+        // The reference's worked example.
+        assert_eq!(
+            md5_u64(b"_RNvCs32gj3y4fnmh_4main8classify"),
+            0x4ba6_99ee_8375_33fc
+        );
+    }
+
+    #[test]
+    fn stored_and_compressed_blobs_with_padding() {
+        let mut section = encode_stored(&["_RNvC1a1f", "_RNvC1a1g"]);
+        section.extend_from_slice(&[0, 0, 0]);
+        let text = b"_RNvC1b1h\x01_RNvC1a1f";
+        let z = miniz_oxide::deflate::compress_to_vec_zlib(text, 9);
+        covwrap_rt::format::leb128::push(&mut section, text.len() as u64);
+        covwrap_rt::format::leb128::push(&mut section, z.len() as u64);
+        section.extend_from_slice(&z);
+        let t = NameTable::decode(&section).unwrap();
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.get(md5_u64(b"_RNvC1b1h")), Some("_RNvC1b1h"));
+        assert_eq!(t.get(md5_u64(b"_RNvC1a1g")), Some("_RNvC1a1g"));
+        assert_eq!(t.get(1), None);
+    }
+
+    #[test]
+    fn truncated_or_bad_zlib_is_an_error() {
+        let section = encode_stored(&["_RNvC1a1f"]);
+        for len in 1..section.len() {
+            assert!(NameTable::decode(&section[..len]).is_err(), "{len}");
+        }
+        let bad = [5u8, 3, 0x78, 0xda, 0xff];
+        assert!(NameTable::decode(&bad).is_err());
+        // A compressed blob that inflates to more than it announced.
+        let z = miniz_oxide::deflate::compress_to_vec_zlib(b"abcdef", 9);
+        let mut over = vec![3u8, z.len() as u8];
+        over.extend_from_slice(&z);
+        assert!(NameTable::decode(&over).is_err());
+    }
+}

@@ -1,0 +1,256 @@
+//! The `covdata` command: reports over covwrap coverage directories.
+//!
+//! Exit status: 0 on success (a closed stdout pipe counts as success),
+//! 1 on bad input or failed output, 2 on bad usage.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use covdata::crates::CrateFilter;
+use covdata::report::{self, Context, ReportOptions};
+use covdata::{load_coverage, profraw, Coverage, Error};
+
+const USAGE: &str = "\
+usage: covdata <command> -i=DIR[,DIR...] [flags]
+
+Commands:
+  debugdump   dump pods, functions and runs (format not stable)
+  textfmt     Go legacy text profile (mode: count), one line per code region
+  percent     line, region and function coverage per crate, then the total
+  func        line coverage per function, then the total
+  pkglist     crate names, sorted
+  lcov        LCOV tracefile as llvm-cov export -format=lcov writes it
+  profraw     one LLVM raw profile (version 10) per pod into -o=OUTDIR
+
+Flags:
+  -i, --input DIR[,DIR...]   input directories (repeatable)
+  -o, --output PATH          output file (directory for profraw); default stdout
+  --pkg GLOBS                keep crates matching comma-separated globs (* and ?)
+  --root DIR                 make report paths relative to DIR (textfmt, func)
+  --mangled                  print mangled function names (lcov, func)
+  --ignore-bad               skip bad files with a warning instead of failing
+  -h, --help                 show this help
+";
+
+#[derive(Debug, Default)]
+struct Args {
+    command: String,
+    inputs: Vec<PathBuf>,
+    output: Option<PathBuf>,
+    pkg: Option<String>,
+    root: Option<String>,
+    mangled: bool,
+    ignore_bad: bool,
+}
+
+/// Splits `-x=v`, `--x=v`, `-x v` and `--x v` forms.
+fn parse_args(raw: Vec<String>) -> Result<Option<Args>, String> {
+    let mut it = raw.into_iter();
+    let mut args = Args::default();
+    let mut command = None;
+    while let Some(arg) = it.next() {
+        if !arg.starts_with('-') || arg == "-" {
+            if command.is_some() {
+                return Err(format!("unexpected argument {arg:?}"));
+            }
+            command = Some(arg);
+            continue;
+        }
+        let body = arg.trim_start_matches('-');
+        let (name, inline) = match body.split_once('=') {
+            Some((n, v)) => (n, Some(v.to_string())),
+            None => (body, None),
+        };
+        let mut value = |name: &str| -> Result<String, String> {
+            match &inline {
+                Some(v) => Ok(v.clone()),
+                None => it
+                    .next()
+                    .ok_or_else(|| format!("flag -{name} needs a value")),
+            }
+        };
+        match name {
+            "h" | "help" => return Ok(None),
+            "i" | "input" => {
+                for dir in value(name)?.split(',').filter(|d| !d.is_empty()) {
+                    args.inputs.push(PathBuf::from(dir));
+                }
+            }
+            "o" | "output" => args.output = Some(PathBuf::from(value(name)?)),
+            "pkg" => args.pkg = Some(value(name)?),
+            "root" => args.root = Some(value(name)?),
+            "mangled" | "ignore-bad" if inline.is_some() => {
+                return Err(format!("flag -{name} takes no value"));
+            }
+            "mangled" => args.mangled = true,
+            "ignore-bad" => args.ignore_bad = true,
+            _ => return Err(format!("unknown flag {arg:?}")),
+        }
+    }
+    args.command = command.ok_or("no command given")?;
+    Ok(Some(args))
+}
+
+fn main() -> ExitCode {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    let args = match parse_args(raw) {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("covdata: {msg}");
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    const COMMANDS: [&str; 7] = [
+        "debugdump",
+        "textfmt",
+        "percent",
+        "func",
+        "pkglist",
+        "lcov",
+        "profraw",
+    ];
+    if !COMMANDS.contains(&args.command.as_str()) {
+        eprintln!("covdata: unknown command {:?}", args.command);
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    if args.inputs.is_empty() {
+        eprintln!(
+            "covdata: {}: no input directories (use -i=DIR)",
+            args.command
+        );
+        return ExitCode::from(2);
+    }
+    if args.command == "profraw" && args.output.is_none() {
+        eprintln!("covdata: profraw: needs -o=OUTDIR");
+        return ExitCode::from(2);
+    }
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("covdata: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(args: &Args) -> anyhow::Result<()> {
+    let cov: Coverage = load_coverage(&args.inputs, args.ignore_bad).map_err(plain)?;
+    warn_about(&cov);
+    if cov.pods.is_empty() {
+        return Err(plain(covdata::pods::no_pods(&args.inputs)));
+    }
+    if args.command == "profraw" {
+        let dir = args.output.as_deref().expect("checked");
+        return write_profraws(&cov, dir);
+    }
+    let opts = ReportOptions {
+        crates: CrateFilter::parse(args.pkg.as_deref().unwrap_or("")),
+        root: args.root.clone(),
+        mangled: args.mangled,
+    };
+    let ctx = Context::new(&cov, opts);
+    let write: fn(&Context, &mut dyn Write) -> io::Result<()> = match args.command.as_str() {
+        "debugdump" => report::debugdump::write,
+        "textfmt" => report::textfmt::write,
+        "percent" => report::percent::write,
+        "func" => report::func::write,
+        "pkglist" => report::pkglist::write,
+        "lcov" => report::lcov::write,
+        other => unreachable!("command {other} checked above"),
+    };
+    match &args.output {
+        Some(path) => {
+            covdata::output::write_atomic(path, |w| write(&ctx, w)).map_err(plain)?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            write(&ctx, &mut out)
+                .and_then(|()| out.flush())
+                .context("writing to standard output")?;
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the library error's one-line message as the whole message.
+fn plain(e: Error) -> anyhow::Error {
+    anyhow::Error::msg(e.to_string())
+}
+
+fn warn_about(cov: &Coverage) {
+    for e in &cov.skipped {
+        eprintln!("covdata: warning: {e}");
+    }
+    if !cov.skipped.is_empty() {
+        eprintln!(
+            "covdata: warning: skipped {} bad input{}",
+            cov.skipped.len(),
+            if cov.skipped.len() == 1 { "" } else { "s" }
+        );
+    }
+    if !cov.hash_mismatches.is_empty() {
+        eprintln!(
+            "covdata: warning: {} functions have mismatched data (their counters come from a different build); they are left out, as llvm-cov does",
+            cov.hash_mismatches.len()
+        );
+    }
+    if cov.count_mismatches > 0 {
+        eprintln!(
+            "covdata: warning: {} profile records had a different counter count than an earlier one with the same name and hash and were not merged",
+            cov.count_mismatches
+        );
+    }
+}
+
+fn write_profraws(cov: &Coverage, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| plain(Error::io(dir, &e)))?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for pod in &cov.pods {
+        let build_id = pod.ident_value("build-id");
+        let id_bytes = build_id.and_then(profraw::parse_hex);
+        let bytes = profraw::encode(
+            id_bytes.as_deref(),
+            &pod.funcs,
+            &pod.counters,
+            pod.llvm_names(),
+        );
+        let path = dir.join(format!("{}.profraw", pod.hash_hex()));
+        covdata::output::write_atomic(&path, |w| w.write_all(&bytes)).map_err(plain)?;
+        // The most recent run names the binary to pair the profile with.
+        let exe = pod
+            .runs
+            .iter()
+            .max_by_key(|r| r.header.write_ns)
+            .and_then(|r| r.arg("exe").or_else(|| r.arg("argv")));
+        writeln!(
+            out,
+            "{}\tbuild-id={}\texe={}",
+            path.display(),
+            build_id.unwrap_or("none"),
+            exe.unwrap_or("unknown")
+        )
+        .context("writing to standard output")?;
+    }
+    out.flush().context("writing to standard output")?;
+    Ok(())
+}

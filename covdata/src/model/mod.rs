@@ -1,0 +1,396 @@
+//! The coverage model every report reads: function records with evaluated
+//! counts, built the way llvm-cov builds them from several objects and one
+//! merged profile.
+//!
+//! 1. The profile: counters of every pod summed by (NameRef, FuncHash),
+//!    like `llvm-profdata merge` of all runs (saturating; duplicate data
+//!    records of one binary are summed too).
+//! 2. Function records, pod by pod (pods sorted by H), each pod's covfun
+//!    records in LLVM's reader order: looked up in the profile (unknown →
+//!    zeros; same name with another hash → dropped and counted as a
+//!    mismatch), LLVM's single-zero-region skip rule, counts evaluated (a
+//!    failing evaluation drops the record silently, as llvm-cov does), then
+//!    cross-object deduplication on (resolved file list, name): first wins.
+//!
+//! Views and summaries over the records live in [`segments`], [`lines`]
+//! and [`summary`].
+
+pub mod counts;
+pub mod lines;
+pub mod segments;
+pub mod summary;
+
+use std::collections::{HashMap, HashSet};
+
+use crate::crates::crate_of;
+use crate::error::{Error, Result};
+use crate::llvm::covfun;
+use crate::llvm::covmap::FileTables;
+use crate::llvm::mapping::{Mapping, RegionKind};
+use crate::llvm::names::NameTable;
+use crate::reader::{Loaded, Pod};
+use counts::{Evaluator, Lookup, Profile};
+
+/// The most counters a function without profile data may refer to.
+const MAX_COUNTERS_WITHOUT_PROFILE: usize = 1 << 24;
+
+/// A region with its evaluated count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountedRegion {
+    /// 1-based start line.
+    pub line_start: u32,
+    /// 1-based start column.
+    pub col_start: u32,
+    /// End line.
+    pub line_end: u32,
+    /// Exclusive end column.
+    pub col_end: u32,
+    /// Evaluated count (negative results wrap, as in llvm-cov).
+    pub count: u64,
+    /// The function's file id the region is in.
+    pub file_id: u32,
+    /// The file id an expansion region expands.
+    pub expanded_file_id: u32,
+    /// Code, expansion, skipped or gap.
+    pub kind: RegionKind,
+}
+
+impl CountedRegion {
+    /// (line, column) of the start.
+    pub fn start(&self) -> (u32, u32) {
+        (self.line_start, self.col_start)
+    }
+    /// (line, column) of the end.
+    pub fn end(&self) -> (u32, u32) {
+        (self.line_end, self.col_end)
+    }
+}
+
+/// A branch region with its evaluated counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountedBranch {
+    /// 1-based start line.
+    pub line_start: u32,
+    /// 1-based start column.
+    pub col_start: u32,
+    /// End line.
+    pub line_end: u32,
+    /// Exclusive end column.
+    pub col_end: u32,
+    /// Times the condition was true.
+    pub true_count: u64,
+    /// Times the condition was false.
+    pub false_count: u64,
+    /// The true counter is the constant zero.
+    pub true_folded: bool,
+    /// The false counter is the constant zero.
+    pub false_folded: bool,
+    /// The function's file id the branch is in.
+    pub file_id: u32,
+    /// Branch or MC/DC branch.
+    pub kind: RegionKind,
+}
+
+impl CountedBranch {
+    /// (line, column) of the start.
+    pub fn start(&self) -> (u32, u32) {
+        (self.line_start, self.col_start)
+    }
+}
+
+/// One function record (an instantiation).
+#[derive(Clone, Debug)]
+pub struct Function {
+    /// Mangled name.
+    pub name: Box<str>,
+    /// MD5 of the name.
+    pub name_ref: u64,
+    /// Structural hash (0 for unused functions).
+    pub func_hash: u64,
+    /// Index of the pod the record came from.
+    pub pod: usize,
+    /// Index into [`Coverage::crates`].
+    pub crate_index: usize,
+    /// File id → index into [`Coverage::files`].
+    pub filenames: Vec<u32>,
+    /// Index into [`Coverage::comp_dirs`] of the table's entry 0.
+    pub comp_dir: usize,
+    /// Non-branch regions (code, expansion, skipped, gap), decoded order.
+    pub regions: Vec<CountedRegion>,
+    /// Branch regions, decoded order.
+    pub branches: Vec<CountedBranch>,
+    /// Count of the first region: how often the function ran.
+    pub execution_count: u64,
+    /// The lowest file id no expansion targets; `None` if every one is.
+    pub main_file_id: Option<u32>,
+}
+
+impl Function {
+    /// The global file index of the function's main file.
+    pub fn main_file(&self) -> Option<u32> {
+        self.main_file_id.map(|id| self.filenames[id as usize])
+    }
+
+    /// Start of the first region in the main file: the key of the
+    /// function's instantiation group.
+    pub fn group_start(&self) -> Option<(u32, u32)> {
+        let main = self.main_file_id?;
+        self.regions
+            .iter()
+            .find(|r| r.file_id == main)
+            .map(|r| r.start())
+    }
+}
+
+/// The loaded coverage of a set of pods.
+#[derive(Clone, Debug, Default)]
+pub struct Coverage {
+    /// The pods, sorted by H.
+    pub pods: Vec<Pod>,
+    /// Bad inputs skipped (with `--ignore-bad`).
+    pub skipped: Vec<Error>,
+    /// Every source file named by a function (resolved path).
+    pub files: Vec<String>,
+    /// Compilation directories (entry 0 of filename tables).
+    pub comp_dirs: Vec<String>,
+    /// Crate names.
+    pub crates: Vec<String>,
+    /// Function records, in load order, after deduplication.
+    pub functions: Vec<Function>,
+    /// Records dropped because the profile has their name with another hash.
+    pub hash_mismatches: Vec<(String, u64)>,
+    /// Profile records not merged because their counter count differed.
+    pub count_mismatches: usize,
+    file_functions: Vec<Vec<u32>>,
+    sorted_files: Vec<u32>,
+}
+
+/// The LLVM data of one pod, decoded.
+struct DecodedPod<'a> {
+    names: NameTable,
+    tables: FileTables,
+    records: Vec<(covfun::CovFunRecord<'a>, Mapping)>,
+}
+
+fn decode_pod(pod: &Pod) -> Result<DecodedPod<'_>> {
+    let names = NameTable::decode(pod.llvm_names()).map_err(|e| e.context("__llvm_prf_names"))?;
+    let tables = FileTables::decode(pod.llvm_covmap())?;
+    let records = covfun::decode(pod.llvm_covfun(), &tables, &names)
+        .map_err(|e| e.context("__llvm_covfun"))?;
+    let mut out = Vec::with_capacity(records.len());
+    for r in records {
+        let table_len = tables.tables[r.table].files.len();
+        let mapping = Mapping::decode(r.mapping, table_len).map_err(|e| {
+            let name = names.get(r.name_ref).unwrap_or("?");
+            e.context(&format!("coverage mapping of {name}"))
+        })?;
+        out.push((r, mapping));
+    }
+    Ok(DecodedPod {
+        names,
+        tables,
+        records: out,
+    })
+}
+
+impl Coverage {
+    /// Builds the model from loaded pods. A pod whose LLVM data does not
+    /// decode is an error, or with `ignore_bad` is skipped and reported.
+    pub fn build(loaded: Loaded, ignore_bad: bool) -> Result<Coverage> {
+        let Loaded { pods, mut skipped } = loaded;
+        let mut decoded: Vec<Option<DecodedPod>> = Vec::with_capacity(pods.len());
+        for pod in &pods {
+            match decode_pod(pod) {
+                Ok(d) => decoded.push(Some(d)),
+                Err(e) => {
+                    let e = e.at(&pod.meta_path);
+                    if !ignore_bad {
+                        return Err(e);
+                    }
+                    skipped.push(e);
+                    decoded.push(None);
+                }
+            }
+        }
+        let mut profile = Profile::default();
+        for (pod, d) in pods.iter().zip(&decoded) {
+            if d.is_some() {
+                profile.add_pod(pod);
+            }
+        }
+        let mut cov = Coverage {
+            skipped,
+            count_mismatches: profile.count_mismatches(),
+            ..Coverage::default()
+        };
+        let mut interner = Interner::default();
+        let mut seen: HashSet<(Vec<u32>, Box<str>)> = HashSet::new();
+        let mut evaluator = Evaluator::default();
+        for (pod_index, d) in decoded.iter().flatten().enumerate() {
+            for (record, mapping) in &d.records {
+                let name = d.names.get(record.name_ref).unwrap_or_default();
+                let zeros;
+                let counts: &[u64] = match profile.lookup(record.name_ref, record.func_hash) {
+                    Lookup::Found(c) => c,
+                    Lookup::HashMismatch => {
+                        cov.hash_mismatches
+                            .push((name.to_string(), record.func_hash));
+                        continue;
+                    }
+                    Lookup::Unknown => {
+                        let len = mapping.max_counter_id() as usize + 1;
+                        // Real functions have far fewer counters; a larger
+                        // id is garbage that must not drive an allocation.
+                        if len > MAX_COUNTERS_WITHOUT_PROFILE {
+                            continue;
+                        }
+                        zeros = vec![0; len];
+                        &zeros
+                    }
+                };
+                // An unused copy (one zero region) of a function that ran.
+                if mapping.regions.len() == 1
+                    && mapping.regions[0].count == crate::llvm::mapping::Counter::Zero
+                    && counts[0] > 0
+                {
+                    continue;
+                }
+                let Some((regions, branches)) = evaluator.evaluate(mapping, counts) else {
+                    continue;
+                };
+                let table = &d.tables.tables[record.table];
+                let filenames: Vec<u32> = mapping
+                    .file_ids
+                    .iter()
+                    .map(|&i| interner.file(&mut cov.files, &table.files[i as usize]))
+                    .collect();
+                if !seen.insert((filenames.clone(), name.into())) {
+                    continue;
+                }
+                let comp_dir = interner.comp_dir(&mut cov.comp_dirs, table.compilation_dir());
+                let crate_index = interner.crate_index(&mut cov.crates, &crate_of(name));
+                let mut expanded = vec![false; filenames.len()];
+                for r in &regions {
+                    if r.kind == RegionKind::Expansion {
+                        expanded[r.expanded_file_id as usize] = true;
+                    }
+                }
+                let main_file_id = expanded.iter().position(|e| !e).map(|i| i as u32);
+                cov.functions.push(Function {
+                    name: name.into(),
+                    name_ref: record.name_ref,
+                    func_hash: record.func_hash,
+                    pod: pod_index,
+                    crate_index,
+                    filenames,
+                    comp_dir,
+                    execution_count: regions.first().map_or(0, |r| r.count),
+                    regions,
+                    branches,
+                    main_file_id,
+                });
+            }
+        }
+        let kept: Vec<bool> = decoded.iter().map(Option::is_some).collect();
+        drop(decoded);
+        cov.pods = pods
+            .into_iter()
+            .zip(kept)
+            .filter_map(|(p, k)| k.then_some(p))
+            .collect();
+        cov.index_files();
+        Ok(cov)
+    }
+
+    fn index_files(&mut self) {
+        self.file_functions = vec![Vec::new(); self.files.len()];
+        for (i, f) in self.functions.iter().enumerate() {
+            for &file in &f.filenames {
+                let list = &mut self.file_functions[file as usize];
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+        }
+        let mut sorted: Vec<u32> = (0..self.files.len() as u32).collect();
+        sorted.sort_by(|a, b| self.files[*a as usize].cmp(&self.files[*b as usize]));
+        self.sorted_files = sorted;
+    }
+
+    /// File indices sorted by path (llvm-cov's unique source files).
+    pub fn sorted_files(&self) -> &[u32] {
+        &self.sorted_files
+    }
+
+    /// Functions naming `file` among their files, in load order.
+    pub fn functions_in_file(&self, file: u32) -> impl Iterator<Item = &Function> + '_ {
+        self.file_functions[file as usize]
+            .iter()
+            .map(move |&i| &self.functions[i as usize])
+    }
+
+    /// Indices of the functions naming `file`, in load order.
+    pub fn function_indices_in_file(&self, file: u32) -> &[u32] {
+        &self.file_functions[file as usize]
+    }
+
+    /// The crate name of a function.
+    pub fn crate_name(&self, f: &Function) -> &str {
+        &self.crates[f.crate_index]
+    }
+
+    /// The path of a file index.
+    pub fn file_path(&self, file: u32) -> &str {
+        &self.files[file as usize]
+    }
+
+    /// The workspace root: the compilation directory shared by the most
+    /// functions, ties broken by the smallest path; `None` without functions.
+    pub fn default_root(&self) -> Option<&str> {
+        let mut counts = vec![0usize; self.comp_dirs.len()];
+        for f in &self.functions {
+            counts[f.comp_dir] += 1;
+        }
+        (0..self.comp_dirs.len())
+            .filter(|&i| counts[i] > 0)
+            .max_by(|&a, &b| {
+                counts[a]
+                    .cmp(&counts[b])
+                    .then_with(|| self.comp_dirs[b].cmp(&self.comp_dirs[a]))
+            })
+            .map(|i| self.comp_dirs[i].as_str())
+    }
+}
+
+#[derive(Default)]
+struct Interner {
+    files: HashMap<String, u32>,
+    comp_dirs: HashMap<String, usize>,
+    crates: HashMap<String, usize>,
+}
+
+impl Interner {
+    fn file(&mut self, files: &mut Vec<String>, path: &str) -> u32 {
+        if let Some(&i) = self.files.get(path) {
+            return i;
+        }
+        files.push(path.to_string());
+        let i = files.len() as u32 - 1;
+        self.files.insert(path.to_string(), i);
+        i
+    }
+
+    fn comp_dir(&mut self, dirs: &mut Vec<String>, dir: &str) -> usize {
+        *self.comp_dirs.entry(dir.to_string()).or_insert_with(|| {
+            dirs.push(dir.to_string());
+            dirs.len() - 1
+        })
+    }
+
+    fn crate_index(&mut self, crates: &mut Vec<String>, name: &str) -> usize {
+        *self.crates.entry(name.to_string()).or_insert_with(|| {
+            crates.push(name.to_string());
+            crates.len() - 1
+        })
+    }
+}

@@ -1,0 +1,284 @@
+//! Function, instantiation-group and file summaries with llvm-cov's
+//! `report` rules (`CoverageSummaryInfo.cpp`, `CoverageReport.cpp`):
+//!
+//! - a function record: code regions of all its files (covered if the
+//!   count is non-zero), lines of its function view (main file only),
+//!   branches of its main file and of expansions in it;
+//! - an instantiation group (records of one file starting at the same
+//!   line and column): the **maximum** over instantiations of covered and
+//!   of total, separately; executed if the sum of execution counts is > 0;
+//! - a file: sums over its groups; functions = groups, instantiations =
+//!   records.
+
+use std::collections::BTreeMap;
+
+use super::lines::line_totals;
+use super::segments;
+use super::{CountedBranch, Coverage, Function};
+use crate::llvm::mapping::RegionKind;
+
+/// Covered out of total.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ratio {
+    /// Covered items.
+    pub covered: u64,
+    /// All items.
+    pub total: u64,
+}
+
+impl Ratio {
+    /// Adds another ratio.
+    pub fn add(&mut self, o: Ratio) {
+        self.covered += o.covered;
+        self.total += o.total;
+    }
+
+    /// llvm-cov's instantiation merge: max of each part.
+    pub fn merge_max(&mut self, o: Ratio) {
+        self.covered = self.covered.max(o.covered);
+        self.total = self.total.max(o.total);
+    }
+
+    /// Percentage covered; 0 when there is nothing (as llvm-cov).
+    pub fn percent(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.covered as f64 * 100.0 / self.total as f64
+        }
+    }
+
+    /// Items not covered.
+    pub fn missed(&self) -> u64 {
+        self.total - self.covered
+    }
+}
+
+/// Summary of one function record or one group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FunctionSummary {
+    /// Code regions.
+    pub regions: Ratio,
+    /// Lines of the function view.
+    pub lines: Ratio,
+    /// Branch outcomes (true and false count separately).
+    pub branches: Ratio,
+    /// Execution count (for a group: the sum over instantiations).
+    pub execution_count: u64,
+}
+
+/// Summary of one source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileSummary {
+    /// Code regions (sum over groups).
+    pub regions: Ratio,
+    /// Lines (sum over groups).
+    pub lines: Ratio,
+    /// Branch outcomes (sum over groups).
+    pub branches: Ratio,
+    /// Groups, executed if their summed count is > 0.
+    pub functions: Ratio,
+    /// Function records.
+    pub instantiations: Ratio,
+}
+
+impl FileSummary {
+    /// Adds another file's summary (for totals).
+    pub fn add(&mut self, o: &FileSummary) {
+        self.regions.add(o.regions);
+        self.lines.add(o.lines);
+        self.branches.add(o.branches);
+        self.functions.add(o.functions);
+        self.instantiations.add(o.instantiations);
+    }
+}
+
+/// Records of one file starting at the same place: the instantiations of
+/// one function (generics, closures' copies, `#[inline]` copies).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// Line of the first region.
+    pub line: u32,
+    /// Column of the first region.
+    pub col: u32,
+    /// Function indices, in load order.
+    pub functions: Vec<u32>,
+}
+
+/// Branch outcomes of `branches`, skipping folded sides.
+pub fn branch_ratio<'a>(branches: impl IntoIterator<Item = &'a CountedBranch>) -> Ratio {
+    let mut r = Ratio::default();
+    for b in branches {
+        if !b.true_folded {
+            r.total += 1;
+            r.covered += u64::from(b.true_count > 0);
+        }
+        if !b.false_folded {
+            r.total += 1;
+            r.covered += u64::from(b.false_count > 0);
+        }
+    }
+    r
+}
+
+/// Branches reached through expansion regions located in `file_id`,
+/// recursively, in llvm-cov's order (nested expansions first).
+pub fn expansion_branches(f: &Function, file_id: u32, depth: usize, out: &mut Vec<CountedBranch>) {
+    if depth > f.filenames.len() {
+        return;
+    }
+    for e in f
+        .regions
+        .iter()
+        .filter(|r| r.kind == RegionKind::Expansion && r.file_id == file_id)
+    {
+        expansion_branches(f, e.expanded_file_id, depth + 1, out);
+        out.extend(
+            f.branches
+                .iter()
+                .filter(|b| b.file_id == e.expanded_file_id)
+                .copied(),
+        );
+    }
+}
+
+/// The summary of one function record.
+pub fn function_summary(f: &Function) -> FunctionSummary {
+    let mut regions = Ratio::default();
+    for r in f.regions.iter().filter(|r| r.kind == RegionKind::Code) {
+        regions.total += 1;
+        regions.covered += u64::from(r.count != 0);
+    }
+    let mut s = FunctionSummary {
+        regions,
+        execution_count: f.execution_count,
+        ..FunctionSummary::default()
+    };
+    if let Some(main) = f.main_file_id {
+        let mut view: Vec<_> = f
+            .regions
+            .iter()
+            .filter(|r| r.file_id == main)
+            .copied()
+            .collect();
+        let (total, covered) = line_totals(&segments::build(&mut view));
+        s.lines = Ratio { covered, total };
+        let mut branches: Vec<CountedBranch> = f
+            .branches
+            .iter()
+            .filter(|b| b.file_id == main)
+            .copied()
+            .collect();
+        expansion_branches(f, main, 0, &mut branches);
+        s.branches = branch_ratio(&branches);
+    }
+    s
+}
+
+/// Summaries of every function, group and file of a model.
+#[derive(Clone, Debug, Default)]
+pub struct Summaries {
+    /// Per function record, indexed like [`Coverage::functions`].
+    pub functions: Vec<FunctionSummary>,
+    /// Per file index: its groups, sorted by (line, column).
+    pub groups: Vec<Vec<Group>>,
+    /// Per file index.
+    pub files: Vec<FileSummary>,
+}
+
+impl Summaries {
+    /// Computes everything (function summaries on several threads).
+    pub fn compute(cov: &Coverage) -> Summaries {
+        let functions = parallel_map(&cov.functions, function_summary);
+        let mut groups = Vec::with_capacity(cov.files.len());
+        let mut files = Vec::with_capacity(cov.files.len());
+        for file in 0..cov.files.len() as u32 {
+            let g = file_groups(cov, file);
+            files.push(file_summary(&g, &functions));
+            groups.push(g);
+        }
+        Summaries {
+            functions,
+            groups,
+            files,
+        }
+    }
+
+    /// A group's summary.
+    pub fn group_summary(&self, g: &Group) -> FunctionSummary {
+        group_summary(g, &self.functions)
+    }
+}
+
+/// Maps `f` over `items` on up to 8 threads, keeping order.
+fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get().min(8));
+    if threads < 2 || items.len() < 64 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("summary thread panicked"))
+            .collect()
+    })
+}
+
+/// The instantiation groups of `file`: records whose main file it is,
+/// keyed by the start of their first region there.
+pub fn file_groups(cov: &Coverage, file: u32) -> Vec<Group> {
+    let mut map: BTreeMap<(u32, u32), Vec<u32>> = BTreeMap::new();
+    for &i in cov.function_indices_in_file(file) {
+        let f = &cov.functions[i as usize];
+        if f.main_file() != Some(file) {
+            continue;
+        }
+        if let Some(start) = f.group_start() {
+            map.entry(start).or_default().push(i);
+        }
+    }
+    map.into_iter()
+        .map(|((line, col), functions)| Group {
+            line,
+            col,
+            functions,
+        })
+        .collect()
+}
+
+fn group_summary(g: &Group, functions: &[FunctionSummary]) -> FunctionSummary {
+    let first = functions[g.functions[0] as usize];
+    let mut s = first;
+    s.execution_count = 0;
+    for &i in &g.functions {
+        let f = &functions[i as usize];
+        s.regions.merge_max(f.regions);
+        s.lines.merge_max(f.lines);
+        s.branches.merge_max(f.branches);
+        s.execution_count = s.execution_count.wrapping_add(f.execution_count);
+    }
+    s
+}
+
+fn file_summary(groups: &[Group], functions: &[FunctionSummary]) -> FileSummary {
+    let mut s = FileSummary::default();
+    for g in groups {
+        for &i in &g.functions {
+            s.instantiations.total += 1;
+            s.instantiations.covered += u64::from(functions[i as usize].execution_count > 0);
+        }
+        let gs = group_summary(g, functions);
+        s.regions.add(gs.regions);
+        s.lines.add(gs.lines);
+        s.branches.add(gs.branches);
+        s.functions.total += 1;
+        s.functions.covered += u64::from(gs.execution_count > 0);
+    }
+    s
+}

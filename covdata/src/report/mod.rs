@@ -1,0 +1,206 @@
+//! Reports. Each consumes the same loaded [`Coverage`] through a
+//! [`Context`], which adds what several reports share: summaries, the crate
+//! of each file, the `--pkg` filter, display paths and demangling.
+//!
+//! Which view each report uses (see docs/COVDATA.md):
+//! - `lcov`: `DA` from the merged file view (counts of identical regions of
+//!   all instantiations summed), `LF`/`LH`/`FNF`/`FNH`/`BRF`/`BRH` from
+//!   llvm-cov's summaries (instantiation groups max-merged), exactly as
+//!   `llvm-cov export -format=lcov`;
+//! - `percent`, `func`: the summaries;
+//! - `textfmt`: code regions, counts summed per (file, range).
+
+pub mod debugdump;
+pub mod func;
+pub mod lcov;
+pub mod percent;
+pub mod pkglist;
+pub mod tabwriter;
+pub mod textfmt;
+
+use crate::crates::CrateFilter;
+use crate::model::summary::{FileSummary, Summaries};
+use crate::model::{Coverage, Function};
+use crate::paths;
+
+/// Options shared by the reports.
+#[derive(Clone, Debug, Default)]
+pub struct ReportOptions {
+    /// `--pkg`: crates to keep.
+    pub crates: CrateFilter,
+    /// `--root`: the directory report paths are made relative to.
+    pub root: Option<String>,
+    /// `--mangled`: print mangled names where reports print names.
+    pub mangled: bool,
+}
+
+/// A model plus what the reports derive from it.
+pub struct Context<'a> {
+    /// The model.
+    pub cov: &'a Coverage,
+    /// Function, group and file summaries.
+    pub summaries: Summaries,
+    /// The options.
+    pub opts: ReportOptions,
+    file_crates: Vec<Option<usize>>,
+    root: Option<String>,
+}
+
+impl<'a> Context<'a> {
+    /// Computes summaries and file crates.
+    pub fn new(cov: &'a Coverage, opts: ReportOptions) -> Context<'a> {
+        let summaries = Summaries::compute(cov);
+        // A file's crate is that of the first function (first group, first
+        // instantiation) whose main file it is.
+        let file_crates = summaries
+            .groups
+            .iter()
+            .map(|groups| {
+                groups
+                    .first()
+                    .map(|g| cov.functions[g.functions[0] as usize].crate_index)
+            })
+            .collect();
+        let root = opts
+            .root
+            .clone()
+            .or_else(|| cov.default_root().map(String::from));
+        Context {
+            cov,
+            summaries,
+            opts,
+            file_crates,
+            root,
+        }
+    }
+
+    /// The crate of a file, if any function has it as its main file.
+    pub fn file_crate(&self, file: u32) -> Option<&str> {
+        self.file_crates[file as usize].map(|i| self.cov.crates[i].as_str())
+    }
+
+    /// Whether `--pkg` keeps a file. Files without functions of their own
+    /// are kept only without a filter.
+    pub fn keeps_file(&self, file: u32) -> bool {
+        match self.file_crate(file) {
+            Some(c) => self.opts.crates.matches(c),
+            None => self.opts.crates.is_empty(),
+        }
+    }
+
+    /// Whether `--pkg` keeps a function.
+    pub fn keeps_function(&self, f: &Function) -> bool {
+        self.opts.crates.matches(self.cov.crate_name(f))
+    }
+
+    /// Files kept by the filter, sorted by path.
+    pub fn kept_files(&self) -> impl Iterator<Item = u32> + '_ {
+        self.cov
+            .sorted_files()
+            .iter()
+            .copied()
+            .filter(|&f| self.keeps_file(f))
+    }
+
+    /// The root report paths are relative to.
+    pub fn root(&self) -> Option<&str> {
+        self.root.as_deref()
+    }
+
+    /// A file's path relative to the root when under it.
+    pub fn display_path(&self, file: u32) -> &str {
+        let path = self.cov.file_path(file);
+        match &self.root {
+            Some(root) => paths::relative_to(path, root),
+            None => path,
+        }
+    }
+
+    /// A function name as reports print it.
+    pub fn function_name(&self, f: &Function) -> String {
+        if self.opts.mangled {
+            f.name.to_string()
+        } else {
+            demangle(&f.name)
+        }
+    }
+
+    /// Totals over the kept files.
+    pub fn totals(&self) -> FileSummary {
+        let mut t = FileSummary::default();
+        for file in self.kept_files() {
+            t.add(&self.summaries.files[file as usize]);
+        }
+        t
+    }
+}
+
+/// rustc-demangle's alternate form (no hash), as cargo-llvm-cov prints.
+pub fn demangle(name: &str) -> String {
+    format!("{:#}", rustc_demangle::demangle(name))
+}
+
+/// Removes turbofish generic arguments (`::<...>`) from a demangled name,
+/// so the instantiations of a generic function share one name.
+pub fn strip_generic_args(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let mut out = String::with_capacity(name.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if name[i..].starts_with("::<") {
+            let mut depth = 0usize;
+            let mut j = i + 2;
+            while j < bytes.len() {
+                match bytes[j] {
+                    b'<' => depth += 1,
+                    b'>' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+            i = j + 1;
+            continue;
+        }
+        let ch = name[i..].chars().next().expect("char");
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_turbofish_only() {
+        assert_eq!(strip_generic_args("main::show::<i32>"), "main::show");
+        assert_eq!(
+            strip_generic_args("a::f::<alloc::vec::Vec<u8>>::{closure#0}"),
+            "a::f::{closure#0}"
+        );
+        assert_eq!(
+            strip_generic_args("<a::Foo<u8> as core::fmt::Display>::fmt"),
+            "<a::Foo<u8> as core::fmt::Display>::fmt"
+        );
+        assert_eq!(strip_generic_args("a::f::<u8"), "a::f");
+    }
+
+    #[test]
+    fn demangles_v0_without_hash() {
+        assert_eq!(
+            demangle("_RNvCs32gj3y4fnmh_4main8classify"),
+            "main::classify"
+        );
+        assert_eq!(
+            demangle("_RINvCs32gj3y4fnmh_4main4showlEB2_"),
+            "main::show::<i32>"
+        );
+        assert_eq!(demangle("not mangled"), "not mangled");
+    }
+}

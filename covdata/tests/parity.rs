@@ -1,0 +1,338 @@
+//! Parity with llvm-cov 22 on real programs built with
+//! `rustc -C instrument-coverage`: `covdata lcov` equals `llvm-cov export
+//! -format=lcov` byte for byte (mangled, and demangled like
+//! cargo-llvm-cov), `covdata percent` totals equal `llvm-cov report`'s
+//! TOTAL, and `covdata profraw` output gives llvm-cov the same LCOV as the
+//! original raw profiles.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::*;
+
+const MAIN_RS: &str = include_str!("programs/ex1/src/main.rs");
+
+const UTIL_RS: &str = include_str!("programs/ex1/src/util.rs");
+
+/// Generics, closures, macros, traits, unused functions, two runs.
+#[test]
+fn generics_closures_macros_traits_unused() {
+    let s = Scratch::new("ex1");
+    s.write("src/main.rs", MAIN_RS);
+    s.write("src/util.rs", UTIL_RS);
+    rustc(
+        &s.dir,
+        &["-C", "codegen-units=4", "src/main.rs", "-o", "main"],
+        &[],
+    );
+    let bin = s.path("main");
+    let runs = [s.path("a.profraw"), s.path("b.profraw")];
+    run_profiled(&bin, &["-3", "0", "5", "7"], &runs[0]);
+    run_profiled(&bin, &["2"], &runs[1]);
+    let covdir = s.path("covdir");
+    make_covdir(&covdir, std::slice::from_ref(&bin), &runs);
+    check_against_llvm(&s, &covdir, &[bin], &runs);
+
+    // The other reports, against golden files (COVDATA_BLESS=1 rewrites
+    // them; `git diff` shows what changed).
+    let input = format!("-i={}", covdir.display());
+    let root = format!("--root={}", s.dir.display());
+    for (report, extra) in [
+        ("textfmt", None),
+        ("func", None),
+        ("percent", None),
+        ("pkglist", None),
+        ("func", Some("--mangled")),
+        ("percent", Some("--pkg=nothing*")),
+    ] {
+        let mut args = vec![report, input.as_str(), root.as_str()];
+        args.extend(extra);
+        let name = match extra {
+            Some("--mangled") => format!("ex1.{report}.mangled.txt"),
+            Some(_) => format!("ex1.{report}.filtered.txt"),
+            None => format!("ex1.{report}.txt"),
+        };
+        golden(&name, &covdata_ok(&args));
+    }
+    // Without --root, the compilation directory recorded by rustc (the
+    // scratch directory) is the root.
+    assert_eq!(
+        covdata_ok(&["textfmt", &input]),
+        covdata_ok(&["textfmt", &input, &root])
+    );
+}
+
+const DUP_RS: &str = r#"mod a {
+    #[inline]
+    pub fn inl(x: u32) -> u32 {
+        if x > 1 {
+            x * 2
+        } else {
+            x
+        }
+    }
+}
+
+mod b {
+    #[inline(never)]
+    pub fn use_b(x: u32) -> u32 {
+        let v: Vec<u32> = (0..x).map(|i| i * 3).collect();
+        crate::a::inl(x) + v.iter().sum::<u32>() + 1
+    }
+}
+
+mod c {
+    #[inline(never)]
+    pub fn use_c(x: u32) -> u32 {
+        let s: String = (0..x).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        crate::a::inl(x + 1) + s.len() as u32 + 2
+    }
+}
+
+fn main() {
+    let n = std::env::args().count() as u32;
+    println!("{} {}", b::use_b(n), c::use_c(n));
+}
+"#;
+
+/// `-C opt-level=1 -C codegen-units=4`: duplicate `__llvm_prf_data`
+/// records of one function, whose counters must be summed. `use_b` and
+/// `use_c` carry enough code to stay in different codegen units, each with
+/// its own internal copy of `inl`.
+#[test]
+fn duplicate_data_records() {
+    let s = Scratch::new("dup");
+    s.write("main.rs", DUP_RS);
+    rustc(
+        &s.dir,
+        &[
+            "-C",
+            "opt-level=1",
+            "-C",
+            "codegen-units=4",
+            "main.rs",
+            "-o",
+            "main",
+        ],
+        &[],
+    );
+    let bin = s.path("main");
+    let runs = [s.path("a.profraw"), s.path("b.profraw")];
+    run_profiled(&bin, &[], &runs[0]);
+    run_profiled(&bin, &["x", "y"], &runs[1]);
+    let covdir = s.path("covdir");
+    make_covdir(&covdir, std::slice::from_ref(&bin), &runs);
+    // The scenario must really have duplicates.
+    let pod = covdata::load(std::slice::from_ref(&covdir), Default::default())
+        .unwrap()
+        .pods
+        .remove(0);
+    let mut keys: Vec<_> = pod
+        .funcs
+        .iter()
+        .map(|f| (f.name_ref, f.func_hash))
+        .collect();
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert!(keys.len() < n, "no duplicate data records were produced");
+    check_against_llvm(&s, &covdir, &[bin], &runs);
+}
+
+const BRANCH_RS: &str = r#"fn check(a: i32, b: bool) -> &'static str {
+    if a > 3 && b {
+        "big"
+    } else if a < 0 || !b {
+        "odd"
+    } else {
+        "small"
+    }
+}
+
+fn pick(v: Option<i32>) -> i32 {
+    match v {
+        Some(x) if x > 10 => x,
+        Some(x) => -x,
+        None => 0,
+    }
+}
+
+fn main() {
+    let n = std::env::args().count() as i32;
+    for i in -1..n + 3 {
+        println!("{} {}", check(i, i % 2 == 0), pick(if i > 0 { Some(i * 5) } else { None }));
+    }
+    let mut k = 0;
+    while k < n {
+        k += 1;
+    }
+}
+"#;
+
+/// Branch regions (`-Zcoverage-options=branch`): BRDA, BRF, BRH.
+#[test]
+fn branch_regions() {
+    let s = Scratch::new("branch");
+    s.write("main.rs", BRANCH_RS);
+    rustc(
+        &s.dir,
+        &["-Zcoverage-options=branch", "main.rs", "-o", "main"],
+        &[("RUSTC_BOOTSTRAP", "1")],
+    );
+    let bin = s.path("main");
+    let runs = [s.path("a.profraw"), s.path("b.profraw")];
+    run_profiled(&bin, &["1"], &runs[0]);
+    run_profiled(&bin, &["1", "2", "3", "4"], &runs[1]);
+    let covdir = s.path("covdir");
+    make_covdir(&covdir, std::slice::from_ref(&bin), &runs);
+    let lcov = covdata_ok(&["lcov", &format!("-i={}", covdir.display())]);
+    assert!(lcov.contains("\nBRDA:"), "no branches:\n{lcov}");
+    check_against_llvm(&s, &covdir, std::slice::from_ref(&bin), &runs);
+
+    // Counts past 32 bits (llvm-cov prints BRDA counts as `unsigned`), and
+    // inconsistent counters whose expressions go negative (they wrap).
+    rewrite_counters(&covdir, |v| v * 0x1_0000_0001 + 3);
+    check_covdir_via_profraw(&s, &covdir, std::slice::from_ref(&bin));
+    rewrite_counters(&covdir, |v| if v % 2 == 0 { 1 } else { v / 3 });
+    check_covdir_via_profraw(&s, &covdir, &[bin]);
+}
+
+const LIB_RS: &str = r#"#[inline]
+pub fn inl(x: u32) -> u32 {
+    if x % 2 == 0 {
+        x / 2
+    } else {
+        3 * x + 1
+    }
+}
+
+pub fn pick<T: PartialOrd>(a: T, b: T) -> T {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+pub fn lib_own(n: u32) -> u32 {
+    pick(n, 4u32)
+}
+
+#[inline]
+pub fn inl_unused(x: u32) -> u32 {
+    x + 1
+}
+
+#[allow(dead_code)]
+fn private_unused() -> u32 {
+    7
+}
+
+pub fn generic_unused<T: Clone>(t: &T) -> T {
+    t.clone()
+}
+
+pub trait Greet {
+    fn hello(&self) -> String {
+        "hello".to_string()
+    }
+}
+
+impl Greet for u8 {}
+"#;
+
+const BIN1_RS: &str = r#"use mylib::Greet;
+
+fn main() {
+    let n = std::env::args().count() as u32;
+    println!("{}", mylib::inl(n));
+    println!("{}", mylib::pick(n as u8, 2));
+    println!("{}", mylib::pick(-(n as i64), 3));
+    println!("{}", 7u8.hello());
+}
+"#;
+
+const BIN2_RS: &str = r#"fn main() {
+    let n = std::env::args().count() as u32;
+    println!("{}", mylib::lib_own(n));
+    println!("{}", mylib::inl(n + 1));
+    if n > 100 {
+        println!("{}", mylib::pick(1.5f32, 2.5));
+    }
+}
+"#;
+
+fn build_lib_and_bins(s: &Scratch) -> (PathBuf, PathBuf) {
+    s.write("mylib.rs", LIB_RS);
+    s.write("bin1.rs", BIN1_RS);
+    s.write("bin2.rs", BIN2_RS);
+    rustc(
+        &s.dir,
+        &[
+            "--crate-type=rlib",
+            "--crate-name=mylib",
+            "-C",
+            "codegen-units=3",
+            "mylib.rs",
+            "-o",
+            "libmylib.rlib",
+        ],
+        &[],
+    );
+    for bin in ["bin1", "bin2"] {
+        rustc(
+            &s.dir,
+            &[
+                "--extern",
+                "mylib=libmylib.rlib",
+                "-C",
+                "codegen-units=4",
+                &format!("{bin}.rs"),
+                "-o",
+                bin,
+            ],
+            &[],
+        );
+    }
+    (s.path("bin1"), s.path("bin2"))
+}
+
+/// rlib + bin: an `#[inline]` library function used from the binary (a
+/// library copy and a downstream copy in one group), generics instantiated
+/// downstream, unused library functions.
+#[test]
+fn rlib_and_bin() {
+    let s = Scratch::new("rlib");
+    let (bin1, _) = build_lib_and_bins(&s);
+    let runs = [s.path("a.profraw"), s.path("b.profraw")];
+    run_profiled(&bin1, &[], &runs[0]);
+    run_profiled(&bin1, &["1", "2"], &runs[1]);
+    let covdir = s.path("covdir");
+    make_covdir(&covdir, std::slice::from_ref(&bin1), &runs);
+    check_against_llvm(&s, &covdir, &[bin1], &runs);
+}
+
+/// A library and two binaries sharing it, reported together: equal to
+/// llvm-cov with both objects (functions in both are one function).
+#[test]
+fn two_binaries_sharing_a_library() {
+    let s = Scratch::new("multi");
+    let (bin1, bin2) = build_lib_and_bins(&s);
+    let runs = [
+        s.path("a.profraw"),
+        s.path("b.profraw"),
+        s.path("c.profraw"),
+    ];
+    run_profiled(&bin1, &["1"], &runs[0]);
+    run_profiled(&bin2, &[], &runs[1]);
+    run_profiled(&bin2, &["1", "2", "3"], &runs[2]);
+    let covdir = s.path("covdir");
+    make_covdir(&covdir, &[bin1.clone(), bin2.clone()], &runs);
+    // llvm-cov loads objects in command-line order; covdata loads pods in
+    // H order. Give llvm-cov the same order.
+    let mut bins = vec![bin1, bin2];
+    let hash_of = |b: &PathBuf| write_meta(&s.path("order"), b).0;
+    bins.sort_by_key(hash_of);
+    check_against_llvm(&s, &covdir, &bins, &runs);
+}
