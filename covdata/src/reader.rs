@@ -124,18 +124,27 @@ impl Pod {
                 )));
             }
         }
+        let [module] = meta.modules() else {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!(
+                    "unsupported: a meta file with {} modules (combined binaries) is not read by this build",
+                    meta.modules().len()
+                ),
+            ));
+        };
         let range = |s: &[u8]| {
             let start = s.as_ptr() as usize - bytes.as_ptr() as usize;
             start..start + s.len()
         };
-        let names = range(meta.llvm_names());
-        let covmap = range(meta.llvm_covmap());
-        let covfun = range(meta.llvm_covfun());
+        let names = range(module.llvm_names());
+        let covmap = range(module.llvm_covmap());
+        let covfun = range(module.llvm_covfun());
         let pod = Pod {
             hash: meta.hash(),
             meta_path: PathBuf::new(),
-            ident: meta.ident().to_vec(),
-            funcs: meta.funcs().collect(),
+            ident: module.ident().to_vec(),
+            funcs: module.funcs().collect(),
             counters: vec![0; meta.total_counters() as usize],
             names,
             covmap,

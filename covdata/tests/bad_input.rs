@@ -232,7 +232,10 @@ fn unknown_llvm_coverage_mapping_version() {
     let s = Scratch::new("bad-covmap");
     let dir = s.path("covdir");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut b = MetaFile::parse(fixture_meta()).unwrap().to_builder();
+    let mut b = MetaFile::parse(fixture_meta())
+        .unwrap()
+        .to_builders()
+        .remove(0);
     b.covmap[12] = 7; // the first covmap header's Version field
     let (bytes, hash) = b.encode();
     let m = dir.join(covwrap_rt::format::names::meta_file_name(&hash));
@@ -412,7 +415,10 @@ fn closed_stdout_is_not_an_error() {
 /// file give an error or a report, never a panic.
 #[test]
 fn corrupted_llvm_sections_never_panic() {
-    let base = MetaFile::parse(fixture_meta()).unwrap().to_builder();
+    let base = MetaFile::parse(fixture_meta())
+        .unwrap()
+        .to_builders()
+        .remove(0);
     let build = |b: &covwrap_rt::format::meta::MetaBuilder| {
         let (bytes, hash) = b.encode();
         let pod = covdata::Pod::from_meta_bytes(bytes, Some(&hash)).unwrap();

@@ -56,6 +56,7 @@ fn covwrap_pkg_adds_registry_crates_and_excludes_local_ones() {
     let funcs = |d: &CovDir| {
         MetaFile::parse(d.metas.values().next().unwrap())
             .unwrap()
+            .modules()[0]
             .num_funcs()
     };
     let base = funcs(&default);

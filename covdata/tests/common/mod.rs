@@ -115,7 +115,7 @@ pub fn write_meta(covdir: &Path, bin: &Path) -> (MetaHash, Vec<u8>) {
 /// `covdir`; `seq` makes the file name unique.
 pub fn write_counters(covdir: &Path, meta_bytes: &[u8], bin: &Path, profraw: &Path, seq: u64) {
     let meta = MetaFile::parse(meta_bytes).unwrap();
-    let funcs: Vec<_> = meta.funcs().collect();
+    let funcs: Vec<_> = meta.modules()[0].funcs().collect();
     let raw = std::fs::read(profraw).unwrap();
     let profiles = covdata::profraw::parse(&raw).unwrap();
     assert_eq!(profiles.len(), 1, "{}", profraw.display());
@@ -129,6 +129,7 @@ pub fn write_counters(covdir: &Path, meta_bytes: &[u8], bin: &Path, profraw: &Pa
         write_ns: 1_700_000_001_000_000_000 + seq,
         num_counters: meta.total_counters(),
         end: end_reason::EXIT,
+        runs: 1,
     };
     let exe = bin.display().to_string();
     let args = vec![

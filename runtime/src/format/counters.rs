@@ -34,6 +34,9 @@ pub struct CountersHeader {
     pub num_counters: u32,
     /// How the process ended, see [`super::defs::end_reason`].
     pub end: u32,
+    /// How many process runs this file sums: 1 for a file a process wrote,
+    /// the total for merged files and pools.
+    pub runs: u32,
 }
 
 /// Destination of an encoder: a `Vec<u8>`, or the runtime's raw file.
@@ -92,6 +95,7 @@ impl<S: Sink> CountersWriter<S> {
         head[56..60].copy_from_slice(&header.num_counters.to_le_bytes());
         head[60..64].copy_from_slice(&header.end.to_le_bytes());
         head[64..68].copy_from_slice(&(args.len() as u32).to_le_bytes());
+        head[68..72].copy_from_slice(&header.runs.to_le_bytes());
         w.put(&head)?;
         w.put(args)?;
         w.put(&[0u8; 8][..pad8(args.len())])?;
@@ -246,6 +250,7 @@ impl<'a> CountersFile<'a> {
             write_ns: le_u64(data, 48),
             num_counters: le_u32(data, 56),
             end: le_u32(data, 60),
+            runs: le_u32(data, 68),
         };
         let args_len = le_u32(data, 64) as usize;
         let body_start = COUNTERS_HEADER_LEN
@@ -365,6 +370,7 @@ mod tests {
             write_ns: 1_700_000_000_500_000_000,
             num_counters: 100_000,
             end: 15,
+            runs: 1,
         }
     }
 

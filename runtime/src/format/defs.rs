@@ -14,12 +14,12 @@
 //! | 32 file length u64               |        | 40 start time ns u64             |
 //! | 40 section count u32 (N)         |        | 48 write time ns u64             |
 //! | 44 reserved u32 (0)              |        | 56 counter count u32             |
-//! | 48 N x {kind u32, reserved u32,  |        | 60 end u32 (exit/signal/...)     |
+//! | 48 N x {kind u32, module u32,    |        | 60 end u32 (exit/signal/...)     |
 //! |         offset u64, length u64}  |        | 64 args length u32 (A)           |
-//! | .. sections, each 8-aligned      |        | 68 reserved u32 (0)              |
+//! | .. sections, each 8-aligned      |        | 68 runs u32                      |
 //! +----------------------------------+        | 72 args (A bytes), pad to 8      |
-//!                                             | .. runs: {gap, len, len x value} |
-//!                                             |    ULEB128, ended by len == 0    |
+//!                                             | .. {ULEB delta, ULEB value}...,  |
+//!                                             |    ULEB 0 ends the list          |
 //!                                             | -16 footer: length u64,          |
 //!                                             |     CRC-32 u32, 'C' 'W' 'C' 'E'  |
 //!                                             +----------------------------------+
@@ -132,6 +132,8 @@ pub mod arg_keys {
     pub const ARCH: &str = "arch";
     /// The value of `COVWRAP_LABEL`, when set.
     pub const LABEL: &str = "label";
+    /// In a pool: a counter file of the same pod already included in it.
+    pub const ABSORBED: &str = "absorbed";
 }
 
 /// Values of the `end` header field of a counter file, which say how the
@@ -161,6 +163,12 @@ pub const COUNTERS_FILE_PREFIX: &str = "covcounters.";
 /// Prefix of temporary files; readers ignore them. A writer renames the
 /// finished file to its final name, so a reader never sees a partial file.
 pub const TEMP_FILE_PREFIX: &str = ".covtmp.";
+/// Prefix of a pod's lock file, `.covlock.<H>` (see docs/FORMAT.md, pools).
+pub const LOCK_FILE_PREFIX: &str = ".covlock.";
+/// pid and nanotime of a pod's pool file, `covcounters.<H>.0.0`.
+pub const POOL_PID: u64 = 0;
+/// See [`POOL_PID`].
+pub const POOL_NANOS: u64 = 0;
 
 /// Layout of the slot the runtime reserves in every instrumented binary for
 /// H. covwrap fills it after linking, so a run need not hash the mapping.

@@ -46,8 +46,13 @@ pub struct MetaBuilder {
 }
 
 impl MetaBuilder {
-    /// Encodes the file and returns its bytes and H.
+    /// Encodes a meta file with this one module; returns its bytes and H.
     pub fn encode(&self) -> (Vec<u8>, MetaHash) {
+        encode_modules(std::slice::from_ref(self))
+    }
+
+    /// The five sections of this module, as (kind, bytes).
+    fn sections(&self) -> [(u32, Vec<u8>); 5] {
         let mut ident = Vec::new();
         kv::encode(&self.ident, &mut ident);
         let mut funcs = Vec::with_capacity(FUNCS_HEADER_LEN + self.funcs.len() * FUNC_ENTRY_LEN);
@@ -59,24 +64,40 @@ impl MetaBuilder {
             funcs.extend_from_slice(&f.first_counter.to_le_bytes());
             funcs.extend_from_slice(&f.num_counters.to_le_bytes());
         }
-        let sections: [(u32, &[u8]); 5] = [
-            (SectionKind::Ident as u32, &ident),
-            (SectionKind::Funcs as u32, &funcs),
-            (SectionKind::LlvmNames as u32, &self.names),
-            (SectionKind::LlvmCovmap as u32, &self.covmap),
-            (SectionKind::LlvmCovfun as u32, &self.covfun),
-        ];
-        encode_sections(&sections)
+        [
+            (SectionKind::Ident as u32, ident),
+            (SectionKind::Funcs as u32, funcs),
+            (SectionKind::LlvmNames as u32, self.names.clone()),
+            (SectionKind::LlvmCovmap as u32, self.covmap.clone()),
+            (SectionKind::LlvmCovfun as u32, self.covfun.clone()),
+        ]
     }
 }
 
-/// Lays out `sections` after the header and section table, 8-aligned, and
-/// fills in the length and H.
-fn encode_sections(sections: &[(u32, &[u8])]) -> (Vec<u8>, MetaHash) {
+/// Encodes a meta file holding `modules` in order (the counter array of the
+/// binary they describe together is their arrays, concatenated); returns
+/// its bytes and H. A process's meta file has one module; `covdata merge
+/// --pcombine` writes one per binary it combines.
+pub fn encode_modules(modules: &[MetaBuilder]) -> (Vec<u8>, MetaHash) {
+    let sections: Vec<(u32, u32, Vec<u8>)> = modules
+        .iter()
+        .enumerate()
+        .flat_map(|(m, b)| b.sections().into_iter().map(move |(k, d)| (k, m as u32, d)))
+        .collect();
+    let refs: Vec<(u32, u32, &[u8])> = sections
+        .iter()
+        .map(|(k, m, d)| (*k, *m, d.as_slice()))
+        .collect();
+    encode_sections(&refs)
+}
+
+/// Lays out `(kind, module, bytes)` sections after the header and section
+/// table, 8-aligned, and fills in the length and H.
+fn encode_sections(sections: &[(u32, u32, &[u8])]) -> (Vec<u8>, MetaHash) {
     let table_end = META_HEADER_LEN + sections.len() * META_SECTION_ENTRY_LEN;
     let mut offsets = Vec::with_capacity(sections.len());
     let mut end = table_end + pad8(table_end);
-    for (_, data) in sections {
+    for (_, _, data) in sections {
         offsets.push(end);
         end += data.len();
         end += pad8(end);
@@ -89,13 +110,13 @@ fn encode_sections(sections: &[(u32, &[u8])]) -> (Vec<u8>, MetaHash) {
     out.extend_from_slice(&(end as u64).to_le_bytes());
     out.extend_from_slice(&(sections.len() as u32).to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
-    for ((kind, data), off) in sections.iter().zip(&offsets) {
+    for ((kind, module, data), off) in sections.iter().zip(&offsets) {
         out.extend_from_slice(&kind.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&module.to_le_bytes());
         out.extend_from_slice(&(*off as u64).to_le_bytes());
         out.extend_from_slice(&(data.len() as u64).to_le_bytes());
     }
-    for ((_, data), off) in sections.iter().zip(&offsets) {
+    for ((_, _, data), off) in sections.iter().zip(&offsets) {
         out.resize(*off, 0);
         out.extend_from_slice(data);
     }
@@ -118,9 +139,16 @@ pub fn content_hash(file: &[u8]) -> MetaHash {
 #[derive(Clone, Debug)]
 pub struct MetaFile<'a> {
     hash: MetaHash,
+    modules: Vec<MetaModule<'a>>,
+}
+
+/// One binary's coverage data inside a meta file.
+#[derive(Clone, Debug)]
+pub struct MetaModule<'a> {
     ident: Vec<(String, String)>,
     funcs: &'a [u8],
     total_counters: u32,
+    counter_base: u32,
     names: &'a [u8],
     covmap: &'a [u8],
     covfun: &'a [u8],
@@ -128,7 +156,7 @@ pub struct MetaFile<'a> {
 
 impl<'a> MetaFile<'a> {
     /// Decodes and validates `data`: magic, version, length, H, the section
-    /// table and the function table.
+    /// table and every module's function table.
     pub fn parse(data: &'a [u8]) -> Result<MetaFile<'a>> {
         if data.len() < META_MAGIC.len() || data[..8] != META_MAGIC {
             return Err(FormatError::new(ErrorKind::BadMagic, "not a covmeta file"));
@@ -177,14 +205,15 @@ impl<'a> MetaFile<'a> {
             .ok_or_else(|| {
                 FormatError::corrupt(format!("section count {count} overruns the file"))
             })?;
-        let mut found: [Option<&'a [u8]>; 5] = [None; 5];
+        // Per module, the five known sections in kind order.
+        let mut found: Vec<[Option<&'a [u8]>; 5]> = Vec::new();
         let mut table = Reader::new(
             &data[META_HEADER_LEN..META_HEADER_LEN + table_len],
             "section table",
         );
         for _ in 0..count {
             let kind = table.u32()?;
-            let _reserved = table.u32()?;
+            let module = table.u32()? as usize;
             let off = table.u64()?;
             let len = table.u64()?;
             let end = off
@@ -198,31 +227,58 @@ impl<'a> MetaFile<'a> {
             let Some(kind) = SectionKind::from_u32(kind) else {
                 continue;
             };
-            let slot = &mut found[kind as usize - 1];
+            // Modules are numbered densely from 0, so a module index is
+            // bounded by the number of entries.
+            if module >= count {
+                return Err(FormatError::corrupt(format!(
+                    "module index {module} out of range"
+                )));
+            }
+            if found.len() <= module {
+                found.resize(module + 1, [None; 5]);
+            }
+            let slot = &mut found[module][kind as usize - 1];
             if slot.is_some() {
                 return Err(FormatError::corrupt(format!(
-                    "duplicate {} section",
+                    "duplicate {} section in module {module}",
                     kind.name()
                 )));
             }
             *slot = Some(&data[off as usize..end as usize]);
         }
-        let section = |kind: SectionKind| {
-            found[kind as usize - 1]
-                .ok_or_else(|| FormatError::corrupt(format!("missing {} section", kind.name())))
-        };
-        let ident = kv::decode(section(SectionKind::Ident)?, "ident section")?;
-        let funcs_section = section(SectionKind::Funcs)?;
-        let (funcs, total_counters) = validate_funcs(funcs_section)?;
-        Ok(MetaFile {
-            hash,
-            ident,
-            funcs,
-            total_counters,
-            names: section(SectionKind::LlvmNames)?,
-            covmap: section(SectionKind::LlvmCovmap)?,
-            covfun: section(SectionKind::LlvmCovfun)?,
-        })
+        if found.is_empty() {
+            return Err(FormatError::corrupt("no modules"));
+        }
+        let mut modules = Vec::with_capacity(found.len());
+        let mut counter_base: u64 = 0;
+        for (m, sections) in found.iter().enumerate() {
+            let section = |kind: SectionKind| {
+                sections[kind as usize - 1].ok_or_else(|| {
+                    let which = if found.len() == 1 {
+                        String::new()
+                    } else {
+                        format!(" in module {m}")
+                    };
+                    FormatError::corrupt(format!("missing {} section{which}", kind.name()))
+                })
+            };
+            let (funcs, total_counters) = validate_funcs(section(SectionKind::Funcs)?)?;
+            let base = u32::try_from(counter_base)
+                .map_err(|_| FormatError::corrupt("more than 2^32 counters in all modules"))?;
+            counter_base += u64::from(total_counters);
+            modules.push(MetaModule {
+                ident: kv::decode(section(SectionKind::Ident)?, "ident section")?,
+                funcs,
+                total_counters,
+                counter_base: base,
+                names: section(SectionKind::LlvmNames)?,
+                covmap: section(SectionKind::LlvmCovmap)?,
+                covfun: section(SectionKind::LlvmCovfun)?,
+            });
+        }
+        u32::try_from(counter_base)
+            .map_err(|_| FormatError::corrupt("more than 2^32 counters in all modules"))?;
+        Ok(MetaFile { hash, modules })
     }
 
     /// H, as stored (and verified).
@@ -230,6 +286,28 @@ impl<'a> MetaFile<'a> {
         self.hash
     }
 
+    /// The modules, in order; one for a meta file written by a process.
+    pub fn modules(&self) -> &[MetaModule<'a>] {
+        &self.modules
+    }
+
+    /// Length of the counter array of all modules together.
+    pub fn total_counters(&self) -> u32 {
+        self.modules.iter().map(|m| m.total_counters).sum()
+    }
+
+    /// The first value of an ident key in the first module.
+    pub fn ident_value(&self, key: &str) -> Option<&str> {
+        self.modules[0].ident_value(key)
+    }
+
+    /// The contents as builders, one per module, e.g. to write a filtered copy.
+    pub fn to_builders(&self) -> Vec<MetaBuilder> {
+        self.modules.iter().map(MetaModule::to_builder).collect()
+    }
+}
+
+impl<'a> MetaModule<'a> {
     /// Build identity pairs.
     pub fn ident(&self) -> &[(String, String)] {
         &self.ident
@@ -248,12 +326,19 @@ impl<'a> MetaFile<'a> {
         self.funcs.len() / FUNC_ENTRY_LEN
     }
 
-    /// Length of the binary's counter array.
+    /// Length of this module's counter array.
     pub fn total_counters(&self) -> u32 {
         self.total_counters
     }
 
-    /// Function-table entries, in `__llvm_prf_data` order.
+    /// Index of this module's first counter in the meta file's counter
+    /// array (the sum of the earlier modules' counts).
+    pub fn counter_base(&self) -> u32 {
+        self.counter_base
+    }
+
+    /// Function-table entries, in `__llvm_prf_data` order; `first_counter`
+    /// is relative to this module's counters.
     pub fn funcs(&self) -> impl ExactSizeIterator<Item = FuncEntry> + 'a {
         self.funcs.chunks_exact(FUNC_ENTRY_LEN).map(func_entry)
     }
@@ -273,7 +358,7 @@ impl<'a> MetaFile<'a> {
         self.covfun
     }
 
-    /// The contents as a builder, e.g. to rewrite a filtered copy.
+    /// The contents as a builder.
     pub fn to_builder(&self) -> MetaBuilder {
         MetaBuilder {
             ident: self.ident.clone(),
@@ -362,9 +447,9 @@ mod tests {
         assert_eq!(bytes.len() % 8, 0);
         let m = MetaFile::parse(&bytes).unwrap();
         assert_eq!(m.hash(), hash);
-        assert_eq!(m.to_builder(), b);
+        assert_eq!(m.to_builders(), vec![b]);
         assert_eq!(m.ident_value("machine"), Some("x86_64"));
-        assert_eq!(m.num_funcs(), 2);
+        assert_eq!(m.modules()[0].num_funcs(), 2);
     }
 
     #[test]
@@ -412,8 +497,8 @@ mod tests {
         assert!(err.to_string().contains("version 9"), "{err}");
     }
 
-    /// The sections of `sample()` as (kind, bytes), to re-lay out by hand.
-    fn sample_sections() -> Vec<(u32, Vec<u8>)> {
+    /// The sections of `sample()` as (kind, module, bytes), to re-lay out by hand.
+    fn sample_sections() -> Vec<(u32, u32, Vec<u8>)> {
         let (bytes, _) = sample().encode();
         let count = le_u32(&bytes, 40) as usize;
         (0..count)
@@ -423,34 +508,69 @@ mod tests {
                     le_u64(&bytes, e + 8) as usize,
                     le_u64(&bytes, e + 16) as usize,
                 );
-                (le_u32(&bytes, e), bytes[off..off + len].to_vec())
+                (
+                    le_u32(&bytes, e),
+                    le_u32(&bytes, e + 4),
+                    bytes[off..off + len].to_vec(),
+                )
             })
             .collect()
+    }
+
+    fn refs(sections: &[(u32, u32, Vec<u8>)]) -> Vec<(u32, u32, &[u8])> {
+        sections
+            .iter()
+            .map(|(k, m, d)| (*k, *m, d.as_slice()))
+            .collect()
+    }
+
+    #[test]
+    fn several_modules_round_trip_with_consecutive_counter_bases() {
+        let mut second = sample();
+        second.ident[1].1 = "ef01".into();
+        second.total_counters = 7;
+        second.funcs[1].num_counters = 4;
+        let (bytes, hash) = encode_modules(&[sample(), second.clone()]);
+        let m = MetaFile::parse(&bytes).unwrap();
+        assert_eq!(m.hash(), hash);
+        assert_eq!(m.modules().len(), 2);
+        assert_eq!(m.total_counters(), 4 + 7);
+        assert_eq!(m.modules()[1].counter_base(), 4);
+        assert_eq!(m.to_builders(), vec![sample(), second]);
     }
 
     #[test]
     fn unknown_sections_are_skipped() {
         let mut sections = sample_sections();
-        sections.insert(2, (77, b"from a future writer".to_vec()));
-        let refs: Vec<(u32, &[u8])> = sections.iter().map(|(k, d)| (*k, d.as_slice())).collect();
-        let (bytes, _) = encode_sections(&refs);
-        assert_eq!(MetaFile::parse(&bytes).unwrap().to_builder(), sample());
+        sections.insert(2, (77, 0, b"from a future writer".to_vec()));
+        let (bytes, _) = encode_sections(&refs(&sections));
+        assert_eq!(
+            MetaFile::parse(&bytes).unwrap().to_builders(),
+            vec![sample()]
+        );
     }
 
     #[test]
     fn missing_and_duplicate_sections_are_named() {
         let sections = sample_sections();
-        let without_funcs: Vec<(u32, &[u8])> = sections
+        let without_funcs: Vec<(u32, u32, Vec<u8>)> = sections
             .iter()
-            .filter(|(k, _)| *k != SectionKind::Funcs as u32)
-            .map(|(k, d)| (*k, d.as_slice()))
+            .filter(|(k, _, _)| *k != SectionKind::Funcs as u32)
+            .cloned()
             .collect();
-        let err = MetaFile::parse(&encode_sections(&without_funcs).0).unwrap_err();
+        let err = MetaFile::parse(&encode_sections(&refs(&without_funcs)).0).unwrap_err();
         assert!(err.to_string().contains("missing funcs"), "{err}");
-        let mut doubled: Vec<(u32, &[u8])> =
-            sections.iter().map(|(k, d)| (*k, d.as_slice())).collect();
-        doubled.push(doubled[0]);
-        let err = MetaFile::parse(&encode_sections(&doubled).0).unwrap_err();
+        let mut doubled = sections.clone();
+        doubled.push(doubled[0].clone());
+        let err = MetaFile::parse(&encode_sections(&refs(&doubled)).0).unwrap_err();
         assert!(err.to_string().contains("duplicate ident"), "{err}");
+        let mut gap = sections.clone();
+        gap.iter_mut().for_each(|s| s.1 = 1);
+        let err = MetaFile::parse(&encode_sections(&refs(&gap)).0).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("missing funcs section in module 0"),
+            "{err}"
+        );
     }
 }

@@ -166,6 +166,7 @@ pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), Emit
         write_ns: now,
         num_counters: counters.len() as u32,
         end,
+        runs: 1,
     };
     let result = (|| {
         let mut w = CountersWriter::begin(FdSink(fd), &header, &config.args)?;
