@@ -24,6 +24,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("rt/emit.rs", include_str!("rt/emit.rs")),
     ("rt/init.rs", include_str!("rt/init.rs")),
     ("rt/llvm.rs", include_str!("rt/llvm.rs")),
+    ("rt/pool.rs", include_str!("rt/pool.rs")),
     ("rt/signals.rs", include_str!("rt/signals.rs")),
     ("rt/state.rs", include_str!("rt/state.rs")),
     ("rt/sys.rs", include_str!("rt/sys.rs")),

@@ -3,7 +3,9 @@
 //!
 //! - `build`: what covwrap does as cargo's wrapper.
 //! - `runtime`: what instrumented programs do when they run.
+//! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 
 mod build;
+mod pool;
 mod runtime;
 mod support;

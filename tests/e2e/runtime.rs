@@ -377,10 +377,28 @@ fn covdir_unset_or_unusable_says_one_line_and_changes_nothing_else() {
         .output()
         .unwrap();
     assert_eq!(stderr(&quiet), "");
-    // No LLVM profile anywhere: not in the cwd of the runs, nor the project.
+    // No LLVM profile anywhere: rustc's profile runtime would write
+    // default_*.profraw into the working directory of every run.
+    let cwd = scratch("cwd");
+    for covdir in [None, Some(scratch("cwd-cov"))] {
+        let mut cmd = Command::new(&exe);
+        cmd.arg("fib")
+            .arg("9")
+            .current_dir(&cwd)
+            .env_remove("COVDIR");
+        if let Some(d) = &covdir {
+            cmd.env("COVDIR", d);
+        }
+        assert_success(&cmd.output().unwrap(), "cli fib");
+    }
     assert_eq!(
-        find_profraw(&[&p.dir, &p.target, std::path::Path::new(".")]),
+        find_profraw(&[&p.dir, &p.target, &cwd]),
         Vec::<std::path::PathBuf>::new()
+    );
+    assert_eq!(
+        std::fs::read_dir(&cwd).unwrap().count(),
+        0,
+        "the run left files in its working directory"
     );
 }
 

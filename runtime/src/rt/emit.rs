@@ -42,16 +42,39 @@ pub enum Final {
     Deferred,
 }
 
+/// Where a final write comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// The exit hook: a normal context, which may allocate (and merge into
+    /// a pool).
+    Exit,
+    /// A signal handler: allocation-free writing only.
+    Signal,
+}
+
 /// Writes this process's counter file once, whichever of exit or a fatal
 /// signal gets here first. `end` is [`crate::format::defs::end_reason`].
-pub fn write_final(end: u32) -> Final {
+pub fn write_final(end: u32, path: Path) -> Final {
     let me = unsafe { sys::pthread_self() };
     match FINAL_STATE.compare_exchange(IDLE, WRITING, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => {
             FINAL_WRITER.store(me, Ordering::Release);
             if let Some(config) = CONFIG.get() {
-                if let Err(e) = write_counters(config, end, false) {
-                    e.report(config);
+                let pooled = config.merge && path == Path::Exit && {
+                    match super::pool::merge_into_pool(config) {
+                        Ok(()) => true,
+                        Err(why) => {
+                            eprint_line(format_args!(
+                                "warning: covwrap: {why}; writing a separate counter file"
+                            ));
+                            false
+                        }
+                    }
+                };
+                if !pooled {
+                    if let Err(e) = write_counters(config, end, false) {
+                        e.report(config);
+                    }
                 }
             }
             FINAL_STATE.store(DONE, Ordering::Release);

@@ -10,7 +10,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use super::emit::{self, write_final, PATH_CAP, START_NS};
+use super::emit::{self, write_final, Path as WritePath, PATH_CAP, START_NS};
 use super::state::{Config, CONFIG};
 use super::{llvm, signals, sys};
 use crate::format::defs::{arg_keys, end_reason::EXIT, slot, MetaHash, TEMP_FILE_PREFIX};
@@ -96,11 +96,14 @@ fn setup() -> Result<Option<Config>, String> {
     let Some(meta_hash) = ensure_meta(&dir, counters.len())? else {
         return Ok(None);
     };
+    // COVWRAP_MERGE=1: fold normal exits into the pod's pool (rt::pool).
+    let merge = std::env::var_os("COVWRAP_MERGE").is_some_and(|v| !v.is_empty() && v != "0");
     Ok(Some(Config {
         out_dir: dir.into_os_string().into_vec(),
         meta_hash,
         args: encode_args(),
         counters,
+        merge,
     }))
 }
 
@@ -250,7 +253,7 @@ fn install_hooks() {
 /// Return from main, `std::process::exit`, or a panic unwinding out of main
 /// (the Rust runtime turns it into exit code 101) all end up here.
 extern "C" fn on_exit() {
-    write_final(EXIT);
+    write_final(EXIT, WritePath::Exit);
     if let Some(sig) = emit::take_deferred_signal() {
         signals::die(sig);
     }

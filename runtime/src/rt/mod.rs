@@ -4,6 +4,7 @@
 //!   COVDIR, writes the meta file, prepares everything the exit path needs.
 //! - [`emit`]: the single counter-file writer (allocation-free), shared by
 //!   [`init`]'s exit hook, [`signals`] and [`api`] snapshots.
+//! - [`pool`]: `COVWRAP_MERGE`, folding a run into the pod's pool file.
 //! - [`llvm`]: the compiler-rt profile runtime we sit next to.
 //! - [`sys`], [`text`]: raw libc and fixed-size buffers.
 
@@ -11,6 +12,7 @@ pub mod api;
 mod emit;
 mod init;
 mod llvm;
+mod pool;
 mod signals;
 mod state;
 mod sys;

@@ -4,7 +4,7 @@
 
 use std::ffi::c_int;
 
-use super::emit::{write_final, Final};
+use super::emit::{write_final, Final, Path};
 use super::sys;
 
 const FATAL: [c_int; 4] = [sys::SIGINT, sys::SIGTERM, sys::SIGHUP, sys::SIGABRT];
@@ -26,7 +26,7 @@ pub fn install() {
 }
 
 extern "C" fn on_signal(sig: c_int) {
-    if write_final(sig as u32) == Final::Deferred {
+    if write_final(sig as u32, Path::Signal) == Final::Deferred {
         // This thread was itself writing; it re-raises the signal when done.
         return;
     }

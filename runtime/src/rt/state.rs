@@ -17,6 +17,8 @@ pub struct Config {
     pub args: Vec<u8>,
     /// The binary's counter array.
     pub counters: &'static [AtomicU64],
+    /// `COVWRAP_MERGE`: fold normal exits into the pod's pool file.
+    pub merge: bool,
 }
 
 /// Set when this process writes coverage data.

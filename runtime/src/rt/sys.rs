@@ -29,6 +29,9 @@ pub const SIG_ERR: usize = usize::MAX;
 
 pub const EINTR: i32 = 4;
 
+pub const LOCK_EX: c_int = 2;
+pub const LOCK_UN: c_int = 8;
+
 #[repr(C)]
 pub struct Timespec {
     pub tv_sec: i64,
@@ -54,6 +57,7 @@ extern "C" {
         child: Option<extern "C" fn()>,
     ) -> c_int;
     pub fn pthread_self() -> usize;
+    pub fn flock(fd: c_int, operation: c_int) -> c_int;
 }
 
 /// The calling thread's errno. Reading it does not allocate.

@@ -1,0 +1,142 @@
+//! `COVWRAP_MERGE=1`: fold this run into the pod's pool file instead of
+//! writing a file of its own, so a suite of 100 000 processes leaves one
+//! file per binary. The protocol is in docs/FORMAT.md ("Pools and
+//! compaction"): an exclusive flock on `.covlock.<H>`, read, add, write a
+//! temporary file, rename. Only the exit path merges: it may allocate,
+//! where a signal handler may not.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+use super::emit::START_NS;
+use super::state::Config;
+use super::sys;
+use crate::format::counters::{encode, CountersFile, CountersHeader};
+use crate::format::defs::{
+    arg_keys, counter_flags, end_reason, LOCK_FILE_PREFIX, POOL_NANOS, POOL_PID, TEMP_FILE_PREFIX,
+};
+use crate::format::md5::hex;
+use crate::format::names::counters_file_name;
+
+/// Adds this process's counters to the pool. On error nothing was changed
+/// and the caller writes a counter file of its own instead.
+pub fn merge_into_pool(config: &Config) -> Result<(), String> {
+    let dir = Path::new(OsStr::from_bytes(&config.out_dir));
+    let lock = Lock::acquire(&dir.join(format!("{LOCK_FILE_PREFIX}{}", hex(&config.meta_hash))))?;
+    let pool_path = dir.join(counters_file_name(&config.meta_hash, POOL_PID, POOL_NANOS));
+    let n = config.counters.len();
+    let mut sums = vec![0u64; n];
+    let mut header = CountersHeader {
+        flags: 0,
+        meta_hash: config.meta_hash,
+        pid: POOL_PID,
+        start_ns: START_NS.load(Ordering::Relaxed),
+        write_ns: sys::realtime_ns(),
+        num_counters: n as u32,
+        end: end_reason::MERGED,
+        runs: 0,
+    };
+    let mut args = vec![
+        (arg_keys::OS.to_string(), std::env::consts::OS.to_string()),
+        (
+            arg_keys::ARCH.to_string(),
+            std::env::consts::ARCH.to_string(),
+        ),
+    ];
+    match fs::read(&pool_path) {
+        Ok(bytes) => {
+            let pool = CountersFile::parse(&bytes)
+                .map_err(|e| format!("pool {} is unreadable ({e})", pool_path.display()))?;
+            let old = pool.header();
+            if old.meta_hash != config.meta_hash || old.num_counters as usize != n {
+                return Err(format!(
+                    "pool {} belongs to another binary",
+                    pool_path.display()
+                ));
+            }
+            if pool.add_into(&mut sums) {
+                header.flags |= counter_flags::SATURATED;
+            }
+            header.flags |= old.flags & counter_flags::SATURATED;
+            header.runs = old.runs;
+            header.start_ns = header.start_ns.min(old.start_ns);
+            // Files a compaction folded in but could not delete yet stay
+            // listed, or a reader would count them twice.
+            args.extend(
+                pool.args()
+                    .iter()
+                    .filter(|(k, v)| k == arg_keys::ABSORBED && dir.join(v).exists())
+                    .cloned(),
+            );
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot read pool {} ({e})", pool_path.display())),
+    }
+    for (slot, c) in sums.iter_mut().zip(config.counters) {
+        let (sum, overflow) = slot.overflowing_add(c.load(Ordering::Relaxed));
+        *slot = if overflow { u64::MAX } else { sum };
+        if overflow {
+            header.flags |= counter_flags::SATURATED;
+        }
+    }
+    header.runs = header.runs.saturating_add(1);
+    let bytes = encode(
+        &header,
+        &args,
+        sums.iter().enumerate().map(|(i, v)| (i as u32, *v)),
+    );
+    let temp = temp_path(&pool_path);
+    let written = fs::write(&temp, &bytes).and_then(|()| fs::rename(&temp, &pool_path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(format!("cannot write pool {} ({e})", pool_path.display()));
+    }
+    drop(lock);
+    Ok(())
+}
+
+fn temp_path(target: &Path) -> PathBuf {
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    target.with_file_name(format!("{TEMP_FILE_PREFIX}{name}.{}", std::process::id()))
+}
+
+/// An exclusive flock, released on drop, or by the kernel if the process
+/// dies holding it.
+struct Lock(fs::File);
+
+impl Lock {
+    fn acquire(path: &Path) -> Result<Lock, String> {
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| format!("cannot open lock {} ({e})", path.display()))?;
+        loop {
+            // SAFETY: a valid open descriptor.
+            if unsafe { sys::flock(file.as_raw_fd(), sys::LOCK_EX) } == 0 {
+                return Ok(Lock(file));
+            }
+            let e = sys::errno();
+            if e != sys::EINTR {
+                return Err(format!(
+                    "cannot lock {} ({})",
+                    path.display(),
+                    sys::errno_name(e)
+                ));
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // SAFETY: a valid open descriptor; closing would unlock too.
+        unsafe { sys::flock(self.0.as_raw_fd(), sys::LOCK_UN) };
+    }
+}
