@@ -101,12 +101,12 @@ fn pooled_runs_are_all_counted_once_even_when_terminated() {
     let mut children: Vec<Child> = (0..120)
         .map(|i| spawn_pooled(&exe, &cov, 1000 + i))
         .collect();
-    // SIGTERM a third of them at random moments: before, during or after
-    // their merge. Each must still be counted exactly once.
-    for _ in 0..40 {
-        std::thread::sleep(Duration::from_micros(rng.next(3000)));
-        let victim = rng.next(children.len() as u64) as usize;
-        unsafe { kill(children[victim].id() as i32, 15) };
+    // SIGTERM every third one at a random moment after it started main:
+    // before, during or after its merge. Each must be counted exactly once.
+    for victim in children.iter_mut().step_by(3) {
+        wait_ready(victim);
+        std::thread::sleep(Duration::from_micros(rng.next(20_000)));
+        unsafe { kill(victim.id() as i32, 15) };
     }
     for c in &mut children {
         let status = wait_with_timeout(c, Duration::from_secs(60));
