@@ -4,8 +4,10 @@
 //! - `build`: what covwrap does as cargo's wrapper.
 //! - `runtime`: what instrumented programs do when they run.
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
+//! - `parity`: covdata against llvm-cov-22 on covwrap builds.
 
 mod build;
+mod parity;
 mod pool;
 mod runtime;
 mod support;

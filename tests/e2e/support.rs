@@ -36,6 +36,26 @@ pub fn covwrap() -> &'static str {
     env!("CARGO_BIN_EXE_covwrap")
 }
 
+/// The covdata binary of this workspace: built next to covwrap by
+/// `cargo test --workspace`, else built here once.
+pub fn covdata_exe() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = Path::new(covwrap()).with_file_name("covdata");
+            if !exe.exists() {
+                let status = Command::new(env!("CARGO"))
+                    .args(["build", "-p", "covdata", "--bin", "covdata"])
+                    .current_dir(repo_root())
+                    .status()
+                    .unwrap();
+                assert!(status.success(), "building covdata failed");
+            }
+            exe
+        })
+        .clone()
+}
+
 pub fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -125,7 +145,7 @@ pub fn assert_success(out: &Output, what: &str) {
     );
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

@@ -1,0 +1,412 @@
+//! Parity with LLVM's own tools, on covwrap builds of the examples and of
+//! real crates from crates.io running their own test suites:
+//!
+//! 1. from the same runs, `covdata lcov` equals llvm-cov-22's LCOV for the
+//!    raw profiles `covdata profraw` exports, and `covdata percent` totals
+//!    equal `llvm-cov-22 report` totals;
+//! 2. an independent plain `RUSTFLAGS=-Cinstrument-coverage` build, run the
+//!    same way with LLVM's own profile files, gives every line of the
+//!    project's own files the same covered/uncovered status.
+//!
+//! Requires llvm-profdata-22 and llvm-cov-22 (`.ci/run` installs them).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::*;
+
+fn llvm(tool: &str) -> Command {
+    let name = format!("{tool}-22");
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(&name).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{name} not found on PATH; install Debian's llvm-22 (.ci/run does)"
+    );
+    Command::new(name)
+}
+
+fn covdata(args: &[&str]) -> String {
+    let out = Command::new(covdata_exe()).args(args).output().unwrap();
+    assert_success(&out, &format!("covdata {}", args.join(" ")));
+    stdout(&out)
+}
+
+fn ok(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap();
+    assert_success(&out, what);
+    stdout(&out)
+}
+
+/// How to exercise a project: a cargo command run by both builds, plus
+/// direct runs of one of its binaries.
+struct Workload<'a> {
+    cargo: &'a [&'a str],
+    runs: &'a [&'a [&'a str]],
+    bin: &'a str,
+}
+
+/// Check 1 on a COVDIR written by covwrap builds.
+fn check_against_exported_profraw(covdir: &Path, scratch_dir: &Path) {
+    let i = format!("-i={}", covdir.display());
+    let ours = covdata(&["lcov", "--mangled", &i]);
+    let exported = scratch_dir.join("exported");
+    // One line per pod, in pod order: "<profraw>\tbuild-id=..\texe=..".
+    let listing = covdata(&["profraw", &i, &format!("-o={}", exported.display())]);
+    let mut profraws = Vec::new();
+    let mut objects = Vec::new();
+    for line in listing.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        profraws.push(PathBuf::from(fields[0]));
+        let exe = fields.iter().find_map(|f| f.strip_prefix("exe=")).unwrap();
+        assert!(Path::new(exe).exists(), "binary {exe} is gone");
+        objects.push(exe.to_string());
+    }
+    let profdata = scratch_dir.join("exported.profdata");
+    ok(
+        llvm("llvm-profdata")
+            .arg("merge")
+            .args(&profraws)
+            .arg("-o")
+            .arg(&profdata),
+        "llvm-profdata merge",
+    );
+    let mut export = llvm("llvm-cov");
+    export
+        .args(["export", "-format=lcov", "-instr-profile"])
+        .arg(&profdata)
+        .arg(&objects[0]);
+    for o in &objects[1..] {
+        export.args(["-object", o]);
+    }
+    let theirs = ok(&mut export, "llvm-cov export");
+    assert_same_lines(
+        &ours,
+        &theirs,
+        "covdata lcov vs llvm-cov on exported profraw",
+    );
+    let mut report = llvm("llvm-cov");
+    report
+        .args(["report", "-instr-profile"])
+        .arg(&profdata)
+        .arg(&objects[0]);
+    for o in &objects[1..] {
+        report.args(["-object", o]);
+    }
+    let llvm_total = totals_from_llvm_report(&ok(&mut report, "llvm-cov report"));
+    let our_total = totals_from_percent(&covdata(&["percent", &i]));
+    assert_eq!(
+        our_total, llvm_total,
+        "percent totals (lines, regions, functions)"
+    );
+}
+
+fn assert_same_lines(ours: &str, theirs: &str, what: &str) {
+    if ours != theirs {
+        let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+        let first = a
+            .iter()
+            .zip(&b)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.len().min(b.len()));
+        panic!(
+            "{what}: first difference at line {}:\n ours:   {:?}\n theirs: {:?}\n({} vs {} lines)",
+            first + 1,
+            a.get(first),
+            b.get(first),
+            a.len(),
+            b.len()
+        );
+    }
+}
+
+/// (covered, total) for lines, regions, functions.
+type Totals = [(u64, u64); 3];
+
+fn totals_from_llvm_report(text: &str) -> Totals {
+    // TOTAL  regions missed cover%  functions missed executed%  lines missed cover%  [branches...]
+    let total = text
+        .lines()
+        .find(|l| l.starts_with("TOTAL"))
+        .expect("TOTAL line");
+    let n: Vec<u64> = total
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let pair = |count: u64, missed: u64| (count - missed, count);
+    [pair(n[4], n[5]), pair(n[0], n[1]), pair(n[2], n[3])]
+}
+
+fn totals_from_percent(text: &str) -> Totals {
+    // total  L% (covered/total)  R% (covered/total)  F% (covered/total)
+    let total = text
+        .lines()
+        .find(|l| l.starts_with("total"))
+        .expect("total line");
+    let pairs: Vec<(u64, u64)> = total
+        .split('(')
+        .skip(1)
+        .map(|p| {
+            let inner = p.split(')').next().unwrap();
+            let (c, t) = inner.split_once('/').unwrap();
+            (c.trim().parse().unwrap(), t.trim().parse().unwrap())
+        })
+        .collect();
+    [pairs[0], pairs[1], pairs[2]]
+}
+
+/// Per (file, line): covered? From LCOV DA records, for files under `root`.
+fn line_status(lcov: &str, root: &Path) -> BTreeMap<(String, u32), bool> {
+    let mut out = BTreeMap::new();
+    let mut file = None;
+    for line in lcov.lines() {
+        if let Some(f) = line.strip_prefix("SF:") {
+            file = Path::new(f)
+                .strip_prefix(root)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned());
+        } else if let (Some(f), Some(da)) = (&file, line.strip_prefix("DA:")) {
+            let (l, count) = da.split_once(',').unwrap();
+            let covered = count.split(',').next().unwrap() != "0";
+            out.insert((f.clone(), l.parse().unwrap()), covered);
+        }
+    }
+    out
+}
+
+/// Runs `work` on a covwrap build of `project`: checks 1 and 2.
+fn check_project(project: &Project, work: &Workload<'_>) {
+    let base = scratch("parity");
+    // covwrap build, runs into a COVDIR.
+    let covdir = base.join("cov");
+    std::fs::create_dir_all(&covdir).unwrap();
+    let out = project
+        .cargo_cmd(work.cargo, true)
+        .env("COVDIR", &covdir)
+        .output()
+        .unwrap();
+    assert_success(&out, &format!("covwrap cargo {}", work.cargo.join(" ")));
+    let exe = project.exe("debug", work.bin);
+    for args in work.runs {
+        run(&exe, args, Some(&covdir));
+    }
+    check_against_exported_profraw(&covdir, &base);
+
+    // Independent plain build, run the same way with LLVM's own files.
+    let plain_target = base.join("plain-target");
+    let profiles = base.join("profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    let pattern = profiles.join("run-%p-%m.profraw");
+    let out = project
+        .cargo_cmd(work.cargo, false)
+        .env("CARGO_TARGET_DIR", &plain_target)
+        .env("RUSTFLAGS", "-Cinstrument-coverage")
+        .env("LLVM_PROFILE_FILE", &pattern)
+        .output()
+        .unwrap();
+    assert_success(&out, &format!("plain cargo {}", work.cargo.join(" ")));
+    let mut objects = Vec::new();
+    if !work.runs.is_empty() {
+        let plain_exe = plain_target.join("debug").join(work.bin);
+        for args in work.runs {
+            Command::new(&plain_exe)
+                .args(*args)
+                .env("LLVM_PROFILE_FILE", &pattern)
+                .output()
+                .unwrap();
+        }
+        objects.push(plain_exe);
+    }
+    objects.extend(test_executables(project, work.cargo, &plain_target));
+    let raws: Vec<PathBuf> = std::fs::read_dir(&profiles)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let profdata = base.join("plain.profdata");
+    ok(
+        llvm("llvm-profdata")
+            .arg("merge")
+            .args(&raws)
+            .arg("-o")
+            .arg(&profdata),
+        "llvm-profdata merge (plain)",
+    );
+    let mut export = llvm("llvm-cov");
+    export
+        .args(["export", "-format=lcov", "-instr-profile"])
+        .arg(&profdata)
+        .arg(&objects[0]);
+    for o in &objects[1..] {
+        export.arg("-object").arg(o);
+    }
+    let theirs = line_status(&ok(&mut export, "llvm-cov export (plain)"), &project.dir);
+    let ours = line_status(
+        &covdata(&["lcov", &format!("-i={}", covdir.display())]),
+        &project.dir,
+    );
+    assert!(!ours.is_empty(), "no lines of the project's own files");
+    let differ: Vec<_> = theirs
+        .iter()
+        .filter(|(k, v)| ours.get(*k) != Some(*v))
+        .take(10)
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "lines whose covered status differs from the plain build: {differ:?}"
+    );
+    assert_eq!(ours.len(), theirs.len(), "same instrumented lines");
+}
+
+/// The test executables cargo builds for `cargo_args` (plain build).
+fn test_executables(project: &Project, cargo_args: &[&str], target: &Path) -> Vec<PathBuf> {
+    let mut args = cargo_args.to_vec();
+    if args.first() != Some(&"test") {
+        return Vec::new();
+    }
+    args.extend(["--no-run", "--message-format=json"]);
+    let out = project
+        .cargo_cmd(&args, false)
+        .env("CARGO_TARGET_DIR", target)
+        .env("RUSTFLAGS", "-Cinstrument-coverage")
+        .output()
+        .unwrap();
+    assert_success(&out, "cargo test --no-run");
+    let mut bins: Vec<PathBuf> = stdout(&out)
+        .lines()
+        .filter_map(|l| {
+            let at = l.find("\"executable\":\"")? + "\"executable\":\"".len();
+            Some(PathBuf::from(&l[at..at + l[at..].find('"')?]))
+        })
+        .collect();
+    bins.sort();
+    bins.dedup();
+    bins
+}
+
+const TESTS: &[&str] = &["test", "--lib", "--bins", "--tests"];
+
+#[test]
+fn cli_example_matches_llvm() {
+    let p = Project::example("cli");
+    check_project(
+        &p,
+        &Workload {
+            cargo: &["test", "--bins", "--tests"],
+            runs: &[
+                &["words", "a", "b"],
+                &["fib", "30"],
+                &["classify", "-1", "0"],
+                &["sum", "x"],
+                &["exit", "2"],
+            ],
+            bin: "cli",
+        },
+    );
+}
+
+#[test]
+fn workspace_example_matches_llvm() {
+    let p = Project::example("workspace");
+    let tests = ["test", "--workspace", "--lib", "--bins", "--tests"];
+    check_project(
+        &p,
+        &Workload {
+            cargo: &tests,
+            runs: &[&[], &["--verbose", "3", "1"]],
+            bin: "app",
+        },
+    );
+}
+
+#[test]
+fn service_killed_by_sigterm_matches_llvm() {
+    // LLVM's own writer loses a SIGTERMed service's data, so only check 1
+    // applies: covwrap's data, exported, is what llvm-cov reports.
+    let p = Project::example("service");
+    p.cargo(&["build"]);
+    let base = scratch("service-parity");
+    let cov = base.join("cov");
+    std::fs::create_dir_all(&cov).unwrap();
+    let mut child = spawn(&p.exe("debug", "service"), &[], &cov);
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let addr = line
+        .trim()
+        .trim_start_matches("listening on http://")
+        .to_string();
+    for path in ["/hello?name=x", "/sum?a=1&b=q", "/stats"] {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        s.read_to_string(&mut String::new()).unwrap();
+    }
+    unsafe { kill(child.id() as i32, 15) };
+    wait_with_timeout(&mut child, std::time::Duration::from_secs(10));
+    check_against_exported_profraw(&cov, &base);
+}
+
+extern "C" {
+    fn kill(pid: i32, sig: i32) -> i32;
+}
+
+/// Crates with mixed code (generics, closures, macros, traits) and their
+/// own test suites.
+const CRATES: [(&str, &str); 3] = [
+    ("semver", "1.0.26"),
+    ("itoa", "1.0.15"),
+    ("strsim", "0.11.1"),
+];
+
+#[test]
+fn crates_io_test_suites_match_llvm() {
+    for (name, version) in CRATES {
+        let source = fetch_crate(name, version);
+        let root = scratch(&format!("crate-{name}"));
+        let dir = root.join(name);
+        copy_tree(&source, &dir);
+        // Copied out of the registry, the crate is a local path crate, so
+        // covwrap instruments it by default.
+        let project = Project {
+            dir,
+            target: root.join("target"),
+        };
+        check_project(
+            &project,
+            &Workload {
+                cargo: TESTS,
+                runs: &[],
+                bin: "",
+            },
+        );
+    }
+}
+
+/// The unpacked source of `name` `version` from crates.io.
+fn fetch_crate(name: &str, version: &str) -> PathBuf {
+    let project = scratch(&format!("fetch-{name}"));
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::write(
+        project.join("Cargo.toml"),
+        format!("[package]\nname = \"fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n\n[dependencies]\n{name} = \"={version}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(project.join("src/lib.rs"), "").unwrap();
+    let meta = ok(
+        Command::new("cargo")
+            .args(["metadata", "--format-version", "1"])
+            .current_dir(&project),
+        "cargo metadata",
+    );
+    let needle = format!("{name}-{version}/Cargo.toml\"");
+    let end = meta
+        .find(&needle)
+        .unwrap_or_else(|| panic!("{name} {version} not in cargo metadata"));
+    let start = meta[..end].rfind('"').unwrap() + 1;
+    PathBuf::from(&meta[start..end + needle.len() - "/Cargo.toml\"".len()])
+}
