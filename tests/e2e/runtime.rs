@@ -602,3 +602,39 @@ fn forked_child_reports_only_what_it_ran() {
         "{child:?}"
     );
 }
+
+#[test]
+fn debugdump_shows_functions_that_ran_and_those_that_did_not() {
+    let p = built_cli();
+    let cov = scratch("dump-cov");
+    assert_success(
+        &run(&p.exe("debug", "cli"), &["classify", "5"], Some(&cov)),
+        "cli classify",
+    );
+    let out = Command::new(covdata_exe())
+        .arg("debugdump")
+        .arg(format!("-i={}", cov.display()))
+        .output()
+        .unwrap();
+    assert_success(&out, "covdata debugdump");
+    let dump = stdout(&out);
+    let function = |name: &str| {
+        dump.lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in\n{dump}"))
+            .to_string()
+    };
+    assert!(
+        function("cli::classify").contains(" count=1 "),
+        "{}",
+        function("cli::classify")
+    );
+    assert!(function("cli::main").contains(" count=1 "));
+    assert!(
+        function("cli::word_stats").contains(" count=0 "),
+        "{}",
+        function("cli::word_stats")
+    );
+    assert!(dump.contains("crates: cli"));
+    assert!(dump.contains("end: exit"));
+}
