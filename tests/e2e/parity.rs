@@ -370,6 +370,10 @@ fn crates_io_test_suites_match_llvm() {
         let root = scratch(&format!("crate-{name}"));
         let dir = root.join(name);
         copy_tree(&source, &dir);
+        // Its own workspace, wherever the scratch directory is.
+        let manifest = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        std::fs::write(&manifest, format!("{text}\n[workspace]\n")).unwrap();
         // Copied out of the registry, the crate is a local path crate, so
         // covwrap instruments it by default.
         let project = Project {

@@ -105,19 +105,21 @@ impl<S: Sink> CountersWriter<S> {
     /// Records counter `index` with `value`. Zero values are skipped; indices
     /// must increase and stay below the header's counter count (others are
     /// ignored, so a bad caller cannot produce an unreadable file).
+    #[inline]
     pub fn counter(&mut self, index: u32, value: u64) -> std::result::Result<(), S::Error> {
         if value == 0 || i64::from(index) <= self.prev_index || index >= self.num_counters {
             return Ok(());
         }
         let delta = (i64::from(index) - self.prev_index) as u64;
         self.prev_index = i64::from(index);
-        let mut buf = [0u8; 2 * leb128::MAX_LEN];
-        let mut one = [0u8; leb128::MAX_LEN];
-        let n = leb128::encode(delta, &mut one);
-        buf[..n].copy_from_slice(&one[..n]);
-        let m = leb128::encode(value, &mut one);
-        buf[n..n + m].copy_from_slice(&one[..m]);
-        self.put(&buf[..n + m])
+        // The exit path calls this for every non-zero counter: encode in
+        // place, flushing only when the staging buffer could overflow.
+        if STAGING - self.staged_len < 2 * leb128::MAX_LEN {
+            self.flush()?;
+        }
+        self.staged_len += leb128::encode_into(delta, &mut self.staged[self.staged_len..]);
+        self.staged_len += leb128::encode_into(value, &mut self.staged[self.staged_len..]);
+        Ok(())
     }
 
     /// Ends the list, writes the footer and returns the sink.

@@ -20,6 +20,20 @@ pub fn encode(mut value: u64, out: &mut [u8; MAX_LEN]) -> usize {
     }
 }
 
+/// Encodes `value` at the start of `out`, which must have room for
+/// [`MAX_LEN`] bytes; returns the number of bytes used.
+#[inline]
+pub fn encode_into(mut value: u64, out: &mut [u8]) -> usize {
+    let mut n = 0;
+    while value >= 0x80 {
+        out[n] = (value as u8) | 0x80;
+        value >>= 7;
+        n += 1;
+    }
+    out[n] = value as u8;
+    n + 1
+}
+
 /// Appends `value` to `out`.
 pub fn push(out: &mut Vec<u8>, value: u64) {
     let mut buf = [0; MAX_LEN];
@@ -74,6 +88,16 @@ mod tests {
             let mut pos = 0;
             assert_eq!(decode(&out, &mut pos), Some(v));
             assert_eq!(pos, out.len());
+        }
+    }
+
+    #[test]
+    fn encode_into_matches_encode() {
+        for v in [0, 1, 127, 128, 300, u32::MAX as u64, u64::MAX] {
+            let (mut a, mut b) = ([0u8; MAX_LEN], [0u8; MAX_LEN + 3]);
+            let n = encode(v, &mut a);
+            assert_eq!(encode_into(v, &mut b), n);
+            assert_eq!(a[..n], b[..n]);
         }
     }
 

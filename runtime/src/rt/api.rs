@@ -4,9 +4,8 @@
 //! these: take a snapshot, optionally resetting, without stopping.
 
 use std::io;
-use std::sync::atomic::Ordering;
 
-use super::emit::write_counters;
+use super::emit::{for_each_nonzero, write_counters};
 use super::state::CONFIG;
 use crate::format::defs::{end_reason, MetaHash};
 
@@ -28,16 +27,10 @@ pub fn snapshot(reset: bool) -> Vec<(u32, u64)> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    for (i, c) in config.counters.iter().enumerate() {
-        let v = if reset {
-            c.swap(0, Ordering::Relaxed)
-        } else {
-            c.load(Ordering::Relaxed)
-        };
-        if v != 0 {
-            out.push((i as u32, v));
-        }
-    }
+    let _ = for_each_nonzero::<()>(config.counters, reset, |i, v| {
+        out.push((i, v));
+        Ok(())
+    });
     out
 }
 

@@ -193,16 +193,7 @@ pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), Emit
     };
     let result = (|| {
         let mut w = CountersWriter::begin(FdSink(fd), &header, &config.args)?;
-        for (i, c) in counters.iter().enumerate() {
-            let v = if reset {
-                c.swap(0, Ordering::Relaxed)
-            } else {
-                c.load(Ordering::Relaxed)
-            };
-            if v != 0 {
-                w.counter(i as u32, v)?;
-            }
-        }
+        for_each_nonzero(counters, reset, |i, v| w.counter(i, v))?;
         w.finish().map(|_| ())
     })();
     // SAFETY: `fd` is ours and closed exactly once.
@@ -231,4 +222,36 @@ pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), Emit
     // SAFETY: NUL-terminated path of the file this call created.
     unsafe { sys::unlink(temp.as_ptr().cast()) };
     renamed
+}
+
+/// Calls `f(index, value)` for every non-zero counter, in index order; with
+/// `reset`, each of those is swapped with zero as it is read. Most counters
+/// of a run are zero, so they are tested eight at a time; a counter that
+/// becomes non-zero after its group was tested is simply left for the next
+/// reader, never lost.
+pub fn for_each_nonzero<E>(
+    counters: &[AtomicU64],
+    reset: bool,
+    mut f: impl FnMut(u32, u64) -> Result<(), E>,
+) -> Result<(), E> {
+    for (g, group) in counters.chunks(8).enumerate() {
+        if group
+            .iter()
+            .fold(0, |any, c| any | c.load(Ordering::Relaxed))
+            == 0
+        {
+            continue;
+        }
+        for (j, c) in group.iter().enumerate() {
+            let v = if reset {
+                c.swap(0, Ordering::Relaxed)
+            } else {
+                c.load(Ordering::Relaxed)
+            };
+            if v != 0 {
+                f((g * 8 + j) as u32, v)?;
+            }
+        }
+    }
+    Ok(())
 }

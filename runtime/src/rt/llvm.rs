@@ -7,6 +7,9 @@ use std::sync::atomic::AtomicU64;
 
 extern "C" {
     fn __llvm_profile_set_filename(name: *const c_char);
+    fn __llvm_profile_get_filename() -> *const c_char;
+    fn __llvm_profile_enable_continuous_mode();
+    fn __llvm_profile_set_page_size(page_size: u32);
     fn __llvm_profile_begin_counters() -> *mut u8;
     fn __llvm_profile_end_counters() -> *mut u8;
     fn __llvm_profile_get_version() -> u64;
@@ -15,12 +18,33 @@ extern "C" {
 /// The raw profile version whose `__llvm_prf_data` layout covwrap reads.
 pub const SUPPORTED_RAW_VERSION: u64 = 10;
 
-/// Sends LLVM's own writer to /dev/null: no `default_*.profraw` anywhere,
-/// whatever `LLVM_PROFILE_FILE` says. A name set through this call takes
-/// precedence over the environment and the default.
+/// Keeps LLVM's own writer from writing anything: no `default_*.profraw`
+/// anywhere, whatever `LLVM_PROFILE_FILE` says.
+///
+/// A name set through `__llvm_profile_set_filename` takes precedence over
+/// the environment and the default, so LLVM's initializer, which runs after
+/// this constructor, keeps `/dev/null`. Then "continuous mode" is switched
+/// on: LLVM's initializer does not register its exit-time writer in that
+/// mode, which saves gathering and writing the whole profile (about a
+/// million instructions per run for ripgrep). Its filename setup returns
+/// early (lower precedence), so continuous mode does nothing else. If LLVM's
+/// initializer has somehow run first, its writer is registered and would
+/// print a note in continuous mode, so then only the redirect is done.
 pub fn silence_default_writer() {
+    // SAFETY: LLVM's accessor returns a NUL-terminated string ("" before
+    // any initialization; it leaks a 1-byte buffer, once).
+    let llvm_initialized = unsafe { *__llvm_profile_get_filename() != 0 };
     // SAFETY: a NUL-terminated static string; the runtime copies the pattern.
     unsafe { __llvm_profile_set_filename(c"/dev/null".as_ptr()) }
+    if !llvm_initialized {
+        // SAFETY: set two plain variables. LLVM counts continuous mode as
+        // enabled only once a page size is known; on Linux the page size
+        // is used for nothing else.
+        unsafe {
+            __llvm_profile_set_page_size(4096);
+            __llvm_profile_enable_continuous_mode();
+        }
+    }
 }
 
 /// LLVM's raw profile version (low 32 bits; the high bits are variant flags).
