@@ -51,8 +51,11 @@ kill -TERM "$pid"; wait "$pid" || echo "(service died of signal $(( $? - 128 )):
 step "report"
 show covdata pkglist -i="$COVDIR"
 show covdata percent -i="$COVDIR"
-show covdata func -i="$COVDIR" --pkg=cli
-show covdata textfmt -i="$COVDIR" -o="$work/cov.txt"
+# This COVDIR holds three projects; --root makes their paths relative to
+# the repository (by default, the root is the compilation directory
+# shared by most functions: the workspace root of a single project).
+show covdata func -i="$COVDIR" --pkg=cli --root="$repo"
+show covdata textfmt -i="$COVDIR" -o="$work/cov.txt" --root="$repo"
 head -5 "$work/cov.txt"
 show covdata lcov -i="$COVDIR" -o="$work/lcov.info"
 echo "LCOV written to $work/lcov.info"
