@@ -22,7 +22,9 @@
 pub mod crates;
 pub mod error;
 pub mod llvm;
+pub mod lock;
 pub mod model;
+pub mod ops;
 pub mod output;
 pub mod paths;
 pub mod pods;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use covdata::crates::CrateFilter;
 use covdata::report::{self, Context, ReportOptions};
-use covdata::{load_coverage, profraw, Coverage, Error};
+use covdata::{load_coverage, ops, profraw, Coverage, Error};
 
 const USAGE: &str = "\
 usage: covdata <command> -i=DIR[,DIR...] [flags]
@@ -23,14 +23,21 @@ Commands:
   pkglist     crate names, sorted
   lcov        LCOV tracefile as llvm-cov export -format=lcov writes it
   profraw     one LLVM raw profile (version 10) per pod into -o=OUTDIR
+  merge       sum all runs into -o=OUTDIR (one pod per input pod; --pcombine: one pod)
+              --in-place -i=DIR: fold each pod's counter files into its pool
+  subtract    -i=A,B -o=OUTDIR: the regions A reaches and B does not
+  intersect   -i=A,B[,...] -o=OUTDIR: the regions every input reaches
 
 Flags:
   -i, --input DIR[,DIR...]   input directories (repeatable)
-  -o, --output PATH          output file (directory for profraw); default stdout
+  -o, --output PATH          output file (directory for profraw, merge, subtract,
+                             intersect); default stdout
   --pkg GLOBS                keep crates matching comma-separated globs (* and ?)
   --root DIR                 make report paths relative to DIR (textfmt, func)
   --mangled                  print mangled function names (lcov, func)
   --ignore-bad               skip bad files with a warning instead of failing
+  --pcombine                 merge: fold pods of different binaries into one pod
+  --in-place                 merge: compact the one input directory (pools)
   -h, --help                 show this help
 ";
 
@@ -43,6 +50,8 @@ struct Args {
     root: Option<String>,
     mangled: bool,
     ignore_bad: bool,
+    pcombine: bool,
+    in_place: bool,
 }
 
 /// Splits `-x=v`, `--x=v`, `-x v` and `--x v` forms.
@@ -81,11 +90,13 @@ fn parse_args(raw: Vec<String>) -> Result<Option<Args>, String> {
             "o" | "output" => args.output = Some(PathBuf::from(value(name)?)),
             "pkg" => args.pkg = Some(value(name)?),
             "root" => args.root = Some(value(name)?),
-            "mangled" | "ignore-bad" if inline.is_some() => {
+            "mangled" | "ignore-bad" | "pcombine" | "in-place" if inline.is_some() => {
                 return Err(format!("flag -{name} takes no value"));
             }
             "mangled" => args.mangled = true,
             "ignore-bad" => args.ignore_bad = true,
+            "pcombine" => args.pcombine = true,
+            "in-place" => args.in_place = true,
             _ => return Err(format!("unknown flag {arg:?}")),
         }
     }
@@ -107,7 +118,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    const COMMANDS: [&str; 7] = [
+    const COMMANDS: [&str; 10] = [
         "debugdump",
         "textfmt",
         "percent",
@@ -115,6 +126,9 @@ fn main() -> ExitCode {
         "pkglist",
         "lcov",
         "profraw",
+        "merge",
+        "subtract",
+        "intersect",
     ];
     if !COMMANDS.contains(&args.command.as_str()) {
         eprintln!("covdata: unknown command {:?}", args.command);
@@ -132,7 +146,16 @@ fn main() -> ExitCode {
         eprintln!("covdata: profraw: needs -o=OUTDIR");
         return ExitCode::from(2);
     }
-    match run(&args) {
+    if let Err(msg) = check_writing_usage(&args) {
+        eprintln!("covdata: {}: {msg}", args.command);
+        return ExitCode::from(2);
+    }
+    let result = if WRITERS.contains(&args.command.as_str()) {
+        run_writer(&args)
+    } else {
+        run(&args)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if is_broken_pipe(&e) {
@@ -142,6 +165,146 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Commands that write a coverage directory.
+const WRITERS: [&str; 3] = ["merge", "subtract", "intersect"];
+
+/// Usage rules of the writing commands and of their flags elsewhere.
+fn check_writing_usage(args: &Args) -> Result<(), String> {
+    let writer = WRITERS.contains(&args.command.as_str());
+    if !writer && (args.pcombine || args.in_place) {
+        return Err("--pcombine and --in-place are merge flags".into());
+    }
+    if !writer {
+        return Ok(());
+    }
+    if args.command != "merge" && (args.pcombine || args.in_place) {
+        return Err("--pcombine and --in-place are merge flags".into());
+    }
+    if args.in_place {
+        if args.inputs.len() != 1 {
+            return Err("--in-place compacts exactly one directory (-i=DIR)".into());
+        }
+        if args.output.is_some() || args.pcombine || args.pkg.is_some() {
+            return Err("--in-place takes no -o, --pcombine or --pkg".into());
+        }
+        return Ok(());
+    }
+    let Some(out) = &args.output else {
+        return Err("needs -o=OUTDIR".into());
+    };
+    match args.command.as_str() {
+        "subtract" if args.inputs.len() != 2 => {
+            return Err(format!(
+                "needs exactly two input directories (-i=A,B), got {}",
+                args.inputs.len()
+            ));
+        }
+        "intersect" if args.inputs.len() < 2 => {
+            return Err(format!(
+                "needs at least two input directories (-i=A,B,...), got {}",
+                args.inputs.len()
+            ));
+        }
+        _ => {}
+    }
+    if let Ok(out) = out.canonicalize() {
+        for input in &args.inputs {
+            if input.canonicalize().is_ok_and(|i| i == out) {
+                return Err(format!(
+                    "the output directory {} is also an input (use merge --in-place to compact a directory)",
+                    input.display()
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn warn_skipped(skipped: &[Error]) {
+    for e in skipped {
+        eprintln!("covdata: warning: {e}");
+    }
+    if !skipped.is_empty() {
+        eprintln!("covdata: warning: {}", ops::skipped_line(skipped.len()));
+    }
+}
+
+fn run_writer(args: &Args) -> anyhow::Result<()> {
+    let ignore_bad = args.ignore_bad;
+    if args.in_place {
+        let dir = &args.inputs[0];
+        let report = ops::compact(dir, ops::CompactOptions { ignore_bad }).map_err(plain)?;
+        warn_skipped(&report.skipped);
+        for e in &report.not_deleted {
+            eprintln!("covdata: warning: {e} (the pool lists it as absorbed; readers ignore it)");
+        }
+        let stdout = io::stdout();
+        let mut out = io::BufWriter::new(stdout.lock());
+        for p in &report.pods {
+            writeln!(
+                out,
+                "{}\tfolded {} files\truns {}",
+                p.pool.display(),
+                p.folded,
+                p.runs
+            )
+            .context("writing to standard output")?;
+        }
+        out.flush().context("writing to standard output")?;
+        return Ok(());
+    }
+    let opts = ops::OpOptions {
+        crates: CrateFilter::parse(args.pkg.as_deref().unwrap_or("")),
+        ignore_bad,
+    };
+    let load_opts = covdata::LoadOptions {
+        ignore_bad,
+        threads: 0,
+    };
+    let output = match args.command.as_str() {
+        "merge" => {
+            let loaded = covdata::load(&args.inputs, load_opts).map_err(plain)?;
+            ops::merge(
+                &loaded,
+                &ops::MergeOptions {
+                    pcombine: args.pcombine,
+                    op: opts,
+                },
+            )
+        }
+        command => {
+            let mut inputs = Vec::with_capacity(args.inputs.len());
+            for dir in &args.inputs {
+                inputs.push(covdata::load(std::slice::from_ref(dir), load_opts).map_err(plain)?);
+            }
+            if command == "subtract" {
+                ops::subtract(&inputs, &opts)
+            } else {
+                ops::intersect(&inputs, &opts)
+            }
+        }
+    }
+    .map_err(plain)?;
+    warn_skipped(&output.skipped);
+    for note in &output.notes {
+        eprintln!("covdata: {note}");
+    }
+    if output.saturated {
+        eprintln!(
+            "covdata: warning: some counts saturated at 2^64-1; the output's counter files are flagged as saturated"
+        );
+    }
+    if output.files.is_empty() {
+        if let Some(pkg) = &args.pkg {
+            anyhow::bail!("no function of the inputs belongs to a crate matching --pkg={pkg}");
+        }
+        return Err(plain(covdata::pods::no_pods(&args.inputs)));
+    }
+    let dir = args.output.as_deref().expect("checked");
+    output.write_to(dir).map_err(plain)?;
+    Ok(())
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -226,14 +389,13 @@ fn write_profraws(cov: &Coverage, dir: &Path) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for pod in &cov.pods {
-        let build_id = pod.ident_value("build-id");
-        let id_bytes = build_id.and_then(profraw::parse_hex);
-        let bytes = profraw::encode(
-            id_bytes.as_deref(),
-            &pod.funcs,
-            &pod.counters,
-            pod.llvm_names(),
-        );
+        let ids: Vec<&str> = pod
+            .modules
+            .iter()
+            .filter_map(|m| m.ident_value("build-id"))
+            .collect();
+        let build_id = (!ids.is_empty()).then(|| ids.join(","));
+        let bytes = profraw::encode_pod(pod);
         let path = dir.join(format!("{}.profraw", pod.hash_hex()));
         covdata::output::write_atomic(&path, |w| w.write_all(&bytes)).map_err(plain)?;
         // The most recent run names the binary to pair the profile with.
@@ -246,7 +408,7 @@ fn write_profraws(cov: &Coverage, dir: &Path) -> anyhow::Result<()> {
             out,
             "{}\tbuild-id={}\texe={}",
             path.display(),
-            build_id.unwrap_or("none"),
+            build_id.as_deref().unwrap_or("none"),
             exe.unwrap_or("unknown")
         )
         .context("writing to standard output")?;

@@ -127,6 +127,29 @@ pub fn no_pods(dirs: &[PathBuf]) -> Error {
         .at(Path::new(&list.join(",")))
 }
 
+/// The counter files of pod `hash` in `dir`, sorted by name: a fresh
+/// listing, taken by the reader under the pod's shared lock.
+pub fn list_counter_files(dir: &Path, hash: &MetaHash) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, &e))?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        match parse_file_name(&name) {
+            Some(FileName::Counters { hash: h, .. }) if h == *hash => {}
+            _ => continue,
+        }
+        if !entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
+            continue;
+        }
+        out.push((name, entry.path()));
+    }
+    out.sort();
+    Ok(out.into_iter().map(|(_, p)| p).collect())
+}
+
 /// `covmeta.<H>` hex of a hash, for messages.
 pub fn hash_hex(hash: &MetaHash) -> String {
     hex(hash)

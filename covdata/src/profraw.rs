@@ -242,7 +242,24 @@ pub fn encode(
     counters: &[u64],
     names: &[u8],
 ) -> Vec<u8> {
-    let ids_size = binary_id.map_or(0, |id| 8 + id.len() as u64 + pad8(id.len() as u64));
+    encode_with_ids(binary_id.as_slice(), funcs, counters, names)
+}
+
+/// Like [`encode`], for a binary with several binary ids (or none): a pod
+/// of several modules gives one profile holding every module's records
+/// (`funcs` with pod-wide counter positions) and the modules' names
+/// sections one after another, each padded to 8 with zeros (LLVM skips
+/// zero bytes between name blobs).
+pub fn encode_with_ids(
+    binary_ids: &[&[u8]],
+    funcs: &[FuncEntry],
+    counters: &[u64],
+    names: &[u8],
+) -> Vec<u8> {
+    let ids_size: u64 = binary_ids
+        .iter()
+        .map(|id| 8 + id.len() as u64 + pad8(id.len() as u64))
+        .sum();
     let num_data = funcs.len() as u64;
     let counters_delta = num_data * DATA_LEN as u64;
     let header = [
@@ -274,7 +291,7 @@ pub fn encode(
     for v in header {
         out.extend_from_slice(&v.to_le_bytes());
     }
-    if let Some(id) = binary_id {
+    for id in binary_ids {
         out.extend_from_slice(&(id.len() as u64).to_le_bytes());
         out.extend_from_slice(id);
         out.resize(out.len() + pad8(id.len() as u64) as usize, 0);
@@ -295,6 +312,27 @@ pub fn encode(
     out.extend_from_slice(names);
     out.resize(out.len() + pad8(names.len() as u64) as usize, 0);
     out
+}
+
+/// The raw profile of a pod: its modules' data records, the pod's summed
+/// counters, the modules' names sections and build-ids (see
+/// [`encode_with_ids`]). For a pod of one module this is [`encode`] with
+/// its build-id and names.
+pub fn encode_pod(pod: &crate::reader::Pod) -> Vec<u8> {
+    let ids: Vec<Vec<u8>> = pod
+        .modules
+        .iter()
+        .filter_map(|m| m.ident_value("build-id").and_then(parse_hex))
+        .collect();
+    let id_refs: Vec<&[u8]> = ids.iter().map(Vec::as_slice).collect();
+    let mut names = Vec::new();
+    for m in 0..pod.modules.len() {
+        if m > 0 {
+            names.resize(names.len() + pad8(names.len() as u64) as usize, 0);
+        }
+        names.extend_from_slice(pod.module_names(m));
+    }
+    encode_with_ids(&id_refs, &pod.funcs, &pod.counters, &names)
 }
 
 /// Checks that `raw` was written by the binary `funcs` describes (same data

@@ -8,12 +8,14 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use covwrap_rt::format::counters::{CountersFile, CountersHeader};
-use covwrap_rt::format::defs::MetaHash;
+use covwrap_rt::format::defs::{arg_keys, MetaHash, POOL_NANOS, POOL_PID};
 use covwrap_rt::format::md5::hex;
 use covwrap_rt::format::meta::{FuncEntry, MetaFile};
+use covwrap_rt::format::names::counters_file_name;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::pods::{discover, no_pods, PodFiles};
+use crate::lock::{lock_path, PodLock};
+use crate::pods::{discover, list_counter_files, no_pods, PodFiles};
 
 /// One process run: what its counter file says about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +43,34 @@ impl Run {
     }
 }
 
+/// One module of a pod's meta file: the coverage data of one binary.
+/// Readers treat each module as a separate object, in module order (as
+/// llvm-cov treats several `-object` arguments).
+#[derive(Clone, Debug)]
+pub struct PodModule {
+    /// Build identity of the binary.
+    pub ident: Vec<(String, String)>,
+    /// Index of the module's first counter in [`Pod::counters`].
+    pub counter_base: u32,
+    /// Length of the module's counter array.
+    pub total_counters: u32,
+    /// The module's entries in [`Pod::funcs`].
+    pub funcs: Range<usize>,
+    names: Range<usize>,
+    covmap: Range<usize>,
+    covfun: Range<usize>,
+}
+
+impl PodModule {
+    /// The first value of an ident key of this module.
+    pub fn ident_value(&self, key: &str) -> Option<&str> {
+        self.ident
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// A loaded pod: the meta file's contents and the sum of its runs.
 #[derive(Clone, Debug)]
 pub struct Pod {
@@ -49,13 +79,14 @@ pub struct Pod {
     /// Path of the meta file read.
     pub meta_path: PathBuf,
     meta_bytes: Vec<u8>,
-    /// Build identity from the meta file.
+    /// Build identity from the meta file (of its first module).
     pub ident: Vec<(String, String)>,
-    /// The function table (`__llvm_prf_data` order).
+    /// The function tables of every module, in module order (each module's
+    /// in `__llvm_prf_data` order), with `first_counter` relative to the
+    /// whole pod's counter array.
     pub funcs: Vec<FuncEntry>,
-    names: Range<usize>,
-    covmap: Range<usize>,
-    covfun: Range<usize>,
+    /// The modules, in order; one for a meta file written by a process.
+    pub modules: Vec<PodModule>,
     /// Every run's counters summed, one per counter of the binary.
     pub counters: Vec<u64>,
     /// Some sum saturated at `u64::MAX` (or an input file says so).
@@ -75,22 +106,50 @@ impl Pod {
         hex(&self.hash)
     }
 
-    /// `__llvm_prf_names`, verbatim.
+    /// `__llvm_prf_names` of the first module, verbatim.
     pub fn llvm_names(&self) -> &[u8] {
-        &self.meta_bytes[self.names.clone()]
+        self.module_names(0)
     }
 
-    /// `__llvm_covmap`, verbatim.
+    /// `__llvm_covmap` of the first module, verbatim.
     pub fn llvm_covmap(&self) -> &[u8] {
-        &self.meta_bytes[self.covmap.clone()]
+        self.module_covmap(0)
     }
 
-    /// `__llvm_covfun`, verbatim.
+    /// `__llvm_covfun` of the first module, verbatim.
     pub fn llvm_covfun(&self) -> &[u8] {
-        &self.meta_bytes[self.covfun.clone()]
+        self.module_covfun(0)
     }
 
-    /// The first value of an ident key (`build-id`, `machine`, ...).
+    /// `__llvm_prf_names` of module `m`, verbatim.
+    pub fn module_names(&self, m: usize) -> &[u8] {
+        &self.meta_bytes[self.modules[m].names.clone()]
+    }
+
+    /// `__llvm_covmap` of module `m`, verbatim.
+    pub fn module_covmap(&self, m: usize) -> &[u8] {
+        &self.meta_bytes[self.modules[m].covmap.clone()]
+    }
+
+    /// `__llvm_covfun` of module `m`, verbatim.
+    pub fn module_covfun(&self, m: usize) -> &[u8] {
+        &self.meta_bytes[self.modules[m].covfun.clone()]
+    }
+
+    /// The function-table entries of module `m` (pod-wide `first_counter`).
+    pub fn module_funcs(&self, m: usize) -> &[FuncEntry] {
+        &self.funcs[self.modules[m].funcs.clone()]
+    }
+
+    /// The summed counters of module `m`.
+    pub fn module_counters(&self, m: usize) -> &[u64] {
+        let module = &self.modules[m];
+        let start = module.counter_base as usize;
+        &self.counters[start..start + module.total_counters as usize]
+    }
+
+    /// The first value of an ident key (`build-id`, `machine`, ...) of the
+    /// first module.
     pub fn ident_value(&self, key: &str) -> Option<&str> {
         self.ident
             .iter()
@@ -103,6 +162,12 @@ impl Pod {
         let f = &self.funcs[i];
         let start = f.first_counter as usize;
         &self.counters[start..start + f.num_counters as usize]
+    }
+
+    /// The number of process runs the pod's counter files sum (each file's
+    /// `runs` field).
+    pub fn total_runs(&self) -> u64 {
+        self.runs.iter().map(|r| u64::from(r.header.runs)).sum()
     }
 
     /// Reads and validates a meta file; its runs start empty.
@@ -124,31 +189,36 @@ impl Pod {
                 )));
             }
         }
-        let [module] = meta.modules() else {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "unsupported: a meta file with {} modules (combined binaries) is not read by this build",
-                    meta.modules().len()
-                ),
-            ));
-        };
         let range = |s: &[u8]| {
             let start = s.as_ptr() as usize - bytes.as_ptr() as usize;
             start..start + s.len()
         };
-        let names = range(module.llvm_names());
-        let covmap = range(module.llvm_covmap());
-        let covfun = range(module.llvm_covfun());
+        let mut funcs = Vec::new();
+        let mut modules = Vec::with_capacity(meta.modules().len());
+        for module in meta.modules() {
+            let base = module.counter_base();
+            let first = funcs.len();
+            funcs.extend(module.funcs().map(|f| FuncEntry {
+                first_counter: f.first_counter + base,
+                ..f
+            }));
+            modules.push(PodModule {
+                ident: module.ident().to_vec(),
+                counter_base: base,
+                total_counters: module.total_counters(),
+                funcs: first..funcs.len(),
+                names: range(module.llvm_names()),
+                covmap: range(module.llvm_covmap()),
+                covfun: range(module.llvm_covfun()),
+            });
+        }
         let pod = Pod {
             hash: meta.hash(),
             meta_path: PathBuf::new(),
-            ident: module.ident().to_vec(),
-            funcs: module.funcs().collect(),
+            ident: modules[0].ident.clone(),
+            funcs,
+            modules,
             counters: vec![0; meta.total_counters() as usize],
-            names,
-            covmap,
-            covfun,
             saturated: false,
             runs: Vec::new(),
             meta_bytes: Vec::new(),
@@ -204,7 +274,32 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
             }
         };
         pod.meta_path = files.meta.clone();
-        for e in read_runs(&mut pod, &files, opts.threads) {
+        // Under the pod's shared locks, a concurrent compaction can neither
+        // add a file to a pool nor delete it while the files are read.
+        // Without a lock file, a first compaction may start meanwhile: a
+        // file that vanished is then read again, under its lock.
+        let mut retried = false;
+        let errors = loop {
+            let (locks, counters) = match locked_counter_files(dirs, &files) {
+                Ok(v) => v,
+                Err(e) => break vec![e],
+            };
+            let errors = read_runs(&mut pod, &counters, opts.threads);
+            let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
+            if !retried
+                && locks.is_empty()
+                && vanished
+                && dirs.iter().any(|d| lock_path(d, &files.hash).exists())
+            {
+                retried = true;
+                pod.counters.iter_mut().for_each(|c| *c = 0);
+                pod.runs.clear();
+                pod.saturated = false;
+                continue;
+            }
+            break errors;
+        };
+        for e in errors {
             skip_or_fail(&mut out, e, opts)?;
         }
         out.pods.push(pod);
@@ -213,6 +308,67 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         return Err(no_pods(dirs));
     }
     Ok(out)
+}
+
+/// The counter files of a pod to read, directory by directory: where the
+/// directory has the pod's lock file, its shared lock is taken and the
+/// directory listed again under it; files a pool of the pod lists as
+/// `absorbed` are left out (their counts are in the pool). Returns the
+/// locks, which the caller holds while it reads.
+fn locked_counter_files(
+    dirs: &[PathBuf],
+    files: &PodFiles,
+) -> Result<(Vec<PodLock>, Vec<PathBuf>)> {
+    let mut locks = Vec::new();
+    let mut out = Vec::with_capacity(files.counters.len());
+    for dir in dirs {
+        // A directory given twice is read twice, as discovery lists it.
+        let lock = PodLock::shared_if_exists(&lock_path(dir, &files.hash))?;
+        let listed: Vec<PathBuf> = if lock.is_some() {
+            list_counter_files(dir, &files.hash)?
+        } else {
+            let mut own: Vec<PathBuf> = files
+                .counters
+                .iter()
+                .filter(|p| p.parent() == Some(dir.as_path()))
+                .cloned()
+                .collect();
+            own.sort();
+            own.dedup();
+            own
+        };
+        if let Some(lock) = lock {
+            locks.push(lock);
+        }
+        let absorbed = absorbed_names(dir, &files.hash, &listed);
+        out.extend(listed.into_iter().filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_none_or(|n| !absorbed.iter().any(|a| a == n))
+        }));
+    }
+    Ok((locks, out))
+}
+
+/// The `absorbed` names of the pod's pool in `dir`, if `listed` has a pool
+/// that can be read; an unreadable pool absorbs nothing (it is reported
+/// when it is read).
+pub fn absorbed_names(dir: &Path, hash: &MetaHash, listed: &[PathBuf]) -> Vec<String> {
+    let pool = dir.join(counters_file_name(hash, POOL_PID, POOL_NANOS));
+    if !listed.contains(&pool) {
+        return Vec::new();
+    }
+    let Ok(bytes) = std::fs::read(&pool) else {
+        return Vec::new();
+    };
+    let Ok(file) = CountersFile::parse(&bytes) else {
+        return Vec::new();
+    };
+    file.args()
+        .iter()
+        .filter(|(k, _)| k == arg_keys::ABSORBED)
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 fn skip_or_fail(out: &mut Loaded, e: Error, opts: LoadOptions) -> Result<()> {
@@ -234,8 +390,8 @@ struct Partial {
 
 /// Adds every counter file of `files` into `pod`; returns the bad files'
 /// errors in file order (their counters are not added).
-fn read_runs(pod: &mut Pod, files: &PodFiles, threads: usize) -> Vec<Error> {
-    let n = files.counters.len();
+fn read_runs(pod: &mut Pod, files: &[PathBuf], threads: usize) -> Vec<Error> {
+    let n = files.len();
     if n == 0 {
         return Vec::new();
     }
@@ -255,7 +411,7 @@ fn read_runs(pod: &mut Pod, files: &PodFiles, threads: usize) -> Vec<Error> {
         };
         let mut buf = Vec::new();
         for i in (t..n).step_by(threads) {
-            let path = &files.counters[i];
+            let path = &files[i];
             match read_one(path, &hash, &mut part.counters, &mut buf) {
                 Ok((run, saturated)) => {
                     part.saturated |= saturated;

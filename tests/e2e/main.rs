@@ -5,8 +5,10 @@
 //! - `runtime`: what instrumented programs do when they run.
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
+//! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 
 mod build;
+mod merge;
 mod parity;
 mod pool;
 mod runtime;

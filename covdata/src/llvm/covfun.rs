@@ -92,7 +92,8 @@ pub fn decode<'a>(
     Ok(records)
 }
 
-/// Encodes one record (header, mapping, padding to 8). Used by tests.
+/// Encodes one record (header, mapping, padding to 8): the inverse of one
+/// step of [`decode`], used to write covfun sections.
 pub fn encode_record(name_ref: u64, func_hash: u64, filenames_ref: u64, mapping: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&name_ref.to_le_bytes());

@@ -169,8 +169,9 @@ impl Mapping {
             m.expressions[i].lhs = lhs;
             m.expressions[i].rhs = rhs;
         }
+        let mut expanded = vec![false; num_files];
         for file_id in 0..num_files as u32 {
-            m.read_regions(&mut c, file_id, num_files)?;
+            m.read_regions(&mut c, file_id, &mut expanded)?;
         }
         m.propagate_expansion_counts()?;
         Ok(m)
@@ -202,7 +203,9 @@ impl Mapping {
         self.decode_counter(v)
     }
 
-    fn read_regions(&mut self, c: &mut Cursor, file_id: u32, num_files: usize) -> Result<()> {
+    /// Reads the regions of `file_id`; `expanded` marks the file ids an
+    /// expansion region already targets.
+    fn read_regions(&mut self, c: &mut Cursor, file_id: u32, expanded: &mut [bool]) -> Result<()> {
         let count = c.size("region count")?;
         let mut line_start: u32 = 0;
         for _ in 0..count {
@@ -217,8 +220,14 @@ impl Mapping {
             } else if header & 4 != 0 {
                 kind = RegionKind::Expansion;
                 let id = header >> 3;
-                if id >= num_files as u64 {
+                if id >= expanded.len() as u64 {
                     return Err(Error::corrupt(format!("expanded file id {id} is invalid")));
+                }
+                // LLVM asserts that a file id is expanded at most once: with
+                // several expansions of one file, every walk over nested
+                // expansions (branches, lcov's order) is exponential.
+                if std::mem::replace(&mut expanded[id as usize], true) {
+                    return Err(Error::corrupt(format!("file id {id} is expanded twice")));
                 }
                 expanded_file_id = id as u32;
             } else {
@@ -298,35 +307,45 @@ impl Mapping {
     }
 
     /// An expansion region takes the counter of the first region of the
-    /// file it expands, repeated until nothing changes (nested expansions).
+    /// file it expands, which for nested expansions is itself an expansion
+    /// region's: the fixed point of LLVM's passes over all regions (one
+    /// pass per nesting level). As a file id is expanded at most once,
+    /// each chain of expansions is followed once, so this is linear where
+    /// the passes are quadratic. Expansion regions carry no counter of
+    /// their own, so a cycle of them stays zero, as under the passes.
     fn propagate_expansion_counts(&mut self) -> Result<()> {
         if !self.regions.iter().any(|r| r.kind == RegionKind::Expansion) {
             return Ok(());
         }
-        let mut slots: Vec<Option<usize>> = vec![None; self.file_ids.len()];
-        // Each pass settles at least one more level of nesting, so more
-        // passes than regions means a cycle.
-        for _ in 0..=self.regions.len() {
-            for (i, r) in self.regions.iter().enumerate() {
-                if r.kind == RegionKind::Expansion {
-                    slots[r.expanded_file_id as usize] = Some(i);
+        let mut first: Vec<Option<usize>> = vec![None; self.file_ids.len()];
+        for (i, r) in self.regions.iter().enumerate() {
+            first[r.file_id as usize].get_or_insert(i);
+        }
+        let mut settled = vec![false; self.regions.len()];
+        let mut on_chain = vec![false; self.regions.len()];
+        let mut chain = Vec::new();
+        for start in 0..self.regions.len() {
+            // Follow the expansions from `start` to the region whose
+            // counter they all take: one that is settled or not an
+            // expansion, the last expansion of a file without regions, or
+            // the first repeated one of a cycle.
+            let mut i = start;
+            while !settled[i] && !on_chain[i] && self.regions[i].kind == RegionKind::Expansion {
+                on_chain[i] = true;
+                chain.push(i);
+                match first[self.regions[i].expanded_file_id as usize] {
+                    Some(next) => i = next,
+                    None => break,
                 }
             }
-            let mut changed = false;
-            for i in 0..self.regions.len() {
-                let file = self.regions[i].file_id as usize;
-                if let Some(slot) = slots[file].take() {
-                    if self.regions[slot].count != self.regions[i].count {
-                        self.regions[slot].count = self.regions[i].count;
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
-                return Ok(());
+            let count = self.regions[i].count;
+            for j in chain.drain(..) {
+                self.regions[j].count = count;
+                settled[j] = true;
+                on_chain[j] = false;
             }
         }
-        Err(Error::corrupt("expansion regions form a cycle"))
+        Ok(())
     }
 
     /// The largest counter id any region's primary counter refers to

@@ -11,6 +11,7 @@ pub mod covfun;
 pub mod covmap;
 pub mod mapping;
 pub mod names;
+pub mod write;
 
 use crate::error::{Error, Result};
 

@@ -17,6 +17,18 @@ pub struct LineCount {
 
 /// Visits every mapped line in order, from line 1 to the last segment's.
 pub fn for_each_mapped_line(segments: &[Segment], mut visit: impl FnMut(LineCount)) {
+    for_each_mapped_run(segments, |first, last, count| {
+        for line in first..=last {
+            visit(LineCount { line, count });
+        }
+    });
+}
+
+/// Like [`for_each_mapped_line`], but lines that only continue the
+/// wrapped segment come as one run `(first line, last line, count)`, so
+/// the work is proportional to the number of segments, not of lines (one
+/// region can span 2^32 lines).
+pub fn for_each_mapped_run(segments: &[Segment], mut visit: impl FnMut(u32, u32, u64)) {
     let Some(last) = segments.last() else {
         return;
     };
@@ -35,18 +47,13 @@ pub fn for_each_mapped_line(segments: &[Segment], mut visit: impl FnMut(LineCoun
             // its line is past this one.
             let upto = segments[next].line - 1;
             if let Some(w) = wrapped.filter(|w| w.has_count) {
-                for l in line..=upto {
-                    visit(LineCount {
-                        line: l,
-                        count: w.count,
-                    });
-                }
+                visit(line, upto, w.count);
             }
             line = upto + 1;
             continue;
         }
         if let Some(stats) = line_stats(here, wrapped) {
-            visit(LineCount { line, count: stats });
+            visit(line, line, stats);
         }
         wrapped = here.last();
         if line == u32::MAX {
@@ -78,9 +85,12 @@ fn line_stats(here: &[Segment], wrapped: Option<&Segment>) -> Option<u64> {
 /// (mapped lines, lines with a non-zero count).
 pub fn line_totals(segments: &[Segment]) -> (u64, u64) {
     let (mut mapped, mut covered) = (0, 0);
-    for_each_mapped_line(segments, |l| {
-        mapped += 1;
-        covered += u64::from(l.count > 0);
+    for_each_mapped_run(segments, |first, last, count| {
+        let lines = u64::from(last - first) + 1;
+        mapped += lines;
+        if count > 0 {
+            covered += lines;
+        }
     });
     (mapped, covered)
 }

@@ -5,7 +5,8 @@
 //! 1. The profile: counters of every pod summed by (NameRef, FuncHash),
 //!    like `llvm-profdata merge` of all runs (saturating; duplicate data
 //!    records of one binary are summed too).
-//! 2. Function records, pod by pod (pods sorted by H), each pod's covfun
+//! 2. Function records, object by object (pods sorted by H, each pod's
+//!    modules in order: a module is one binary), each object's covfun
 //!    records in LLVM's reader order: looked up in the profile (unknown →
 //!    zeros; same name with another hash → dropped and counted as a
 //!    mismatch), LLVM's single-zero-region skip rule, counts evaluated (a
@@ -109,6 +110,8 @@ pub struct Function {
     pub func_hash: u64,
     /// Index of the pod the record came from.
     pub pod: usize,
+    /// Index of the module (binary) of that pod's meta file.
+    pub module: usize,
     /// Index into [`Coverage::crates`].
     pub crate_index: usize,
     /// File id → index into [`Coverage::files`].
@@ -165,18 +168,27 @@ pub struct Coverage {
     sorted_files: Vec<u32>,
 }
 
-/// The LLVM data of one pod, decoded.
-struct DecodedPod<'a> {
-    names: NameTable,
-    tables: FileTables,
-    records: Vec<(covfun::CovFunRecord<'a>, Mapping)>,
+/// The LLVM data of one module (one binary) of a pod, decoded.
+pub(crate) struct DecodedModule<'a> {
+    /// `__llvm_prf_names`.
+    pub(crate) names: NameTable,
+    /// `__llvm_covmap`.
+    pub(crate) tables: FileTables,
+    /// The function records LLVM's reader keeps (first wins by NameRef,
+    /// a real record replaces a dummy), in its order, with their mappings.
+    pub(crate) records: Vec<(covfun::CovFunRecord<'a>, Mapping)>,
 }
 
-fn decode_pod(pod: &Pod) -> Result<DecodedPod<'_>> {
-    let names = NameTable::decode(pod.llvm_names()).map_err(|e| e.context("__llvm_prf_names"))?;
-    let tables = FileTables::decode(pod.llvm_covmap())?;
-    let records = covfun::decode(pod.llvm_covfun(), &tables, &names)
-        .map_err(|e| e.context("__llvm_covfun"))?;
+/// Decodes one module's three LLVM sections.
+pub(crate) fn decode_module<'a>(
+    names: &[u8],
+    covmap: &[u8],
+    covfun_section: &'a [u8],
+) -> Result<DecodedModule<'a>> {
+    let names = NameTable::decode(names).map_err(|e| e.context("__llvm_prf_names"))?;
+    let tables = FileTables::decode(covmap)?;
+    let records =
+        covfun::decode(covfun_section, &tables, &names).map_err(|e| e.context("__llvm_covfun"))?;
     let mut out = Vec::with_capacity(records.len());
     for r in records {
         let table_len = tables.tables[r.table].files.len();
@@ -186,11 +198,33 @@ fn decode_pod(pod: &Pod) -> Result<DecodedPod<'_>> {
         })?;
         out.push((r, mapping));
     }
-    Ok(DecodedPod {
+    Ok(DecodedModule {
         names,
         tables,
         records: out,
     })
+}
+
+/// Decodes every module of a pod; an error names the module when the
+/// pod has several.
+pub(crate) fn decode_pod(pod: &Pod) -> Result<Vec<DecodedModule<'_>>> {
+    let several = pod.modules.len() > 1;
+    (0..pod.modules.len())
+        .map(|m| {
+            decode_module(
+                pod.module_names(m),
+                pod.module_covmap(m),
+                pod.module_covfun(m),
+            )
+            .map_err(|e| {
+                if several {
+                    e.context(&format!("module {m}"))
+                } else {
+                    e
+                }
+            })
+        })
+        .collect()
 }
 
 impl Coverage {
@@ -198,7 +232,7 @@ impl Coverage {
     /// decode is an error, or with `ignore_bad` is skipped and reported.
     pub fn build(loaded: Loaded, ignore_bad: bool) -> Result<Coverage> {
         let Loaded { pods, mut skipped } = loaded;
-        let mut decoded: Vec<Option<DecodedPod>> = Vec::with_capacity(pods.len());
+        let mut decoded: Vec<Option<Vec<DecodedModule>>> = Vec::with_capacity(pods.len());
         for pod in &pods {
             match decode_pod(pod) {
                 Ok(d) => decoded.push(Some(d)),
@@ -226,7 +260,12 @@ impl Coverage {
         let mut interner = Interner::default();
         let mut seen: HashSet<(Vec<u32>, Box<str>)> = HashSet::new();
         let mut evaluator = Evaluator::default();
-        for (pod_index, d) in decoded.iter().flatten().enumerate() {
+        let objects = decoded
+            .iter()
+            .flatten()
+            .enumerate()
+            .flat_map(|(p, modules)| modules.iter().enumerate().map(move |(m, d)| (p, m, d)));
+        for (pod_index, module_index, d) in objects {
             for (record, mapping) in &d.records {
                 let name = d.names.get(record.name_ref).unwrap_or_default();
                 let zeros;
@@ -281,6 +320,7 @@ impl Coverage {
                     name_ref: record.name_ref,
                     func_hash: record.func_hash,
                     pod: pod_index,
+                    module: module_index,
                     crate_index,
                     filenames,
                     comp_dir,

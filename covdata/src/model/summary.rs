@@ -122,23 +122,39 @@ pub fn branch_ratio<'a>(branches: impl IntoIterator<Item = &'a CountedBranch>) -
 }
 
 /// Branches reached through expansion regions located in `file_id`,
-/// recursively, in llvm-cov's order (nested expansions first).
+/// recursively, in llvm-cov's order (nested expansions first). The walk
+/// keeps its own stack, as expansions can nest as deep as a mapping has
+/// file ids, and finds each file's expansions and branches through an
+/// index, so it is linear in the regions (a file id is expanded at most
+/// once).
 pub fn expansion_branches(f: &Function, file_id: u32, depth: usize, out: &mut Vec<CountedBranch>) {
-    if depth > f.filenames.len() {
-        return;
+    let files = f.filenames.len();
+    let mut expansions: Vec<Vec<u32>> = vec![Vec::new(); files];
+    for r in f.regions.iter().filter(|r| r.kind == RegionKind::Expansion) {
+        expansions[r.file_id as usize].push(r.expanded_file_id);
     }
-    for e in f
-        .regions
-        .iter()
-        .filter(|r| r.kind == RegionKind::Expansion && r.file_id == file_id)
-    {
-        expansion_branches(f, e.expanded_file_id, depth + 1, out);
-        out.extend(
-            f.branches
-                .iter()
-                .filter(|b| b.file_id == e.expanded_file_id)
-                .copied(),
-        );
+    let mut branches: Vec<Vec<CountedBranch>> = vec![Vec::new(); files];
+    for b in &f.branches {
+        branches[b.file_id as usize].push(*b);
+    }
+    // (file id whose expansion regions are walked, next of them, depth)
+    let mut stack = vec![(file_id, 0, depth)];
+    while let Some(top) = stack.last_mut() {
+        let (file, next, d) = *top;
+        let found = match expansions.get(file as usize) {
+            Some(list) if d <= files => list.get(next).copied(),
+            _ => None,
+        };
+        if let Some(expanded) = found {
+            top.1 = next + 1;
+            stack.push((expanded, 0, d + 1));
+            continue;
+        }
+        stack.pop();
+        // Back in the expansion region that led to `file`.
+        if !stack.is_empty() {
+            out.extend(branches.get(file as usize).into_iter().flatten().copied());
+        }
     }
 }
 

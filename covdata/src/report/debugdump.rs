@@ -21,8 +21,22 @@ pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "pod {}", pod.hash_hex())?;
         writeln!(out, "  meta file: {}", pod.meta_path.display())?;
-        for (k, v) in &pod.ident {
-            writeln!(out, "  {k}: {}", v.replace('\n', " | "))?;
+        if pod.modules.len() == 1 {
+            for (k, v) in &pod.ident {
+                writeln!(out, "  {k}: {}", v.replace('\n', " | "))?;
+            }
+        } else {
+            for (m, module) in pod.modules.iter().enumerate() {
+                writeln!(
+                    out,
+                    "  module {m}: counters {}..{}",
+                    module.counter_base,
+                    u64::from(module.counter_base) + u64::from(module.total_counters)
+                )?;
+                for (k, v) in &module.ident {
+                    writeln!(out, "    {k}: {}", v.replace('\n', " | "))?;
+                }
+            }
         }
         writeln!(
             out,
@@ -49,7 +63,7 @@ pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
                 "    {} [{}] {}:{}:{} hash={:#018x} count={} regions={} branches={}",
                 demangle(&f.name),
                 cov.crate_name(f),
-                cov.file_path(f.filenames[0]),
+                f.filenames.first().map_or("?", |&i| cov.file_path(i)),
                 line,
                 col,
                 f.func_hash,
@@ -58,16 +72,15 @@ pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
                 f.branches.len()
             )?;
         }
-        let names = NameTable::decode(pod.llvm_names()).unwrap_or_default();
-        let labels: Vec<(String, bool)> = pod
-            .funcs
-            .iter()
-            .map(|e| {
+        let mut labels: Vec<(String, bool)> = Vec::with_capacity(pod.funcs.len());
+        for m in 0..pod.modules.len() {
+            let names = NameTable::decode(pod.module_names(m)).unwrap_or_default();
+            labels.extend(pod.module_funcs(m).iter().map(|e| {
                 let name = names.get(e.name_ref).unwrap_or("?");
                 let keep = ctx.opts.crates.matches(&crate::crates::crate_of(name));
                 (demangle(name), keep)
-            })
-            .collect();
+            }));
+        }
         let mut dense = vec![0u64; pod.counters.len()];
         for run in &pod.runs {
             write_run(out, run)?;
@@ -110,11 +123,16 @@ fn write_run(out: &mut dyn Write, run: &Run) -> io::Result<()> {
     writeln!(out, "  run {name}")?;
     writeln!(
         out,
-        "    pid: {}; start: {} ns; written: {} ns; end: {}{}",
+        "    pid: {}; start: {} ns; written: {} ns; end: {}{}{}",
         h.pid,
         h.start_ns,
         h.write_ns,
         end_name(h.end),
+        if h.runs != 1 {
+            format!("; runs: {}", h.runs)
+        } else {
+            String::new()
+        },
         if h.flags & 1 != 0 { "; saturated" } else { "" }
     )?;
     let argv: Vec<String> = run.arg_values("argv").map(|a| format!("{a:?}")).collect();

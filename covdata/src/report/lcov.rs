@@ -16,7 +16,7 @@ use std::io::{self, Write};
 
 use super::Context;
 use crate::llvm::mapping::RegionKind;
-use crate::model::lines::for_each_mapped_line;
+use crate::model::lines::for_each_mapped_run;
 use crate::model::{segments, CountedBranch, CountedRegion, Function};
 
 /// Writes the tracefile.
@@ -49,12 +49,17 @@ pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
             );
         }
         let segs = segments::build(&mut regions);
+        // By runs, to stop at the first failed write: a run can be 2^32
+        // lines long.
         let mut err = Ok(());
-        for_each_mapped_line(&segs, |l| {
-            if err.is_ok() {
+        for_each_mapped_run(&segs, |first, last, count| {
+            for l in first..=last {
+                if err.is_err() {
+                    return;
+                }
                 line.clear();
                 use std::fmt::Write as _;
-                let _ = writeln!(line, "DA:{},{}", l.line, l.count);
+                let _ = writeln!(line, "DA:{l},{count}");
                 err = out.write_all(line.as_bytes());
             }
         });
@@ -132,7 +137,11 @@ fn write_branches(ctx: &Context, file: u32, out: &mut dyn Write) -> io::Result<(
 
 /// llvm-cov's `collectNestedBranches`: for each expansion region in
 /// `file_id`, the branches of nested expansions first, then those of the
-/// expanded file, each keyed by the chain of expansion starts.
+/// expanded file, each keyed by the chain of expansion starts. The walk
+/// keeps its own stack, as expansions can nest as deep as a mapping has
+/// file ids, and finds each file's expansions and branches through an
+/// index, so it is linear in the regions (a file id is expanded at most
+/// once).
 fn collect_expansions(
     f: &Function,
     file_id: u32,
@@ -140,27 +149,42 @@ fn collect_expansions(
     position: &mut usize,
     out: &mut Vec<Nested>,
 ) {
-    if path.len() > f.filenames.len() {
-        return;
+    let files = f.filenames.len();
+    let mut expansions: Vec<Vec<&CountedRegion>> = vec![Vec::new(); files];
+    for r in f.regions.iter().filter(|r| r.kind == RegionKind::Expansion) {
+        expansions[r.file_id as usize].push(r);
     }
-    for e in f
-        .regions
-        .iter()
-        .filter(|r| r.kind == RegionKind::Expansion && r.file_id == file_id)
-    {
-        path.push(e.start());
-        collect_expansions(f, e.expanded_file_id, path, position, out);
-        for b in f
-            .branches
-            .iter()
-            .filter(|b| b.file_id == e.expanded_file_id)
-        {
+    let mut branches: Vec<Vec<&CountedBranch>> = vec![Vec::new(); files];
+    for b in &f.branches {
+        branches[b.file_id as usize].push(b);
+    }
+    // (file id whose expansion regions are walked, next of them); `path`
+    // holds the start of the expansion region of each frame but the first.
+    let mut stack = vec![(file_id, 0)];
+    while let Some(top) = stack.last_mut() {
+        let (file, next) = *top;
+        let found = match expansions.get(file as usize) {
+            Some(list) if path.len() <= files => list.get(next).copied(),
+            _ => None,
+        };
+        if let Some(e) = found {
+            top.1 = next + 1;
+            path.push(e.start());
+            stack.push((e.expanded_file_id, 0));
+            continue;
+        }
+        stack.pop();
+        if stack.is_empty() {
+            break;
+        }
+        // Back in the expansion region that led to `file`.
+        for b in branches.get(file as usize).into_iter().flatten() {
             *position += 1;
             if !(b.true_folded && b.false_folded) {
                 out.push(Nested {
                     path: path.clone(),
                     position: *position - 1,
-                    branch: *b,
+                    branch: **b,
                 });
             }
         }

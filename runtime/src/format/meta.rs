@@ -278,6 +278,15 @@ impl<'a> MetaFile<'a> {
         }
         u32::try_from(counter_base)
             .map_err(|_| FormatError::corrupt("more than 2^32 counters in all modules"))?;
+        // Every counter is referenced by the coverage mapping the file
+        // carries, which takes at least a byte per reference; a larger
+        // count would only make readers allocate the counter array.
+        if counter_base > data.len() as u64 {
+            return Err(FormatError::corrupt(format!(
+                "{counter_base} counters in a file of {} bytes",
+                data.len()
+            )));
+        }
         Ok(MetaFile { hash, modules })
     }
 

@@ -1,0 +1,225 @@
+//! Commands that write coverage directories: `merge` (with `--pcombine`
+//! and `--pkg`), `subtract`, `intersect`, and `merge --in-place`
+//! (compaction of pools). Their output is itself a COVDIR: a meta file and
+//! one counter file (pid 0) per pod, so every command runs on it again.
+//!
+//! Every output is a pure function of its inputs: pods are processed in H
+//! order, counts are summed (order-free, saturating), times are the
+//! minimum start and maximum write time of the inputs, so the same inputs
+//! in any order give byte-identical files. docs/COVDATA.md defines each
+//! operation.
+
+mod build;
+pub mod compact;
+pub mod merge;
+pub mod setops;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use covwrap_rt::format::counters::{encode, CountersHeader};
+use covwrap_rt::format::defs::{arg_keys, counter_flags, end_reason, MetaHash, TEMP_FILE_PREFIX};
+use covwrap_rt::format::names::counters_file_name;
+
+use crate::crates::CrateFilter;
+use crate::error::{Error, Result};
+use crate::reader::Run;
+
+pub use compact::{compact, CompactOptions, CompactReport};
+pub use merge::{merge, MergeOptions};
+pub use setops::{intersect, subtract};
+
+/// One file of an output directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutFile {
+    /// File name (`covmeta.<H>` or `covcounters.<H>.0.<ns>`).
+    pub name: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
+}
+
+/// What a command writes, and what it has to say about it.
+#[derive(Clone, Debug, Default)]
+pub struct Output {
+    /// Meta files first, then counter files, each group sorted by name.
+    pub files: Vec<OutFile>,
+    /// Bad inputs skipped (with `ignore_bad`).
+    pub skipped: Vec<Error>,
+    /// Lines for standard error (warnings and notes, without the
+    /// `covdata: ` prefix).
+    pub notes: Vec<String>,
+    /// Some count saturated at `u64::MAX`.
+    pub saturated: bool,
+}
+
+impl Output {
+    fn sort(&mut self) {
+        self.files.sort_by(|a, b| {
+            let meta = |f: &OutFile| !f.name.starts_with("covmeta.");
+            (meta(a), &a.name).cmp(&(meta(b), &b.name))
+        });
+        self.files.dedup_by(|a, b| a.name == b.name);
+    }
+
+    /// Writes the files into `dir` (created if missing), each atomically,
+    /// meta files before counter files.
+    pub fn write_to(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e))?;
+        for f in &self.files {
+            write_file_atomic(&dir.join(&f.name), &f.bytes)?;
+        }
+        Ok(())
+    }
+}
+
+/// Options shared by the writing commands.
+#[derive(Clone, Debug, Default)]
+pub struct OpOptions {
+    /// `--pkg`: keep only functions of matching crates.
+    pub crates: CrateFilter,
+    /// Skip bad inputs instead of failing.
+    pub ignore_bad: bool,
+}
+
+/// Writes `path` as a COVDIR writer does: `.covtmp.<name>.<pid>` in the
+/// same directory, synced, then renamed into place.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!("{TEMP_FILE_PREFIX}{name}.{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, &e)
+    })
+}
+
+/// The header fields of a counter file that sums several counter files.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Sum of the files' `runs` (saturating at `u32::MAX`).
+    pub runs: u32,
+    /// Earliest start time.
+    pub start_ns: Option<u64>,
+    /// Latest write time.
+    pub write_ns: u64,
+    /// Some file had the saturated flag.
+    pub saturated: bool,
+    /// Per kept key (`os`, `arch`): its values, while every file so far
+    /// had exactly these; `None` once two files disagreed.
+    agreed: BTreeMap<&'static str, Option<Vec<String>>>,
+    files: usize,
+}
+
+/// Args keys a merged counter file keeps when every input agrees on them.
+const AGREED_KEYS: [&str; 2] = [arg_keys::OS, arg_keys::ARCH];
+
+impl RunSummary {
+    /// Adds one counter file's header and args.
+    pub fn add(&mut self, header: &CountersHeader, args: &[(String, String)]) {
+        self.runs = self.runs.saturating_add(header.runs);
+        self.start_ns = Some(
+            self.start_ns
+                .map_or(header.start_ns, |s| s.min(header.start_ns)),
+        );
+        self.write_ns = self.write_ns.max(header.write_ns);
+        self.saturated |= header.flags & counter_flags::SATURATED != 0;
+        for key in AGREED_KEYS {
+            let values: Vec<String> = args
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .collect();
+            let slot = self.agreed.entry(key).or_insert(None);
+            if self.files == 0 {
+                *slot = Some(values);
+            } else if slot.as_ref() != Some(&values) {
+                *slot = None;
+            }
+        }
+        self.files += 1;
+    }
+
+    /// Adds a run.
+    pub fn add_run(&mut self, run: &Run) {
+        self.add(&run.header, &run.args);
+    }
+
+    /// Adds every run of `runs`.
+    pub fn add_runs<'a>(&mut self, runs: impl IntoIterator<Item = &'a Run>) {
+        for r in runs {
+            self.add_run(r);
+        }
+    }
+
+    /// Number of files added.
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    /// `os` and `arch`, each where every file had the same values.
+    pub fn args(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for key in AGREED_KEYS {
+            if let Some(Some(values)) = self.agreed.get(key) {
+                out.extend(values.iter().map(|v| (key.to_string(), v.clone())));
+            }
+        }
+        out
+    }
+
+    /// The header of the merged file for `hash` and `num_counters`.
+    pub fn header(&self, hash: MetaHash, num_counters: u32, saturated: bool) -> CountersHeader {
+        CountersHeader {
+            flags: if saturated || self.saturated {
+                counter_flags::SATURATED
+            } else {
+                0
+            },
+            meta_hash: hash,
+            pid: 0,
+            start_ns: self.start_ns.unwrap_or(0),
+            write_ns: self.write_ns,
+            num_counters,
+            end: end_reason::MERGED,
+            runs: self.runs,
+        }
+    }
+}
+
+/// The merged counter file of a pod: `covcounters.<H>.0.<write ns>`.
+pub fn counter_file(
+    hash: MetaHash,
+    counters: &[u64],
+    summary: &RunSummary,
+    saturated: bool,
+) -> OutFile {
+    let header = summary.header(hash, counters.len() as u32, saturated);
+    let entries = counters
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v != 0)
+        .map(|(i, v)| (i as u32, *v));
+    OutFile {
+        name: counters_file_name(&hash, 0, header.write_ns),
+        bytes: encode(&header, &summary.args(), entries),
+    }
+}
+
+/// Adds `src` into `dst` element-wise with saturation; true if anything
+/// saturated.
+pub(crate) fn add_saturating(dst: &mut [u64], src: &[u64]) -> bool {
+    crate::reader::saturating_add_into(dst, src)
+}
+
+/// "N bad inputs" for the skipped-inputs warning.
+pub fn skipped_line(n: usize) -> String {
+    format!("skipped {n} bad input{}", if n == 1 { "" } else { "s" })
+}
