@@ -101,12 +101,7 @@ fn covwrap_pkg_adds_registry_crates_and_excludes_local_ones() {
 fn cargo_test_writes_per_test_binary_and_never_a_profraw() {
     let p = Project::example("workspace");
     let cov = scratch("ws-test-cov");
-    let out = p
-        .cargo_cmd(&["test"], true)
-        .env("COVDIR", &cov)
-        .output()
-        .unwrap();
-    assert_success(&out, "cargo test");
+    p.cargo_with(&["test"], &[("COVDIR", cov.as_ref())]);
     let dir = CovDir::read(&cov);
     dir.assert_clean();
     let exes: std::collections::BTreeSet<String> = dir
@@ -144,12 +139,7 @@ fn cargo_test_writes_per_test_binary_and_never_a_profraw() {
 fn nothing_that_runs_during_the_build_writes_coverage() {
     let p = Project::example("workspace");
     let cov = scratch("build-time-cov");
-    let out = p
-        .cargo_cmd(&["build"], true)
-        .env("COVDIR", &cov)
-        .output()
-        .unwrap();
-    assert_success(&out, "cargo build with COVDIR set");
+    let out = p.cargo_with(&["build"], &[("COVDIR", cov.as_ref())]);
     assert_eq!(
         fs::read_dir(&cov).unwrap().count(),
         0,
@@ -166,12 +156,10 @@ fn nothing_that_runs_during_the_build_writes_coverage() {
 fn cargo_run_install_and_nextest() {
     let p = Project::example("cli");
     let cov = scratch("run-install-cov");
-    let out = p
-        .cargo_cmd(&["run", "-q", "--", "reverse", "abc"], true)
-        .env("COVDIR", &cov)
-        .output()
-        .unwrap();
-    assert_success(&out, "cargo run");
+    let out = p.cargo_with(
+        &["run", "-q", "--", "reverse", "abc"],
+        &[("COVDIR", cov.as_ref())],
+    );
     assert_eq!(stdout(&out), "cba\n");
     assert_eq!(CovDir::read(&cov).counters.len(), 1);
 
@@ -196,12 +184,7 @@ fn cargo_run_install_and_nextest() {
     );
 
     let cov = scratch("nextest-cov");
-    let out = p
-        .cargo_cmd(&["nextest", "run"], true)
-        .env("COVDIR", &cov)
-        .output()
-        .unwrap();
-    assert_success(&out, "cargo nextest run");
+    p.cargo_with(&["nextest", "run"], &[("COVDIR", cov.as_ref())]);
     let dir = CovDir::read(&cov);
     // nextest runs each test in its own process: one file per test process
     // plus the cli runs made by the integration tests.
@@ -331,12 +314,7 @@ fn a_chained_wrapper_sees_every_compilation() {
     )
     .unwrap();
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
-    let out = p
-        .cargo_cmd(&["build"], true)
-        .env("COVWRAP_RUSTC_WRAPPER", &script)
-        .output()
-        .unwrap();
-    assert_success(&out, "build with a chained wrapper");
+    p.cargo_with(&["build"], &[("COVWRAP_RUSTC_WRAPPER", script.as_ref())]);
     let logged = fs::read_to_string(&log).unwrap();
     assert!(logged.lines().any(|l| l.contains("-vV")));
     assert!(logged

@@ -39,12 +39,7 @@ fn same(a: &str, b: &str, what: &str) {
 fn workspace_data() -> (PathBuf, PathBuf) {
     let p = Project::example("workspace");
     let tests = scratch("ws-merge-tests");
-    let out = p
-        .cargo_cmd(&["test"], true)
-        .env("COVDIR", &tests)
-        .output()
-        .unwrap();
-    assert_success(&out, "cargo test");
+    p.cargo_with(&["test"], &[("COVDIR", tests.as_ref())]);
     p.cargo(&["build"]);
     let app_cov = scratch("ws-merge-app");
     let app = p.exe("debug", "app");

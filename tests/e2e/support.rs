@@ -102,6 +102,17 @@ impl Project {
         out
     }
 
+    /// `cargo <args>` with covwrap and extra environment; panics on failure.
+    pub fn cargo_with(&self, args: &[&str], envs: &[(&str, &std::ffi::OsStr)]) -> Output {
+        let mut cmd = self.cargo_cmd(args, true);
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_success(&out, &format!("cargo {} with {envs:?}", args.join(" ")));
+        out
+    }
+
     /// `cargo <args>` without covwrap; panics on failure.
     pub fn cargo_plain(&self, args: &[&str]) -> Output {
         let out = self.cargo_cmd(args, false).output().unwrap();
