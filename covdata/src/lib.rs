@@ -40,12 +40,16 @@ use std::path::PathBuf;
 
 /// Loads `dirs` and builds the model: the usual first step of a report.
 pub fn load_coverage(dirs: &[PathBuf], ignore_bad: bool) -> Result<Coverage> {
-    let loaded = load(
+    load_coverage_with(
         dirs,
         LoadOptions {
             ignore_bad,
-            threads: 0,
+            ..LoadOptions::default()
         },
-    )?;
-    Coverage::build(loaded, ignore_bad)
+    )
+}
+
+/// [`load_coverage`] with every load option.
+pub fn load_coverage_with(dirs: &[PathBuf], opts: LoadOptions) -> Result<Coverage> {
+    Coverage::build(load(dirs, opts)?, opts.ignore_bad)
 }

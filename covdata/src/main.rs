@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use covdata::crates::CrateFilter;
 use covdata::report::{self, Context, ReportOptions};
-use covdata::{load_coverage, ops, profraw, Coverage, Error};
+use covdata::{load_coverage_with, ops, profraw, Coverage, Error};
 
 const USAGE: &str = "\
 usage: covdata <command> -i=DIR[,DIR...] [flags]
@@ -261,7 +261,7 @@ fn run_writer(args: &Args) -> anyhow::Result<()> {
     };
     let load_opts = covdata::LoadOptions {
         ignore_bad,
-        threads: 0,
+        ..Default::default()
     };
     let output = match args.command.as_str() {
         "merge" => {
@@ -315,7 +315,14 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run(args: &Args) -> anyhow::Result<()> {
-    let cov: Coverage = load_coverage(&args.inputs, args.ignore_bad).map_err(plain)?;
+    // Only debugdump lists every run; other reports keep memory flat in
+    // the number of counter files.
+    let opts = covdata::LoadOptions {
+        ignore_bad: args.ignore_bad,
+        keep_runs: args.command == "debugdump",
+        ..Default::default()
+    };
+    let cov: Coverage = load_coverage_with(&args.inputs, opts).map_err(plain)?;
     warn_about(&cov);
     if cov.pods.is_empty() {
         return Err(plain(covdata::pods::no_pods(&args.inputs)));
@@ -399,11 +406,7 @@ fn write_profraws(cov: &Coverage, dir: &Path) -> anyhow::Result<()> {
         let path = dir.join(format!("{}.profraw", pod.hash_hex()));
         covdata::output::write_atomic(&path, |w| w.write_all(&bytes)).map_err(plain)?;
         // The most recent run names the binary to pair the profile with.
-        let exe = pod
-            .runs
-            .iter()
-            .max_by_key(|r| r.header.write_ns)
-            .and_then(|r| r.arg("exe").or_else(|| r.arg("argv")));
+        let exe = pod.summary.latest_exe();
         writeln!(
             out,
             "{}\tbuild-id={}\texe={}",

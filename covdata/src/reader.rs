@@ -4,11 +4,14 @@
 //! Files are read on several threads; results do not depend on the order
 //! in which threads finish.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use covwrap_rt::format::counters::{CountersFile, CountersHeader};
-use covwrap_rt::format::defs::{arg_keys, MetaHash, POOL_NANOS, POOL_PID};
+use covwrap_rt::format::defs::{
+    arg_keys, counter_flags, end_reason, MetaHash, POOL_NANOS, POOL_PID,
+};
 use covwrap_rt::format::md5::hex;
 use covwrap_rt::format::meta::{FuncEntry, MetaFile};
 use covwrap_rt::format::names::counters_file_name;
@@ -91,7 +94,12 @@ pub struct Pod {
     pub counters: Vec<u64>,
     /// Some sum saturated at `u64::MAX` (or an input file says so).
     pub saturated: bool,
-    /// The runs that were read, in reading order.
+    /// What the counter files read say about their runs, in a fixed size
+    /// whatever their number.
+    pub summary: RunSummary,
+    /// The runs that were read, in reading order; kept only when
+    /// [`LoadOptions::keep_runs`] asks (their args grow with the number of
+    /// files).
     pub runs: Vec<Run>,
 }
 
@@ -167,7 +175,7 @@ impl Pod {
     /// The number of process runs the pod's counter files sum (each file's
     /// `runs` field).
     pub fn total_runs(&self) -> u64 {
-        self.runs.iter().map(|r| u64::from(r.header.runs)).sum()
+        u64::from(self.summary.runs)
     }
 
     /// Reads and validates a meta file; its runs start empty.
@@ -220,6 +228,7 @@ impl Pod {
             modules,
             counters: vec![0; meta.total_counters() as usize],
             saturated: false,
+            summary: RunSummary::default(),
             runs: Vec::new(),
             meta_bytes: Vec::new(),
         };
@@ -237,6 +246,10 @@ pub struct LoadOptions {
     pub ignore_bad: bool,
     /// Reader threads; 0 means the number of CPUs (at most 8).
     pub threads: usize,
+    /// Keep every run's header and args in [`Pod::runs`] (debugdump);
+    /// otherwise only [`Pod::summary`], so memory does not grow with the
+    /// number of counter files.
+    pub keep_runs: bool,
 }
 
 /// The pods of a set of input directories.
@@ -284,7 +297,7 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                 Ok(v) => v,
                 Err(e) => break vec![e],
             };
-            let errors = read_runs(&mut pod, &counters, opts.threads);
+            let errors = read_runs(&mut pod, &counters, opts);
             let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
             if !retried
                 && locks.is_empty()
@@ -294,6 +307,7 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                 retried = true;
                 pod.counters.iter_mut().for_each(|c| *c = 0);
                 pod.runs.clear();
+                pod.summary = RunSummary::default();
                 pod.saturated = false;
                 continue;
             }
@@ -384,18 +398,19 @@ fn skip_or_fail(out: &mut Loaded, e: Error, opts: LoadOptions) -> Result<()> {
 struct Partial {
     counters: Vec<u64>,
     saturated: bool,
+    summary: RunSummary,
     runs: Vec<(usize, Run)>,
     errors: Vec<(usize, Error)>,
 }
 
 /// Adds every counter file of `files` into `pod`; returns the bad files'
 /// errors in file order (their counters are not added).
-fn read_runs(pod: &mut Pod, files: &[PathBuf], threads: usize) -> Vec<Error> {
+fn read_runs(pod: &mut Pod, files: &[PathBuf], opts: LoadOptions) -> Vec<Error> {
     let n = files.len();
     if n == 0 {
         return Vec::new();
     }
-    let threads = match threads {
+    let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |p| p.get().min(8)),
         t => t,
     }
@@ -406,17 +421,26 @@ fn read_runs(pod: &mut Pod, files: &[PathBuf], threads: usize) -> Vec<Error> {
         let mut part = Partial {
             counters: vec![0; total],
             saturated: false,
+            summary: RunSummary::default(),
             runs: Vec::new(),
             errors: Vec::new(),
         };
         let mut buf = Vec::new();
         for i in (t..n).step_by(threads) {
             let path = &files[i];
-            match read_one(path, &hash, &mut part.counters, &mut buf) {
-                Ok((run, saturated)) => {
-                    part.saturated |= saturated;
+            let read = read_one(path, &hash, &mut part.counters, &mut buf, |header, args| {
+                part.summary.add(header, args);
+                if opts.keep_runs {
+                    let run = Run {
+                        path: path.clone(),
+                        header: *header,
+                        args: args.to_vec(),
+                    };
                     part.runs.push((i, run));
                 }
+            });
+            match read {
+                Ok(saturated) => part.saturated |= saturated,
                 Err(e) => part.errors.push((i, e.at(path))),
             }
         }
@@ -436,6 +460,7 @@ fn read_runs(pod: &mut Pod, files: &[PathBuf], threads: usize) -> Vec<Error> {
     let mut runs = Vec::with_capacity(n);
     let mut errors = Vec::new();
     for part in parts {
+        pod.summary.merge(&part.summary);
         pod.saturated |= part.saturated;
         pod.saturated |= saturating_add_into(&mut pod.counters, &part.counters);
         runs.extend(part.runs);
@@ -458,12 +483,15 @@ pub fn saturating_add_into(dst: &mut [u64], src: &[u64]) -> bool {
     saturated
 }
 
+/// Reads one counter file into `dense`; `seen` gets its header and args.
+/// Returns whether a sum saturated.
 fn read_one(
     path: &Path,
     hash: &MetaHash,
     dense: &mut [u64],
     buf: &mut Vec<u8>,
-) -> Result<(Run, bool)> {
+    seen: impl FnOnce(&CountersHeader, &[(String, String)]),
+) -> Result<bool> {
     use std::io::Read;
     buf.clear();
     std::fs::File::open(path)
@@ -490,14 +518,133 @@ fn read_one(
     }
     let saturated = file.add_into(dense)
         | (header.flags & covwrap_rt::format::defs::counter_flags::SATURATED != 0);
-    Ok((
-        Run {
-            path: path.to_path_buf(),
-            header,
-            args: file.args().to_vec(),
-        },
-        saturated,
-    ))
+    seen(&header, file.args());
+    Ok(saturated)
+}
+
+/// What a pod's counter files say about their runs, in a fixed size: the
+/// header fields a file summing them needs, and the latest run's binary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Sum of the files' `runs` (saturating at `u32::MAX`).
+    pub runs: u32,
+    /// Earliest start time.
+    pub start_ns: Option<u64>,
+    /// Latest write time.
+    pub write_ns: u64,
+    /// Some file had the saturated flag.
+    pub saturated: bool,
+    /// Per kept key (`os`, `arch`): its values, while every file so far
+    /// had exactly these; `None` once two files disagreed.
+    agreed: BTreeMap<&'static str, Option<Vec<String>>>,
+    /// `exe` (else first `argv`) of the latest-written file, and its time.
+    latest_exe: Option<(u64, String)>,
+    files: usize,
+}
+
+/// Args keys a merged counter file keeps when every input agrees on them.
+const AGREED_KEYS: [&str; 2] = [arg_keys::OS, arg_keys::ARCH];
+
+impl RunSummary {
+    /// Adds one counter file's header and args.
+    pub fn add(&mut self, header: &CountersHeader, args: &[(String, String)]) {
+        let mut one = RunSummary {
+            runs: header.runs,
+            start_ns: Some(header.start_ns),
+            write_ns: header.write_ns,
+            saturated: header.flags & counter_flags::SATURATED != 0,
+            agreed: BTreeMap::new(),
+            latest_exe: None,
+            files: 1,
+        };
+        for key in AGREED_KEYS {
+            let values = args
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+                .collect();
+            one.agreed.insert(key, Some(values));
+        }
+        let arg = |key: &str| args.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        one.latest_exe = arg(arg_keys::EXE)
+            .or_else(|| arg(arg_keys::ARGV))
+            .map(|e| (header.write_ns, e));
+        self.merge(&one);
+    }
+
+    /// Adds a run.
+    pub fn add_run(&mut self, run: &Run) {
+        self.add(&run.header, &run.args);
+    }
+
+    /// Adds everything `other` summarizes. Order does not matter.
+    pub fn merge(&mut self, other: &RunSummary) {
+        if other.files == 0 {
+            return;
+        }
+        if self.files == 0 {
+            *self = other.clone();
+            return;
+        }
+        self.runs = self.runs.saturating_add(other.runs);
+        self.start_ns = match (self.start_ns, other.start_ns) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.write_ns = self.write_ns.max(other.write_ns);
+        self.saturated |= other.saturated;
+        for key in AGREED_KEYS {
+            let theirs = other.agreed.get(key).cloned().flatten();
+            let slot = self.agreed.entry(key).or_insert(None);
+            if slot.is_some() && *slot != theirs {
+                *slot = None;
+            }
+        }
+        // Ties broken by the name, so the result is order-free.
+        if other.latest_exe > self.latest_exe {
+            self.latest_exe = other.latest_exe.clone();
+        }
+        self.files += other.files;
+    }
+
+    /// Number of files added.
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    /// The binary of the latest-written file, to pair a raw profile with.
+    pub fn latest_exe(&self) -> Option<&str> {
+        self.latest_exe.as_ref().map(|(_, e)| e.as_str())
+    }
+
+    /// `os` and `arch`, each where every file had the same values.
+    pub fn args(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for key in AGREED_KEYS {
+            if let Some(Some(values)) = self.agreed.get(key) {
+                out.extend(values.iter().map(|v| (key.to_string(), v.clone())));
+            }
+        }
+        out
+    }
+
+    /// The header of the merged file for `hash` and `num_counters`.
+    pub fn header(&self, hash: MetaHash, num_counters: u32, saturated: bool) -> CountersHeader {
+        CountersHeader {
+            flags: if saturated || self.saturated {
+                counter_flags::SATURATED
+            } else {
+                0
+            },
+            meta_hash: hash,
+            pid: 0,
+            start_ns: self.start_ns.unwrap_or(0),
+            write_ns: self.write_ns,
+            num_counters,
+            end: end_reason::MERGED,
+            runs: self.runs,
+        }
+    }
 }
 
 /// Streams the counters of each run of `pod` again, one file at a time, for

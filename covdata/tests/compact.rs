@@ -282,12 +282,7 @@ fn readers_never_miss_or_double_count_during_compaction() {
                             "not a whole number of runs"
                         );
                         assert!(lo <= k && k <= hi, "{k} runs counted, {lo}..={hi} written");
-                        let runs: u64 = loaded.pods[0]
-                            .runs
-                            .iter()
-                            .map(|r| u64::from(r.header.runs))
-                            .sum();
-                        assert_eq!(runs, k);
+                        assert_eq!(loaded.pods[0].total_runs(), k);
                         reads += 1;
                     }
                     reads

@@ -53,7 +53,7 @@ pub fn merge(loaded: &Loaded, opts: &MergeOptions) -> Result<Output> {
 fn merge_pod(pod: &Pod, p: usize, opts: &MergeOptions, out: &mut Output) -> Result<()> {
     let crates = &opts.op.crates;
     let mut summary = RunSummary::default();
-    summary.add_runs(&pod.runs);
+    summary.merge(&pod.summary);
     if crates.is_empty() {
         out.files.push(OutFile {
             name: meta_file_name(&pod.hash),
@@ -141,7 +141,7 @@ fn pcombine(pods: &[Pod], opts: &MergeOptions, out: &mut Output) -> Result<()> {
     let mut saturated = false;
     for (pod, ok) in pods.iter().zip(&good) {
         if *ok {
-            summary.add_runs(&pod.runs);
+            summary.merge(&pod.summary);
             saturated |= pod.saturated;
         }
     }

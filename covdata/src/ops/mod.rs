@@ -14,16 +14,15 @@ pub mod compact;
 pub mod merge;
 pub mod setops;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use covwrap_rt::format::counters::{encode, CountersHeader};
-use covwrap_rt::format::defs::{arg_keys, counter_flags, end_reason, MetaHash, TEMP_FILE_PREFIX};
+use covwrap_rt::format::counters::encode;
+use covwrap_rt::format::defs::{MetaHash, TEMP_FILE_PREFIX};
 use covwrap_rt::format::names::counters_file_name;
 
 use crate::crates::CrateFilter;
 use crate::error::{Error, Result};
-use crate::reader::Run;
+pub use crate::reader::RunSummary;
 
 pub use compact::{compact, CompactOptions, CompactReport};
 pub use merge::{merge, MergeOptions};
@@ -99,99 +98,6 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, &e)
     })
-}
-
-/// The header fields of a counter file that sums several counter files.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RunSummary {
-    /// Sum of the files' `runs` (saturating at `u32::MAX`).
-    pub runs: u32,
-    /// Earliest start time.
-    pub start_ns: Option<u64>,
-    /// Latest write time.
-    pub write_ns: u64,
-    /// Some file had the saturated flag.
-    pub saturated: bool,
-    /// Per kept key (`os`, `arch`): its values, while every file so far
-    /// had exactly these; `None` once two files disagreed.
-    agreed: BTreeMap<&'static str, Option<Vec<String>>>,
-    files: usize,
-}
-
-/// Args keys a merged counter file keeps when every input agrees on them.
-const AGREED_KEYS: [&str; 2] = [arg_keys::OS, arg_keys::ARCH];
-
-impl RunSummary {
-    /// Adds one counter file's header and args.
-    pub fn add(&mut self, header: &CountersHeader, args: &[(String, String)]) {
-        self.runs = self.runs.saturating_add(header.runs);
-        self.start_ns = Some(
-            self.start_ns
-                .map_or(header.start_ns, |s| s.min(header.start_ns)),
-        );
-        self.write_ns = self.write_ns.max(header.write_ns);
-        self.saturated |= header.flags & counter_flags::SATURATED != 0;
-        for key in AGREED_KEYS {
-            let values: Vec<String> = args
-                .iter()
-                .filter(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .collect();
-            let slot = self.agreed.entry(key).or_insert(None);
-            if self.files == 0 {
-                *slot = Some(values);
-            } else if slot.as_ref() != Some(&values) {
-                *slot = None;
-            }
-        }
-        self.files += 1;
-    }
-
-    /// Adds a run.
-    pub fn add_run(&mut self, run: &Run) {
-        self.add(&run.header, &run.args);
-    }
-
-    /// Adds every run of `runs`.
-    pub fn add_runs<'a>(&mut self, runs: impl IntoIterator<Item = &'a Run>) {
-        for r in runs {
-            self.add_run(r);
-        }
-    }
-
-    /// Number of files added.
-    pub fn files(&self) -> usize {
-        self.files
-    }
-
-    /// `os` and `arch`, each where every file had the same values.
-    pub fn args(&self) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        for key in AGREED_KEYS {
-            if let Some(Some(values)) = self.agreed.get(key) {
-                out.extend(values.iter().map(|v| (key.to_string(), v.clone())));
-            }
-        }
-        out
-    }
-
-    /// The header of the merged file for `hash` and `num_counters`.
-    pub fn header(&self, hash: MetaHash, num_counters: u32, saturated: bool) -> CountersHeader {
-        CountersHeader {
-            flags: if saturated || self.saturated {
-                counter_flags::SATURATED
-            } else {
-                0
-            },
-            meta_hash: hash,
-            pid: 0,
-            start_ns: self.start_ns.unwrap_or(0),
-            write_ns: self.write_ns,
-            num_counters,
-            end: end_reason::MERGED,
-            runs: self.runs,
-        }
-    }
 }
 
 /// The merged counter file of a pod: `covcounters.<H>.0.<write ns>`.

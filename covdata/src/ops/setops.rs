@@ -228,7 +228,7 @@ fn setop(inputs: &[Loaded], opts: &OpOptions, op: Op) -> Result<Output> {
         for (pod, ok) in input.pods.iter().zip(&good) {
             if *ok {
                 profile.add_pod(pod);
-                all_runs.add_runs(&pod.runs);
+                all_runs.merge(&pod.summary);
             }
         }
         decoded.push((sources, good, profile));
@@ -391,7 +391,7 @@ fn setop(inputs: &[Loaded], opts: &OpOptions, op: Op) -> Result<Output> {
     let mut saturated = false;
     for (pod, ok) in a.pods.iter().zip(a_good) {
         if *ok {
-            a_runs.add_runs(&pod.runs);
+            a_runs.merge(&pod.summary);
             saturated |= pod.saturated;
         }
     }
