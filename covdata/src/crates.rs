@@ -29,7 +29,10 @@ pub fn crate_of(mangled: &str) -> String {
     if let Some(rest) = legacy.strip_prefix("ZN") {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         if let Ok(len) = rest[..digits].parse::<usize>() {
-            if let Some(name) = rest.get(digits..digits + len) {
+            if let Some(name) = digits
+                .checked_add(len)
+                .and_then(|end| rest.get(digits..end))
+            {
                 return name.to_string();
             }
         }

@@ -86,14 +86,24 @@ pub fn build_meta(r: &(impl ReadAt + ?Sized)) -> Result<MetaBuilder> {
         Some(s) => elf.read(r, s),
         None => Ok(Vec::new()),
     };
-    Ok(MetaBuilder {
+    let meta = MetaBuilder {
         ident,
         funcs,
         total_counters,
         names: optional(names::NAMES)?,
         covmap: optional(names::COVMAP)?,
         covfun: optional(names::COVFUN)?,
-    })
+    };
+    // Every counter is referenced by the coverage mapping, a byte at
+    // least each; readers reject a meta file with more counters than bytes.
+    let mapping_len = meta.names.len() + meta.covmap.len() + meta.covfun.len();
+    if u64::from(total_counters) > mapping_len as u64 {
+        return Err(FormatError::corrupt(format!(
+            "{} holds {total_counters} counters, more than the {mapping_len} bytes of coverage mapping",
+            names::COUNTERS
+        )));
+    }
+    Ok(meta)
 }
 
 /// Reduces `__llvm_prf_data` (raw profile version 10 layout) to a function

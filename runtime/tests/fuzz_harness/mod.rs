@@ -10,8 +10,8 @@
 use covwrap_rt::format::counters::{encode as encode_counters, CountersFile};
 use covwrap_rt::format::crc32::crc32;
 use covwrap_rt::format::defs::{
-    COUNTERS_END_MAGIC, COUNTERS_FOOTER_LEN, COUNTERS_HEADER_LEN, COUNTERS_MAGIC,
-    META_HASH_RANGE, META_HEADER_LEN, META_MAGIC,
+    COUNTERS_END_MAGIC, COUNTERS_FOOTER_LEN, COUNTERS_HEADER_LEN, COUNTERS_MAGIC, META_HASH_RANGE,
+    META_HEADER_LEN, META_MAGIC,
 };
 use covwrap_rt::format::elf::Elf;
 use covwrap_rt::format::from_elf::{build_meta, find_slot};
@@ -66,7 +66,11 @@ pub fn meta_parse(data: &[u8]) -> Result<usize> {
     let mut funcs = 0;
     for m in meta.modules() {
         funcs += m.funcs().count();
-        let _ = (m.ident_value("machine"), m.counter_base(), m.total_counters());
+        let _ = (
+            m.ident_value("machine"),
+            m.counter_base(),
+            m.total_counters(),
+        );
     }
     let _ = meta.total_counters();
     let builders = meta.to_builders();
