@@ -40,16 +40,7 @@ fn setup(s: &Scratch) -> (PathBuf, Vec<u8>) {
     run_profiled(&bin, &["-1", "0", "5", "7"], &profraw);
     let covdir = s.path("covdir");
     make_covdir(&covdir, std::slice::from_ref(&bin), &[profraw]);
-    let file = std::fs::read_dir(&covdir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("covcounters.")
-        })
-        .unwrap();
+    let file = first_counter_file(&covdir);
     let bytes = std::fs::read(&file).unwrap();
     std::fs::remove_file(file).unwrap();
     (covdir, bytes)

@@ -295,99 +295,6 @@ fn subtract_and_intersect_by_hand() {
     assert!(regions(&int_o, root).iter().all(|l| l.ends_with(" 0")));
 }
 
-const LIB_RS: &str = r#"#[inline]
-pub fn inl(x: u32) -> u32 {
-    if x % 2 == 0 {
-        x / 2
-    } else {
-        3 * x + 1
-    }
-}
-
-pub fn pick<T: PartialOrd>(a: T, b: T) -> T {
-    if a > b {
-        a
-    } else {
-        b
-    }
-}
-
-pub fn lib_own(n: u32) -> u32 {
-    pick(n, 4u32)
-}
-
-#[inline]
-pub fn inl_unused(x: u32) -> u32 {
-    x + 1
-}
-
-pub fn generic_unused<T: Clone>(t: &T) -> T {
-    t.clone()
-}
-"#;
-
-const BIN1_RS: &str = r#"fn main() {
-    let n = std::env::args().count() as u32;
-    println!("{}", mylib::inl(n));
-    println!("{}", mylib::pick(n as u8, 2));
-    println!("{}", mylib::pick(-(n as i64), 3));
-}
-"#;
-
-const BIN2_RS: &str = r#"fn main() {
-    let n = std::env::args().count() as u32;
-    println!("{}", mylib::lib_own(n));
-    println!("{}", mylib::inl(n + 1));
-    if n > 100 {
-        println!("{}", mylib::pick(1.5f32, 2.5));
-    }
-}
-"#;
-
-/// Builds `mylib` from `lib_src` in `dir` and the binaries `bins` (name,
-/// source) against it.
-fn build_lib_and_bins(
-    s: &Scratch,
-    dir: &str,
-    lib_src: &str,
-    bins: &[(&str, &str)],
-) -> Vec<PathBuf> {
-    s.write(&format!("{dir}/mylib.rs"), lib_src);
-    let d = s.path(dir);
-    rustc(
-        &d,
-        &[
-            "--crate-type=rlib",
-            "--crate-name=mylib",
-            "-C",
-            "codegen-units=3",
-            "mylib.rs",
-            "-o",
-            "libmylib.rlib",
-        ],
-        &[],
-    );
-    bins.iter()
-        .map(|(name, src)| {
-            s.write(&format!("{dir}/{name}.rs"), src);
-            rustc(
-                &d,
-                &[
-                    "--extern",
-                    "mylib=libmylib.rlib",
-                    "-C",
-                    "codegen-units=4",
-                    &format!("{name}.rs"),
-                    "-o",
-                    name,
-                ],
-                &[],
-            );
-            d.join(name)
-        })
-        .collect()
-}
-
 /// Every report of `a` and `b` is the same, byte for byte.
 fn assert_same_reports(a: &Path, b: &Path, what: &str) {
     for args in [
@@ -452,7 +359,12 @@ fn counter_headers(dir: &Path) -> Vec<(CountersHeader, Vec<(String, String)>)> {
 #[test]
 fn merge_and_pcombine_two_binaries() {
     let s = Scratch::new("pcombine");
-    let bins = build_lib_and_bins(&s, "v1", LIB_RS, &[("bin1", BIN1_RS), ("bin2", BIN2_RS)]);
+    let bins = build_lib_and_bins(
+        &s,
+        "v1",
+        SHARED_LIB_RS,
+        &[("bin1", SHARED_BIN1_RS), ("bin2", SHARED_BIN2_RS)],
+    );
     let profraws = [
         s.path("a.profraw"),
         s.path("b.profraw"),
@@ -637,15 +549,15 @@ fn merge_and_pcombine_two_binaries() {
 fn pcombine_keeps_functions_whose_source_changed() {
     let s = Scratch::new("pcombine-changed");
     // `lib_own` has one name in both (not generic, not inline).
-    let bin1 = BIN1_RS.replace(
+    let bin1 = SHARED_BIN1_RS.replace(
         "println!(\"{}\", mylib::inl(n));",
         "println!(\"{}\", mylib::lib_own(n));",
     );
-    assert_ne!(bin1, BIN1_RS);
-    let v1 = build_lib_and_bins(&s, "v1", LIB_RS, &[("bin1", &bin1)]);
-    let lib2 = LIB_RS.replace("pick(n, 4u32)", "pick(n + 1, 4u32)");
-    assert_ne!(lib2, LIB_RS);
-    let v2 = build_lib_and_bins(&s, "v2", &lib2, &[("bin2", BIN2_RS)]);
+    assert_ne!(bin1, SHARED_BIN1_RS);
+    let v1 = build_lib_and_bins(&s, "v1", SHARED_LIB_RS, &[("bin1", &bin1)]);
+    let lib2 = SHARED_LIB_RS.replace("pick(n, 4u32)", "pick(n + 1, 4u32)");
+    assert_ne!(lib2, SHARED_LIB_RS);
+    let v2 = build_lib_and_bins(&s, "v2", &lib2, &[("bin2", SHARED_BIN2_RS)]);
     let profraws = [s.path("a.profraw"), s.path("b.profraw")];
     run_profiled(&v1[0], &["1"], &profraws[0]);
     run_profiled(&v2[0], &["1", "2"], &profraws[1]);
@@ -671,7 +583,12 @@ fn pcombine_keeps_functions_whose_source_changed() {
 #[test]
 fn merge_is_deterministic() {
     let s = Scratch::new("merge-det");
-    let bins = build_lib_and_bins(&s, "v1", LIB_RS, &[("bin1", BIN1_RS), ("bin2", BIN2_RS)]);
+    let bins = build_lib_and_bins(
+        &s,
+        "v1",
+        SHARED_LIB_RS,
+        &[("bin1", SHARED_BIN1_RS), ("bin2", SHARED_BIN2_RS)],
+    );
     let p: Vec<PathBuf> = (0..4).map(|i| s.path(&format!("{i}.profraw"))).collect();
     run_profiled(&bins[0], &["1"], &p[0]);
     run_profiled(&bins[1], &[], &p[1]);
@@ -734,16 +651,7 @@ fn bad_inputs_and_usage() {
     let bin = build_branchy(&s, "main", CLASSIFY_RS);
     let a = covdir_of(&s, "a", &bin, &[&["1"], &["-1"]]);
     let b = covdir_of(&s, "b", &bin, &[&["0"]]);
-    let victim = std::fs::read_dir(&a)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("covcounters.")
-        })
-        .unwrap();
+    let victim = first_counter_file(&a);
     let bytes = std::fs::read(&victim).unwrap();
     std::fs::write(&victim, &bytes[..bytes.len() - 5]).unwrap();
     let both = format!("-i={},{}", a.display(), b.display());

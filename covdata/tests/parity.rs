@@ -198,113 +198,13 @@ fn branch_regions() {
     check_covdir_via_profraw(&s, &covdir, &[bin]);
 }
 
-const LIB_RS: &str = r#"#[inline]
-pub fn inl(x: u32) -> u32 {
-    if x % 2 == 0 {
-        x / 2
-    } else {
-        3 * x + 1
-    }
-}
-
-pub fn pick<T: PartialOrd>(a: T, b: T) -> T {
-    if a > b {
-        a
-    } else {
-        b
-    }
-}
-
-pub fn lib_own(n: u32) -> u32 {
-    pick(n, 4u32)
-}
-
-#[inline]
-pub fn inl_unused(x: u32) -> u32 {
-    x + 1
-}
-
-#[allow(dead_code)]
-fn private_unused() -> u32 {
-    7
-}
-
-pub fn generic_unused<T: Clone>(t: &T) -> T {
-    t.clone()
-}
-
-pub trait Greet {
-    fn hello(&self) -> String {
-        "hello".to_string()
-    }
-}
-
-impl Greet for u8 {}
-"#;
-
-const BIN1_RS: &str = r#"use mylib::Greet;
-
-fn main() {
-    let n = std::env::args().count() as u32;
-    println!("{}", mylib::inl(n));
-    println!("{}", mylib::pick(n as u8, 2));
-    println!("{}", mylib::pick(-(n as i64), 3));
-    println!("{}", 7u8.hello());
-}
-"#;
-
-const BIN2_RS: &str = r#"fn main() {
-    let n = std::env::args().count() as u32;
-    println!("{}", mylib::lib_own(n));
-    println!("{}", mylib::inl(n + 1));
-    if n > 100 {
-        println!("{}", mylib::pick(1.5f32, 2.5));
-    }
-}
-"#;
-
-fn build_lib_and_bins(s: &Scratch) -> (PathBuf, PathBuf) {
-    s.write("mylib.rs", LIB_RS);
-    s.write("bin1.rs", BIN1_RS);
-    s.write("bin2.rs", BIN2_RS);
-    rustc(
-        &s.dir,
-        &[
-            "--crate-type=rlib",
-            "--crate-name=mylib",
-            "-C",
-            "codegen-units=3",
-            "mylib.rs",
-            "-o",
-            "libmylib.rlib",
-        ],
-        &[],
-    );
-    for bin in ["bin1", "bin2"] {
-        rustc(
-            &s.dir,
-            &[
-                "--extern",
-                "mylib=libmylib.rlib",
-                "-C",
-                "codegen-units=4",
-                &format!("{bin}.rs"),
-                "-o",
-                bin,
-            ],
-            &[],
-        );
-    }
-    (s.path("bin1"), s.path("bin2"))
-}
-
 /// rlib + bin: an `#[inline]` library function used from the binary (a
 /// library copy and a downstream copy in one group), generics instantiated
 /// downstream, unused library functions.
 #[test]
 fn rlib_and_bin() {
     let s = Scratch::new("rlib");
-    let (bin1, _) = build_lib_and_bins(&s);
+    let (bin1, _) = shared_lib_and_bins(&s);
     let runs = [s.path("a.profraw"), s.path("b.profraw")];
     run_profiled(&bin1, &[], &runs[0]);
     run_profiled(&bin1, &["1", "2"], &runs[1]);
@@ -318,7 +218,7 @@ fn rlib_and_bin() {
 #[test]
 fn two_binaries_sharing_a_library() {
     let s = Scratch::new("multi");
-    let (bin1, bin2) = build_lib_and_bins(&s);
+    let (bin1, bin2) = shared_lib_and_bins(&s);
     let runs = [
         s.path("a.profraw"),
         s.path("b.profraw"),

@@ -328,6 +328,18 @@ fn a_chained_wrapper_sees_every_compilation() {
     );
 }
 
+/// The one covwrap error line of a build that must have failed.
+fn refusal(out: &std::process::Output) -> String {
+    assert!(!out.status.success(), "the build should have failed");
+    let err = stderr(out);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("covwrap: error:"))
+        .collect();
+    assert!(!lines.is_empty(), "no covwrap error in\n{err}");
+    lines[0].to_string()
+}
+
 #[test]
 fn toolchain_with_old_llvm_is_refused_with_one_line() {
     let p = Project::example("cli");
@@ -345,12 +357,7 @@ fn toolchain_with_old_llvm_is_refused_with_one_line() {
         .env("COVWRAP_RUSTC_WRAPPER", &script)
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("covwrap: error:"))
-        .unwrap_or_else(|| panic!("{err}"));
+    let line = refusal(&out);
     assert!(
         line.contains("LLVM 18.1.7") && line.contains("use rustc 1.82 or newer"),
         "{line}"
@@ -401,12 +408,7 @@ fn toolchain_without_profiler_runtime_is_refused_with_one_line() {
         .env("COVWRAP_CACHE_DIR", &cache)
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    let err = stderr(&out);
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("covwrap: error:"))
-        .unwrap_or_else(|| panic!("{err}"));
+    let line = refusal(&out);
     assert!(
         line.contains("no profiler runtime (profiler_builtins)"),
         "{line}"

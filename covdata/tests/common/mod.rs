@@ -427,3 +427,142 @@ pub fn genhtml_accepts(scratch: &Scratch, lcov: &str) {
         "genhtml: {err}"
     );
 }
+
+/// Shared test program (see `shared_lib_and_bins`).
+pub const SHARED_LIB_RS: &str = r#"#[inline]
+pub fn inl(x: u32) -> u32 {
+    if x % 2 == 0 {
+        x / 2
+    } else {
+        3 * x + 1
+    }
+}
+
+pub fn pick<T: PartialOrd>(a: T, b: T) -> T {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+pub fn lib_own(n: u32) -> u32 {
+    pick(n, 4u32)
+}
+
+#[inline]
+pub fn inl_unused(x: u32) -> u32 {
+    x + 1
+}
+
+#[allow(dead_code)]
+fn private_unused() -> u32 {
+    7
+}
+
+pub fn generic_unused<T: Clone>(t: &T) -> T {
+    t.clone()
+}
+
+pub trait Greet {
+    fn hello(&self) -> String {
+        "hello".to_string()
+    }
+}
+
+impl Greet for u8 {}
+"#;
+
+/// Shared test program (see `shared_lib_and_bins`).
+pub const SHARED_BIN1_RS: &str = r#"use mylib::Greet;
+
+fn main() {
+    let n = std::env::args().count() as u32;
+    println!("{}", mylib::inl(n));
+    println!("{}", mylib::pick(n as u8, 2));
+    println!("{}", mylib::pick(-(n as i64), 3));
+    println!("{}", 7u8.hello());
+}
+"#;
+
+/// Shared test program (see `shared_lib_and_bins`).
+pub const SHARED_BIN2_RS: &str = r#"fn main() {
+    let n = std::env::args().count() as u32;
+    println!("{}", mylib::lib_own(n));
+    println!("{}", mylib::inl(n + 1));
+    if n > 100 {
+        println!("{}", mylib::pick(1.5f32, 2.5));
+    }
+}
+"#;
+
+/// Builds `lib_src` as rlib `mylib` (3 codegen units) in `dir` of `s`, then
+/// each `(name, source)` binary against it (4 codegen units).
+pub fn build_lib_and_bins(
+    s: &Scratch,
+    dir: &str,
+    lib_src: &str,
+    bins: &[(&str, &str)],
+) -> Vec<PathBuf> {
+    s.write(&format!("{dir}/mylib.rs"), lib_src);
+    let d = s.path(dir);
+    rustc(
+        &d,
+        &[
+            "--crate-type=rlib",
+            "--crate-name=mylib",
+            "-C",
+            "codegen-units=3",
+            "mylib.rs",
+            "-o",
+            "libmylib.rlib",
+        ],
+        &[],
+    );
+    bins.iter()
+        .map(|(name, src)| {
+            s.write(&format!("{dir}/{name}.rs"), src);
+            rustc(
+                &d,
+                &[
+                    "--extern",
+                    "mylib=libmylib.rlib",
+                    "-C",
+                    "codegen-units=4",
+                    &format!("{name}.rs"),
+                    "-o",
+                    name,
+                ],
+                &[],
+            );
+            d.join(name)
+        })
+        .collect()
+}
+
+/// The shared library with its two binaries: an `#[inline]` function used
+/// downstream, generics instantiated in the library and downstream, a
+/// default trait method, unused functions.
+pub fn shared_lib_and_bins(s: &Scratch) -> (PathBuf, PathBuf) {
+    let bins = build_lib_and_bins(
+        s,
+        "lib",
+        SHARED_LIB_RS,
+        &[("bin1", SHARED_BIN1_RS), ("bin2", SHARED_BIN2_RS)],
+    );
+    (bins[0].clone(), bins[1].clone())
+}
+
+/// Some counter file of `covdir` (the first `read_dir` lists).
+pub fn first_counter_file(covdir: &Path) -> PathBuf {
+    std::fs::read_dir(covdir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("covcounters.")
+        })
+        .unwrap_or_else(|| panic!("no counter file in {}", covdir.display()))
+}
