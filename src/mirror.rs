@@ -57,12 +57,12 @@ impl Mirror {
             && source
                 .components()
                 .all(|c| matches!(c, Component::Normal(_)));
-        let (base, rel, mirror_base, prefix) = if plain_relative {
+        let (base, rel, mirror_base, replacement) = if plain_relative {
             (
                 cwd.to_path_buf(),
                 source.to_path_buf(),
                 dir.to_path_buf(),
-                format!("{dir_str}/"),
+                "",
             )
         } else {
             let abs = normalize(&cwd.join(source));
@@ -76,7 +76,7 @@ impl Mirror {
                 .map_err(io::Error::other)?
                 .to_path_buf();
             let mirror_base = dir.join(base.strip_prefix("/").unwrap_or(&base));
-            (base, rel, mirror_base, dir_str.to_string())
+            (base, rel, mirror_base, "/")
         };
         if dir.exists() {
             fs::remove_dir_all(dir)?;
@@ -98,10 +98,12 @@ impl Mirror {
         text.extend_from_slice(format!("\n{line}\n").as_bytes());
         mirror.push(file);
         fs::write(&mirror, text)?;
+        // rustc strips a remapped prefix by path components (`M/x` leaves
+        // `x`), so relative roots map back to "" + x, absolute ones to "/" + x.
         Ok(Mirror {
             root: mirror,
-            prefix,
-            replacement: String::new(),
+            prefix: format!("{dir_str}/"),
+            replacement: replacement.to_string(),
         })
     }
 
@@ -214,6 +216,9 @@ mod tests {
             m.unmap(m.root.to_str().unwrap()),
             pkg.join("src/lib.rs").to_str().unwrap()
         );
+        // rustc strips the prefix by components: the replacement puts the
+        // root back.
+        assert_eq!(m.remap_arg(), format!("{}/=/", dir.display()));
         fs::remove_dir_all(base).unwrap();
     }
 }

@@ -458,3 +458,65 @@ fn concurrent_builds_of_the_runtime_cache_all_succeed() {
         "one cached runtime, no leftovers: {runtimes:?}"
     );
 }
+
+#[test]
+fn sources_outside_the_workspace_keep_their_real_paths() {
+    // A path dependency outside the workspace and a crates.io crate added
+    // by COVWRAP_PKG: cargo gives rustc their absolute paths.
+    let p = Project::bin(
+        "inside",
+        "fn main() {\n    let mut b = itoa::Buffer::new();\n    println!(\"{} {}\", outside::twice(21), b.format(7));\n}\n",
+        "[dependencies]\noutside = { path = \"../outside\" }\nitoa = \"1\"\n",
+    );
+    let outside = p.dir.parent().unwrap().join("outside");
+    fs::create_dir_all(outside.join("src")).unwrap();
+    fs::write(
+        outside.join("Cargo.toml"),
+        "[package]\nname = \"outside\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    fs::write(
+        outside.join("src/lib.rs"),
+        "pub fn twice(x: u32) -> u32 {\n    x * 2\n}\n",
+    )
+    .unwrap();
+    p.cargo_with(&["build"], &[("COVWRAP_PKG", "itoa".as_ref())]);
+    let cov = scratch("outside-cov");
+    assert_success(&run(&p.exe("debug", "inside"), &[], Some(&cov)), "inside");
+    let lcov = Command::new(covdata_exe())
+        .arg("lcov")
+        .arg(format!("-i={}", cov.display()))
+        .output()
+        .unwrap();
+    assert_success(&lcov, "covdata lcov");
+    let files: Vec<String> = stdout(&lcov)
+        .lines()
+        .filter_map(|l| l.strip_prefix("SF:"))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        files.iter().any(|f| f.ends_with("/outside/src/lib.rs")),
+        "{files:?}"
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.contains("itoa-") && f.ends_with("/src/lib.rs")),
+        "{files:?}"
+    );
+    for f in &files {
+        assert!(Path::new(f).is_file(), "reported source {f} does not exist");
+    }
+    // Editing the outside crate rebuilds it, as without covwrap.
+    fs::write(
+        outside.join("src/lib.rs"),
+        "pub fn twice(x: u32) -> u32 {\n    x + x\n}\n",
+    )
+    .unwrap();
+    let again = p.cargo_with(&["build"], &[("COVWRAP_PKG", "itoa".as_ref())]);
+    assert!(
+        stderr(&again).contains("Compiling outside"),
+        "{}",
+        stderr(&again)
+    );
+}
