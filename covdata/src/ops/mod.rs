@@ -17,7 +17,7 @@ pub mod setops;
 use std::path::Path;
 
 use covwrap_rt::format::counters::encode;
-use covwrap_rt::format::defs::{MetaHash, TEMP_FILE_PREFIX};
+use covwrap_rt::format::defs::MetaHash;
 use covwrap_rt::format::names::counters_file_name;
 
 use crate::crates::CrateFilter;
@@ -81,23 +81,9 @@ pub struct OpOptions {
 }
 
 /// Writes `path` as a COVDIR writer does: `.covtmp.<name>.<pid>` in the
-/// same directory, synced, then renamed into place.
+/// same directory, synced, then renamed into place (see [`crate::output`]).
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let name = path
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!("{TEMP_FILE_PREFIX}{name}.{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, &e)
-    })
+    crate::output::write_bytes(path, bytes)
 }
 
 /// The merged counter file of a pod: `covcounters.<H>.0.<write ns>`.
