@@ -21,6 +21,7 @@
 
 pub mod crates;
 pub mod error;
+pub(crate) mod fasthash;
 pub mod llvm;
 pub mod lock;
 pub mod model;

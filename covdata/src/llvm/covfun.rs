@@ -4,13 +4,12 @@
 //! first-wins by NameRef, except that a real record replaces a dummy one
 //! (LLVM's `insertFunctionRecordIfNeeded`).
 
-use std::collections::HashMap;
-
 use super::covmap::{FileTables, TableRef};
 use super::mapping::is_dummy;
 use super::names::NameTable;
 use super::Cursor;
 use crate::error::{Error, Result};
+use crate::fasthash::FastMap;
 
 /// Size of a record header.
 pub const RECORD_HEADER_LEN: usize = 28;
@@ -36,8 +35,57 @@ pub fn decode<'a>(
     tables: &FileTables,
     names: &NameTable,
 ) -> Result<Vec<CovFunRecord<'a>>> {
-    let mut records: Vec<CovFunRecord<'a>> = Vec::new();
-    let mut by_name: HashMap<u64, usize> = HashMap::new();
+    let mut records = Vec::new();
+    walk(section, tables, Some(names), &mut records)?;
+    Ok(records)
+}
+
+/// [`decode`] without the names, so that it can run while the names are
+/// decoded: the records kept before the first error in `records` (all of
+/// them when there is none), and that error. [`check_names`] then finds
+/// the error [`decode`] would have met first.
+pub fn decode_unnamed<'a>(
+    section: &'a [u8],
+    tables: &FileTables,
+) -> (Vec<CovFunRecord<'a>>, Option<Error>) {
+    let mut records = Vec::new();
+    let error = walk(section, tables, None, &mut records).err();
+    (records, error)
+}
+
+/// With the result of [`decode_unnamed`]: what [`decode`] returns. A
+/// record's name is checked when the record is first kept, and records
+/// stay in the order they were first kept, so the first record without a
+/// name is the first error, unless a later `error` came first.
+pub fn check_names<'a>(
+    records: Vec<CovFunRecord<'a>>,
+    error: Option<Error>,
+    names: &NameTable,
+) -> Result<Vec<CovFunRecord<'a>>> {
+    if let Some(r) = records.iter().find(|r| names.get(r.name_ref).is_none()) {
+        return Err(no_name(r.name_ref));
+    }
+    match error {
+        Some(e) => Err(e),
+        None => Ok(records),
+    }
+}
+
+fn no_name(name_ref: u64) -> Error {
+    Error::corrupt(format!(
+        "function NameRef {name_ref:#018x} has no name in __llvm_prf_names"
+    ))
+}
+
+/// The walk of [`decode`] into `records`; without `names`, no name is
+/// checked.
+fn walk<'a>(
+    section: &'a [u8],
+    tables: &FileTables,
+    names: Option<&NameTable>,
+    records: &mut Vec<CovFunRecord<'a>>,
+) -> Result<()> {
+    let mut by_name: FastMap<u64, usize> = FastMap::default();
     let mut c = Cursor::new(section);
     while !c.at_end() {
         let at = c.pos();
@@ -73,10 +121,8 @@ pub fn decode<'a>(
         };
         match by_name.get(&name_ref) {
             None => {
-                if names.get(name_ref).is_none() {
-                    return Err(Error::corrupt(format!(
-                        "function NameRef {name_ref:#018x} has no name in __llvm_prf_names"
-                    )));
+                if names.is_some_and(|n| n.get(name_ref).is_none()) {
+                    return Err(no_name(name_ref));
                 }
                 by_name.insert(name_ref, records.len());
                 records.push(record);
@@ -89,7 +135,7 @@ pub fn decode<'a>(
             }
         }
     }
-    Ok(records)
+    Ok(())
 }
 
 /// Encodes one record (header, mapping, padding to 8): the inverse of one

@@ -3,12 +3,11 @@
 //! followed by an encoded filenames blob. Function records refer to a blob
 //! by `FilenamesRef`, the MD5 of its encoded bytes.
 
-use std::collections::HashMap;
-
 use covwrap_rt::format::md5::md5_u64;
 
 use super::{inflate, Cursor, COVMAP_VERSION};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fasthash::FastMap;
 use crate::paths;
 
 /// One filenames table. Entry 0 is the compilation directory; every other
@@ -33,7 +32,7 @@ pub struct FileTables {
     pub tables: Vec<FileTable>,
     /// FilenamesRef → index in `tables`; `None` when two different blobs
     /// share the hash (LLVM then skips the functions that use it).
-    by_ref: HashMap<u64, Option<usize>>,
+    by_ref: FastMap<u64, Option<usize>>,
 }
 
 /// What a function record's FilenamesRef resolves to.

@@ -207,6 +207,8 @@ impl Mapping {
     /// expansion region already targets.
     fn read_regions(&mut self, c: &mut Cursor, file_id: u32, expanded: &mut [bool]) -> Result<()> {
         let count = c.size("region count")?;
+        // A region takes at least five bytes (five LEB128 numbers).
+        self.regions.reserve(count.min(c.remaining() / 5));
         let mut line_start: u32 = 0;
         for _ in 0..count {
             let mut kind = RegionKind::Code;

@@ -43,12 +43,25 @@ impl<'a> Cursor<'a> {
     }
 
     /// Unsigned LEB128, at most 64 bits.
+    #[inline]
     pub(crate) fn uleb(&mut self) -> Result<u64> {
+        // Most values of a mapping fit in one byte.
+        if let Some(&byte) = self.data.get(self.pos) {
+            if byte < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(byte));
+            }
+        }
+        self.uleb_long()
+    }
+
+    fn uleb_long(&mut self) -> Result<u64> {
         covwrap_rt::format::leb128::decode(self.data, &mut self.pos)
             .ok_or_else(|| Error::truncated(format!("bad LEB128 at offset {}", self.pos)))
     }
 
     /// A LEB128 value that must be below `max_plus_1` (LLVM's `readIntMax`).
+    #[inline]
     pub(crate) fn uleb_below(&mut self, max_plus_1: u64, what: &str) -> Result<u64> {
         let v = self.uleb()?;
         if v >= max_plus_1 {

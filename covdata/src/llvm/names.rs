@@ -4,17 +4,21 @@
 //! joined by 0x01. A function's NameRef is the MD5 of its name's bytes,
 //! low 8 bytes as a little-endian u64.
 
-use std::collections::HashMap;
+use std::ops::Range;
 
 use covwrap_rt::format::md5::md5_u64;
 
 use super::{inflate, Cursor};
 use crate::error::Result;
+use crate::fasthash::FastMap;
 
 /// NameRef → mangled name.
 #[derive(Clone, Debug, Default)]
 pub struct NameTable {
-    names: HashMap<u64, Box<str>>,
+    /// Every name of every blob, in section order (invalid UTF-8 replaced).
+    text: String,
+    /// NameRef → the first name with that hash, as a range of `text`.
+    names: FastMap<u64, Range<usize>>,
 }
 
 impl NameTable {
@@ -39,11 +43,22 @@ impl NameTable {
             } else {
                 c.bytes(usize::try_from(uncompressed).unwrap_or(usize::MAX))?
             };
-            for name in payload.split(|&b| b == 1) {
-                table
-                    .names
-                    .entry(md5_u64(name))
-                    .or_insert_with(|| String::from_utf8_lossy(name).into());
+            // Replacing invalid UTF-8 in the whole payload or name by name
+            // is the same: the separator 0x01 ends any invalid sequence and
+            // a replacement character holds no 0x01. NameRef is the MD5 of
+            // the bytes as they are.
+            // (`from_utf8` first: its ASCII fast path is far quicker than
+            // the lossy decoder's.)
+            let text = match std::str::from_utf8(payload) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                Err(_) => String::from_utf8_lossy(payload),
+            };
+            let mut start = table.text.len();
+            table.text.push_str(&text);
+            for (raw, name) in payload.split(|&b| b == 1).zip(text.split('\u{1}')) {
+                let end = start + name.len();
+                table.names.entry(md5_u64(raw)).or_insert(start..end);
+                start = end + 1;
             }
         }
         Ok(table)
@@ -51,7 +66,7 @@ impl NameTable {
 
     /// The mangled name of `name_ref`.
     pub fn get(&self, name_ref: u64) -> Option<&str> {
-        self.names.get(&name_ref).map(|s| &**s)
+        self.names.get(&name_ref).map(|r| &self.text[r.clone()])
     }
 
     /// Number of distinct names.
@@ -103,6 +118,24 @@ mod tests {
         assert_eq!(t.get(md5_u64(b"_RNvC1b1h")), Some("_RNvC1b1h"));
         assert_eq!(t.get(md5_u64(b"_RNvC1a1g")), Some("_RNvC1a1g"));
         assert_eq!(t.get(1), None);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_but_hashed_as_is() {
+        let raw: &[u8] = b"_RNvC1a1f\x01_RNv\xffC1a1g\xe2\x82\x01\x01_RNvC1a1h";
+        let mut section = Vec::new();
+        covwrap_rt::format::leb128::push(&mut section, raw.len() as u64);
+        section.push(0);
+        section.extend_from_slice(raw);
+        let t = NameTable::decode(&section).unwrap();
+        assert_eq!(t.len(), 4);
+        assert_eq!(t.get(md5_u64(b"_RNvC1a1f")), Some("_RNvC1a1f"));
+        assert_eq!(
+            t.get(md5_u64(b"_RNv\xffC1a1g\xe2\x82")),
+            Some("_RNv\u{fffd}C1a1g\u{fffd}")
+        );
+        assert_eq!(t.get(md5_u64(b"")), Some(""));
+        assert_eq!(t.get(md5_u64(b"_RNvC1a1h")), Some("_RNvC1a1h"));
     }
 
     #[test]

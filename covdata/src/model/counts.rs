@@ -1,8 +1,7 @@
 //! The merged profile and counter-expression evaluation.
 
-use std::collections::{HashMap, HashSet};
-
 use super::{CountedBranch, CountedRegion};
+use crate::fasthash::{FastMap, FastSet};
 use crate::llvm::mapping::{Counter, ExprKind, Expression, Mapping, RegionKind};
 use crate::reader::Pod;
 
@@ -12,8 +11,8 @@ use crate::reader::Pod;
 /// its key is not merged (llvm-profdata's "count mismatch").
 #[derive(Clone, Debug, Default)]
 pub struct Profile {
-    records: HashMap<(u64, u64), Vec<u64>>,
-    names: HashSet<u64>,
+    records: FastMap<(u64, u64), Vec<u64>>,
+    names: FastSet<u64>,
     count_mismatches: usize,
 }
 

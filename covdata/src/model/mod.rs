@@ -21,10 +21,9 @@ pub mod lines;
 pub mod segments;
 pub mod summary;
 
-use std::collections::{HashMap, HashSet};
-
 use crate::crates::crate_of;
 use crate::error::{Error, Result};
+use crate::fasthash::{FastMap, FastSet};
 use crate::llvm::covfun;
 use crate::llvm::covmap::FileTables;
 use crate::llvm::mapping::{Mapping, RegionKind};
@@ -179,20 +178,33 @@ pub(crate) struct DecodedModule<'a> {
     pub(crate) records: Vec<(covfun::CovFunRecord<'a>, Mapping)>,
 }
 
-/// Decodes one module's three LLVM sections.
+/// Decodes one module's three LLVM sections. With several CPUs the names
+/// (inflating and hashing every name) are decoded on a thread of their
+/// own while the filename tables, function records and mappings are
+/// decoded here; the first error is the one a decoding in that order
+/// meets first.
 pub(crate) fn decode_module<'a>(
     names: &[u8],
     covmap: &[u8],
     covfun_section: &'a [u8],
 ) -> Result<DecodedModule<'a>> {
-    let names = NameTable::decode(names).map_err(|e| e.context("__llvm_prf_names"))?;
-    let tables = FileTables::decode(covmap)?;
+    let decode_names = || NameTable::decode(names).map_err(|e| e.context("__llvm_prf_names"));
+    let (names, rest) = if parallel() {
+        std::thread::scope(|s| {
+            let names = s.spawn(decode_names);
+            let rest = decode_records(covmap, covfun_section);
+            (names.join().expect("names thread panicked"), rest)
+        })
+    } else {
+        (decode_names(), decode_records(covmap, covfun_section))
+    };
+    let names = names?;
+    let (tables, records, error, mappings) = rest?;
     let records =
-        covfun::decode(covfun_section, &tables, &names).map_err(|e| e.context("__llvm_covfun"))?;
+        covfun::check_names(records, error, &names).map_err(|e| e.context("__llvm_covfun"))?;
     let mut out = Vec::with_capacity(records.len());
-    for r in records {
-        let table_len = tables.tables[r.table].files.len();
-        let mapping = Mapping::decode(r.mapping, table_len).map_err(|e| {
+    for (r, mapping) in records.into_iter().zip(mappings) {
+        let mapping = mapping.map_err(|e| {
             let name = names.get(r.name_ref).unwrap_or("?");
             e.context(&format!("coverage mapping of {name}"))
         })?;
@@ -203,6 +215,42 @@ pub(crate) fn decode_module<'a>(
         tables,
         records: out,
     })
+}
+
+/// Whether to decode on more than one thread.
+fn parallel() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
+/// What [`decode_records`] returns: the filename tables, the function
+/// records kept before the first error of the covfun walk and that error,
+/// and the mappings of those records up to and including the first that
+/// does not decode (none after a walk error).
+type Records<'a> = (
+    FileTables,
+    Vec<covfun::CovFunRecord<'a>>,
+    Option<Error>,
+    Vec<Result<Mapping>>,
+);
+
+/// The part of [`decode_module`] that needs no names.
+fn decode_records<'a>(covmap: &[u8], covfun_section: &'a [u8]) -> Result<Records<'a>> {
+    let tables = FileTables::decode(covmap)?;
+    let (records, error) = covfun::decode_unnamed(covfun_section, &tables);
+    let mut mappings = Vec::new();
+    if error.is_none() {
+        mappings.reserve(records.len());
+        for r in &records {
+            let table_len = tables.tables[r.table].files.len();
+            let mapping = Mapping::decode(r.mapping, table_len);
+            let failed = mapping.is_err();
+            mappings.push(mapping);
+            if failed {
+                break;
+            }
+        }
+    }
+    Ok((tables, records, error, mappings))
 }
 
 /// Decodes every module of a pod; an error names the module when the
@@ -258,7 +306,7 @@ impl Coverage {
             ..Coverage::default()
         };
         let mut interner = Interner::default();
-        let mut seen: HashSet<(Vec<u32>, Box<str>)> = HashSet::new();
+        let mut seen: FastSet<(Vec<u32>, &str)> = FastSet::default();
         let mut evaluator = Evaluator::default();
         let objects = decoded
             .iter()
@@ -303,7 +351,7 @@ impl Coverage {
                     .iter()
                     .map(|&i| interner.file(&mut cov.files, &table.files[i as usize]))
                     .collect();
-                if !seen.insert((filenames.clone(), name.into())) {
+                if !seen.insert((filenames.clone(), name)) {
                     continue;
                 }
                 let comp_dir = interner.comp_dir(&mut cov.comp_dirs, table.compilation_dir());
@@ -404,9 +452,9 @@ impl Coverage {
 
 #[derive(Default)]
 struct Interner {
-    files: HashMap<String, u32>,
-    comp_dirs: HashMap<String, usize>,
-    crates: HashMap<String, usize>,
+    files: FastMap<String, u32>,
+    comp_dirs: FastMap<String, usize>,
+    crates: FastMap<String, usize>,
 }
 
 impl Interner {
@@ -421,16 +469,20 @@ impl Interner {
     }
 
     fn comp_dir(&mut self, dirs: &mut Vec<String>, dir: &str) -> usize {
-        *self.comp_dirs.entry(dir.to_string()).or_insert_with(|| {
-            dirs.push(dir.to_string());
-            dirs.len() - 1
-        })
+        if let Some(&i) = self.comp_dirs.get(dir) {
+            return i;
+        }
+        dirs.push(dir.to_string());
+        self.comp_dirs.insert(dir.to_string(), dirs.len() - 1);
+        dirs.len() - 1
     }
 
     fn crate_index(&mut self, crates: &mut Vec<String>, name: &str) -> usize {
-        *self.crates.entry(name.to_string()).or_insert_with(|| {
-            crates.push(name.to_string());
-            crates.len() - 1
-        })
+        if let Some(&i) = self.crates.get(name) {
+            return i;
+        }
+        crates.push(name.to_string());
+        self.crates.insert(name.to_string(), crates.len() - 1);
+        crates.len() - 1
     }
 }

@@ -26,6 +26,27 @@ pub struct Segment {
 
 /// Builds the segments of `regions` (which it sorts and combines in place).
 pub fn build(regions: &mut Vec<CountedRegion>) -> Vec<Segment> {
+    let mut segments = Vec::new();
+    build_into(regions, &mut segments, &mut Scratch::default());
+    segments
+}
+
+/// Space [`build_into`] reuses from one call to the next.
+#[derive(Clone, Debug, Default)]
+pub struct Scratch {
+    active: Vec<usize>,
+    done: Vec<usize>,
+}
+
+/// [`build`] into `segments` (cleared first), with `scratch` for the
+/// builder's own lists, so that building many functions' segments
+/// allocates only when a list grows.
+pub fn build_into(
+    regions: &mut Vec<CountedRegion>,
+    segments: &mut Vec<Segment>,
+    scratch: &mut Scratch,
+) {
+    segments.clear();
     regions.sort_unstable_by(|a, b| {
         a.start()
             .cmp(&b.start())
@@ -33,13 +54,15 @@ pub fn build(regions: &mut Vec<CountedRegion>) -> Vec<Segment> {
             .then_with(|| a.kind.cmp(&b.kind))
     });
     combine(regions);
+    scratch.active.clear();
+    scratch.done.clear();
     let mut b = Builder {
-        segments: Vec::new(),
-        active: Vec::new(),
+        segments,
+        active: &mut scratch.active,
+        done: &mut scratch.done,
         regions,
     };
     b.run();
-    b.segments
 }
 
 /// Merges regions with identical ranges into the first of them, adding the
@@ -65,9 +88,11 @@ fn combine(regions: &mut Vec<CountedRegion>) {
 }
 
 struct Builder<'a> {
-    segments: Vec<Segment>,
+    segments: &'a mut Vec<Segment>,
     /// Indices into `regions` of the regions still open.
-    active: Vec<usize>,
+    active: &'a mut Vec<usize>,
+    /// Scratch: the regions of `active` that end at a new region's start.
+    done: &'a mut Vec<usize>,
     regions: &'a [CountedRegion],
 }
 
@@ -146,13 +171,21 @@ impl Builder<'_> {
             let start = r.start();
             // Regions ending at or before this start are completed; keep
             // the others first, both groups in their order.
-            let (open, done): (Vec<usize>, Vec<usize>) =
-                self.active.iter().partition(|&&a| regions[a].end() > start);
-            if !done.is_empty() {
-                let first_completed = open.len();
-                self.active = open;
-                self.active.extend(done);
-                self.complete_until(Some(start), first_completed);
+            if self.active.iter().any(|&a| regions[a].end() <= start) {
+                self.done.clear();
+                let mut open = 0;
+                for j in 0..self.active.len() {
+                    let a = self.active[j];
+                    if regions[a].end() > start {
+                        self.active[open] = a;
+                        open += 1;
+                    } else {
+                        self.done.push(a);
+                    }
+                }
+                self.active.truncate(open);
+                self.active.extend_from_slice(self.done);
+                self.complete_until(Some(start), open);
             }
             let gap = r.kind == RegionKind::Gap;
             if start == r.end() {

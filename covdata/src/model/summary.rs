@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::lines::line_totals;
 use super::segments;
-use super::{CountedBranch, Coverage, Function};
+use super::{CountedBranch, CountedRegion, Coverage, Function};
 use crate::llvm::mapping::RegionKind;
 
 /// Covered out of total.
@@ -160,6 +160,19 @@ pub fn expansion_branches(f: &Function, file_id: u32, depth: usize, out: &mut Ve
 
 /// The summary of one function record.
 pub fn function_summary(f: &Function) -> FunctionSummary {
+    function_summary_with(f, &mut SummaryScratch::default())
+}
+
+/// Space [`function_summary_with`] reuses from one function to the next.
+#[derive(Clone, Debug, Default)]
+pub struct SummaryScratch {
+    view: Vec<CountedRegion>,
+    segments: Vec<segments::Segment>,
+    builder: segments::Scratch,
+}
+
+/// [`function_summary`] with reused scratch space.
+pub fn function_summary_with(f: &Function, scratch: &mut SummaryScratch) -> FunctionSummary {
     let mut regions = Ratio::default();
     for r in f.regions.iter().filter(|r| r.kind == RegionKind::Code) {
         regions.total += 1;
@@ -171,53 +184,49 @@ pub fn function_summary(f: &Function) -> FunctionSummary {
         ..FunctionSummary::default()
     };
     if let Some(main) = f.main_file_id {
-        let mut view: Vec<_> = f
-            .regions
-            .iter()
-            .filter(|r| r.file_id == main)
-            .copied()
-            .collect();
-        let (total, covered) = line_totals(&segments::build(&mut view));
+        let view = &mut scratch.view;
+        view.clear();
+        view.extend(f.regions.iter().filter(|r| r.file_id == main));
+        segments::build_into(view, &mut scratch.segments, &mut scratch.builder);
+        let (total, covered) = line_totals(&scratch.segments);
         s.lines = Ratio { covered, total };
-        let mut branches: Vec<CountedBranch> = f
-            .branches
-            .iter()
-            .filter(|b| b.file_id == main)
-            .copied()
-            .collect();
-        expansion_branches(f, main, 0, &mut branches);
-        s.branches = branch_ratio(&branches);
+        // Only the function's own branch regions count, here and in its
+        // expansions.
+        if !f.branches.is_empty() {
+            let mut branches: Vec<CountedBranch> = f
+                .branches
+                .iter()
+                .filter(|b| b.file_id == main)
+                .copied()
+                .collect();
+            expansion_branches(f, main, 0, &mut branches);
+            s.branches = branch_ratio(&branches);
+        }
     }
     s
 }
 
-/// Summaries of every function, group and file of a model.
+/// Summaries of every function and file of a model.
 #[derive(Clone, Debug, Default)]
 pub struct Summaries {
     /// Per function record, indexed like [`Coverage::functions`].
     pub functions: Vec<FunctionSummary>,
-    /// Per file index: its groups, sorted by (line, column).
-    pub groups: Vec<Vec<Group>>,
     /// Per file index.
     pub files: Vec<FileSummary>,
 }
 
 impl Summaries {
-    /// Computes everything (function summaries on several threads).
-    pub fn compute(cov: &Coverage) -> Summaries {
-        let functions = parallel_map(&cov.functions, function_summary);
-        let mut groups = Vec::with_capacity(cov.files.len());
-        let mut files = Vec::with_capacity(cov.files.len());
-        for file in 0..cov.files.len() as u32 {
-            let g = file_groups(cov, file);
-            files.push(file_summary(&g, &functions));
-            groups.push(g);
-        }
-        Summaries {
-            functions,
-            groups,
-            files,
-        }
+    /// Computes every function's summary (on several threads) and every
+    /// file's from `groups`, the instantiation groups of each file index
+    /// ([`all_file_groups`]).
+    pub fn compute(cov: &Coverage, groups: &[Vec<Group>]) -> Summaries {
+        let functions = parallel_map(
+            &cov.functions,
+            SummaryScratch::default,
+            function_summary_with,
+        );
+        let files = groups.iter().map(|g| file_summary(g, &functions)).collect();
+        Summaries { functions, files }
     }
 
     /// A group's summary.
@@ -226,24 +235,42 @@ impl Summaries {
     }
 }
 
-/// Maps `f` over `items` on up to 8 threads, keeping order.
-fn parallel_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+/// Maps `f` over `items` on up to 8 threads, keeping order; each thread
+/// passes `f` its own scratch value made by `scratch`.
+fn parallel_map<T: Sync, U: Send, S>(
+    items: &[T],
+    scratch: impl Fn() -> S + Sync,
+    f: impl Fn(&T, &mut S) -> U + Sync,
+) -> Vec<U> {
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get().min(8));
     if threads < 2 || items.len() < 64 {
-        return items.iter().map(f).collect();
+        let mut s = scratch();
+        return items.iter().map(|item| f(item, &mut s)).collect();
     }
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let f = &f;
+        let (f, scratch) = (&f, &scratch);
         let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<U>>()))
+            .map(|c| {
+                s.spawn(move || {
+                    let mut own = scratch();
+                    c.iter().map(|item| f(item, &mut own)).collect::<Vec<U>>()
+                })
+            })
             .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().expect("summary thread panicked"))
             .collect()
     })
+}
+
+/// The instantiation groups of every file index, as [`file_groups`].
+pub fn all_file_groups(cov: &Coverage) -> Vec<Vec<Group>> {
+    (0..cov.files.len() as u32)
+        .map(|file| file_groups(cov, file))
+        .collect()
 }
 
 /// The instantiation groups of `file`: records whose main file it is,

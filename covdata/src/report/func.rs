@@ -16,17 +16,18 @@ fn percent(r: Ratio) -> String {
 /// Writes the table.
 pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
     let cov = ctx.cov;
+    let summaries = ctx.summaries();
     let mut rows = Vec::new();
     let mut total = Ratio::default();
     for file in ctx.kept_files() {
-        for g in &ctx.summaries.groups[file as usize] {
+        for g in ctx.groups(file) {
             let first = &cov.functions[g.functions[0] as usize];
             let name = if ctx.opts.mangled {
                 first.name.to_string()
             } else {
                 strip_generic_args(&ctx.function_name(first))
             };
-            let s = ctx.summaries.group_summary(g);
+            let s = summaries.group_summary(g);
             total.add(s.lines);
             rows.push(vec![
                 format!("{}:{}:", ctx.display_path(file), g.line),

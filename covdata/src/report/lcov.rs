@@ -22,9 +22,10 @@ use crate::model::{segments, CountedBranch, CountedRegion, Function};
 /// Writes the tracefile.
 pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
     let cov = ctx.cov;
+    let summaries = ctx.summaries();
     let mut line = String::new();
     for file in ctx.kept_files() {
-        let summary = &ctx.summaries.files[file as usize];
+        let summary = &summaries.files[file as usize];
         writeln!(out, "SF:{}", cov.file_path(file))?;
         let own: Vec<_> = cov
             .functions_in_file(file)

@@ -1,6 +1,8 @@
 //! Reports. Each consumes the same loaded [`Coverage`] through a
-//! [`Context`], which adds what several reports share: summaries, the crate
-//! of each file, the `--pkg` filter, display paths and demangling.
+//! [`Context`], which adds what several reports share: instantiation
+//! groups, summaries (computed on first use: `textfmt`, `pkglist` and
+//! `debugdump` need none), the crate of each file, the `--pkg` filter,
+//! display paths and demangling.
 //!
 //! Which view each report uses (see docs/COVDATA.md):
 //! - `lcov`: `DA` from the merged file view (counts of identical regions of
@@ -18,8 +20,10 @@ pub mod pkglist;
 pub mod tabwriter;
 pub mod textfmt;
 
+use std::sync::OnceLock;
+
 use crate::crates::CrateFilter;
-use crate::model::summary::{FileSummary, Summaries};
+use crate::model::summary::{all_file_groups, FileSummary, Group, Summaries};
 use crate::model::{Coverage, Function};
 use crate::paths;
 
@@ -38,22 +42,23 @@ pub struct ReportOptions {
 pub struct Context<'a> {
     /// The model.
     pub cov: &'a Coverage,
-    /// Function, group and file summaries.
-    pub summaries: Summaries,
     /// The options.
     pub opts: ReportOptions,
+    /// Per file index: its instantiation groups, sorted by (line, column).
+    groups: Vec<Vec<Group>>,
+    summaries: OnceLock<Summaries>,
     file_crates: Vec<Option<usize>>,
     root: Option<String>,
 }
 
 impl<'a> Context<'a> {
-    /// Computes summaries and file crates.
+    /// Computes instantiation groups and file crates; summaries wait for
+    /// [`Context::summaries`].
     pub fn new(cov: &'a Coverage, opts: ReportOptions) -> Context<'a> {
-        let summaries = Summaries::compute(cov);
+        let groups = all_file_groups(cov);
         // A file's crate is that of the first function (first group, first
         // instantiation) whose main file it is.
-        let file_crates = summaries
-            .groups
+        let file_crates = groups
             .iter()
             .map(|groups| {
                 groups
@@ -67,11 +72,23 @@ impl<'a> Context<'a> {
             .or_else(|| cov.default_root().map(String::from));
         Context {
             cov,
-            summaries,
             opts,
+            groups,
+            summaries: OnceLock::new(),
             file_crates,
             root,
         }
+    }
+
+    /// The instantiation groups of a file, sorted by (line, column).
+    pub fn groups(&self, file: u32) -> &[Group] {
+        &self.groups[file as usize]
+    }
+
+    /// Function and file summaries, computed on first use.
+    pub fn summaries(&self) -> &Summaries {
+        self.summaries
+            .get_or_init(|| Summaries::compute(self.cov, &self.groups))
     }
 
     /// The crate of a file, if any function has it as its main file.
@@ -127,9 +144,10 @@ impl<'a> Context<'a> {
 
     /// Totals over the kept files.
     pub fn totals(&self) -> FileSummary {
+        let files = &self.summaries().files;
         let mut t = FileSummary::default();
         for file in self.kept_files() {
-            t.add(&self.summaries.files[file as usize]);
+            t.add(&files[file as usize]);
         }
         t
     }

@@ -22,13 +22,11 @@ pub fn ratio_cell(r: Ratio) -> String {
 
 /// Writes the table.
 pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
+    let files = &ctx.summaries().files;
     let mut by_crate: BTreeMap<&str, FileSummary> = BTreeMap::new();
     for file in ctx.kept_files() {
         if let Some(c) = ctx.file_crate(file) {
-            by_crate
-                .entry(c)
-                .or_default()
-                .add(&ctx.summaries.files[file as usize]);
+            by_crate.entry(c).or_default().add(&files[file as usize]);
         }
     }
     let total = ctx.totals();

@@ -4,40 +4,153 @@
 //! line with their counts summed (saturating). numStmt is 1: LLVM regions
 //! carry no statement count. Lines are sorted by (file, start line, end
 //! line, start column, end column), like Go's `cformat`.
+//!
+//! Files are sorted once by display path and numbered; files that display
+//! the same path share a number, so their regions merge as the path says.
+//! Each number collects its regions keyed by one integer, sorted, then
+//! merged and written.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::Context;
 use crate::llvm::mapping::RegionKind;
 
+/// (start line, end line, start column, end column) as one integer, so
+/// that integer order is the line order.
+fn range_key(ls: u32, le: u32, cs: u32, ce: u32) -> u128 {
+    (u128::from(ls) << 96) | (u128::from(le) << 64) | (u128::from(cs) << 32) | u128::from(ce)
+}
+
 /// Writes the profile.
 pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
     let cov = ctx.cov;
-    let mut blocks: BTreeMap<(&str, u32, u32, u32, u32), u64> = BTreeMap::new();
-    let kept: Vec<bool> = (0..cov.files.len() as u32)
-        .map(|f| ctx.keeps_file(f))
+    let mut kept: Vec<(&str, u32)> = (0..cov.files.len() as u32)
+        .filter(|&f| ctx.keeps_file(f))
+        .map(|f| (ctx.display_path(f), f))
         .collect();
+    kept.sort_unstable();
+    // File index → rank of its display path; `u32::MAX` for files left out.
+    let mut rank = vec![u32::MAX; cov.files.len()];
+    let mut paths: Vec<&str> = Vec::new();
+    for &(path, file) in &kept {
+        if paths.last() != Some(&path) {
+            paths.push(path);
+        }
+        rank[file as usize] = paths.len() as u32 - 1;
+    }
+    let mut blocks: Vec<Vec<(u128, u64)>> = vec![Vec::new(); paths.len()];
     for f in &cov.functions {
         for r in f.regions.iter().filter(|r| r.kind == RegionKind::Code) {
             let file = f.filenames[r.file_id as usize];
-            if !kept[file as usize] {
+            let Some(list) = blocks.get_mut(rank[file as usize] as usize) else {
                 continue;
-            }
-            let key = (
-                ctx.display_path(file),
-                r.line_start,
-                r.line_end,
-                r.col_start,
-                r.col_end,
-            );
-            let sum = blocks.entry(key).or_insert(0);
-            *sum = sum.saturating_add(r.count);
+            };
+            let key = range_key(r.line_start, r.line_end, r.col_start, r.col_end);
+            list.push((key, r.count));
         }
     }
-    writeln!(out, "mode: count")?;
-    for ((file, ls, le, cs, ce), count) in blocks {
-        writeln!(out, "{file}:{ls}.{cs},{le}.{ce} 1 {count}")?;
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    buf.extend_from_slice(b"mode: count\n");
+    for (path, list) in paths.iter().zip(&mut blocks) {
+        list.sort_unstable_by_key(|&(key, _)| key);
+        let mut i = 0;
+        while i < list.len() {
+            let key = list[i].0;
+            let mut count = list[i].1;
+            i += 1;
+            while i < list.len() && list[i].0 == key {
+                count = count.saturating_add(list[i].1);
+                i += 1;
+            }
+            let [ls, le, cs, ce] = [96, 64, 32, 0].map(|shift| (key >> shift) as u32);
+            // `:{ls}.{cs},{le}.{ce} 1 {count}\n`, at most 72 bytes.
+            let mut tail = [0u8; 80];
+            let mut at = 0;
+            for (sep, v) in [(b':', ls), (b'.', cs), (b',', le), (b'.', ce)] {
+                tail[at] = sep;
+                at = put_decimal(&mut tail, at + 1, v.into());
+            }
+            tail[at..at + 3].copy_from_slice(b" 1 ");
+            at = put_decimal(&mut tail, at + 3, count);
+            tail[at] = b'\n';
+            buf.extend_from_slice(path.as_bytes());
+            buf.extend_from_slice(&tail[..=at]);
+            if buf.len() >= 1 << 16 {
+                out.write_all(&buf)?;
+                buf.clear();
+            }
+        }
+        *list = Vec::new();
     }
-    Ok(())
+    out.write_all(&buf)
+}
+
+/// "00" to "99".
+const PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Writes `v` in decimal (as `{}` formats it) into `out` at `at`; returns
+/// the position after it. `out` must have room for 20 digits.
+fn put_decimal(out: &mut [u8], at: usize, mut v: u64) -> usize {
+    let mut len = 1;
+    let mut rest = v / 10;
+    while rest > 0 {
+        len += 1;
+        rest /= 10;
+    }
+    let end = at + len;
+    let mut i = end;
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        out[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        out[i - 2..i].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        out[i - 1] = b'0' + v as u8;
+    }
+    end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_and_keys() {
+        let mut values = vec![u64::MAX, u64::MAX - 1, u64::from(u32::MAX)];
+        for p in 0..20 {
+            let ten = 10u64.pow(p);
+            values.extend([ten - 1, ten, ten + 1, ten.wrapping_mul(7).wrapping_add(3)]);
+        }
+        for v in values {
+            let mut out = [b'x'; 24];
+            let end = put_decimal(&mut out, 2, v);
+            assert_eq!(&out[2..end], v.to_string().as_bytes());
+            assert_eq!(out[end..], [b'x'; 24][end..]);
+        }
+        let mut keys = [
+            range_key(2, 2, 1, 5),
+            range_key(1, 3, 1, 1),
+            range_key(1, 2, 7, u32::MAX),
+            range_key(1, 2, 7, 3),
+        ];
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                range_key(1, 2, 7, 3),
+                range_key(1, 2, 7, u32::MAX),
+                range_key(1, 3, 1, 1),
+                range_key(2, 2, 1, 5),
+            ]
+        );
+    }
 }

@@ -2,22 +2,8 @@
 //! covdata uses it for LLVM's NameRef (`MD5(name)`, low 8 bytes, LE).
 //! Neither use needs collision resistance against an attacker.
 
-const S: [u32; 64] = [
-    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9,
-    14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15,
-    21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-];
-
-const K: [u32; 64] = [
-    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
-    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
-    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
-    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
-    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
-    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
-    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
-];
+/// The initial state (A, B, C, D).
+const INIT: [u32; 4] = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 
 /// Streaming MD5 state.
 #[derive(Clone, Debug)]
@@ -38,7 +24,7 @@ impl Md5 {
     /// A fresh state.
     pub const fn new() -> Self {
         Md5 {
-            state: [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476],
+            state: INIT,
             buf: [0; 64],
             buf_len: 0,
             total_len: 0,
@@ -56,76 +42,178 @@ impl Md5 {
             if self.buf_len < 64 {
                 return;
             }
-            let block = self.buf;
-            self.compress(&block);
+            compress(&mut self.state, &self.buf);
             self.buf_len = 0;
         }
-        let mut chunks = data.chunks_exact(64);
-        for block in &mut chunks {
-            self.compress(block.try_into().expect("64-byte chunk"));
-        }
-        let rest = chunks.remainder();
+        let rest = compress_blocks(&mut self.state, data);
         self.buf[..rest.len()].copy_from_slice(rest);
         self.buf_len = rest.len();
     }
 
     /// The 16-byte digest.
     pub fn finish(mut self) -> [u8; 16] {
-        let bit_len = self.total_len.wrapping_mul(8);
-        let mut pad = [0u8; 72];
-        pad[0] = 0x80;
-        let pad_len = if self.buf_len < 56 {
-            56 - self.buf_len
-        } else {
-            120 - self.buf_len
-        };
-        pad[pad_len..pad_len + 8].copy_from_slice(&bit_len.to_le_bytes());
-        let total = self.total_len;
-        self.update(&pad[..pad_len + 8]);
-        self.total_len = total;
-        debug_assert_eq!(self.buf_len, 0);
-        let mut out = [0u8; 16];
-        for (i, word) in self.state.iter().enumerate() {
-            out[i * 4..i * 4 + 4].copy_from_slice(&word.to_le_bytes());
-        }
-        out
+        finish_tail(&mut self.state, &self.buf[..self.buf_len], self.total_len)
     }
+}
 
-    fn compress(&mut self, block: &[u8; 64]) {
-        let mut m = [0u32; 16];
-        for (i, word) in m.iter_mut().enumerate() {
-            *word = u32::from_le_bytes(block[i * 4..i * 4 + 4].try_into().expect("4 bytes"));
-        }
-        let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
-            };
-            let rotated = a
-                .wrapping_add(f)
-                .wrapping_add(K[i])
-                .wrapping_add(m[g])
-                .rotate_left(S[i]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(rotated);
-        }
-        self.state[0] = self.state[0].wrapping_add(a);
-        self.state[1] = self.state[1].wrapping_add(b);
-        self.state[2] = self.state[2].wrapping_add(c);
-        self.state[3] = self.state[3].wrapping_add(d);
+/// Compresses every whole 64-byte block of `data` into `state`; returns
+/// the bytes left over (fewer than 64).
+fn compress_blocks<'a>(state: &mut [u32; 4], data: &'a [u8]) -> &'a [u8] {
+    let mut chunks = data.chunks_exact(64);
+    for block in &mut chunks {
+        compress(state, block.try_into().expect("64-byte chunk"));
     }
+    chunks.remainder()
+}
+
+/// Pads the last `tail` bytes (fewer than 64) of a message of `total_len`
+/// bytes, compresses the one or two final blocks and returns the digest.
+fn finish_tail(state: &mut [u32; 4], tail: &[u8], total_len: u64) -> [u8; 16] {
+    debug_assert!(tail.len() < 64);
+    let mut last = [0u8; 128];
+    last[..tail.len()].copy_from_slice(tail);
+    last[tail.len()] = 0x80;
+    let end = if tail.len() < 56 { 64 } else { 128 };
+    last[end - 8..end].copy_from_slice(&total_len.wrapping_mul(8).to_le_bytes());
+    compress(state, last[..64].try_into().expect("64 bytes"));
+    if end == 128 {
+        compress(state, last[64..].try_into().expect("64 bytes"));
+    }
+    let mut out = [0u8; 16];
+    for (i, word) in state.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&word.to_le_bytes());
+    }
+    out
+}
+
+/// One MD5 step: `a = b + ((a + f(b, c, d) + m + k) <<< s)`.
+macro_rules! step {
+    ($f:ident, $a:ident, $b:ident, $c:ident, $d:ident, $m:expr, $k:expr, $s:expr) => {
+        $a = $b.wrapping_add(
+            $a.wrapping_add($f($b, $c, $d))
+                .wrapping_add($m)
+                .wrapping_add($k)
+                .rotate_left($s),
+        );
+    };
+}
+
+#[inline(always)]
+fn f(b: u32, c: u32, d: u32) -> u32 {
+    // (b & c) | (!b & d), one operation fewer.
+    d ^ (b & (c ^ d))
+}
+
+#[inline(always)]
+fn g(b: u32, c: u32, d: u32) -> u32 {
+    // (b & d) | (c & !d), one operation fewer.
+    c ^ (d & (b ^ c))
+}
+
+#[inline(always)]
+fn h(b: u32, c: u32, d: u32) -> u32 {
+    b ^ c ^ d
+}
+
+#[inline(always)]
+fn i(b: u32, c: u32, d: u32) -> u32 {
+    c ^ (b | !d)
+}
+
+/// The MD5 compression function on one block, its 64 steps written out
+/// (RFC 1321, section 3.4): constant rotations and message indices.
+#[inline]
+fn compress(state: &mut [u32; 4], block: &[u8; 64]) {
+    let mut m = [0u32; 16];
+    for (k, word) in m.iter_mut().enumerate() {
+        *word = u32::from_le_bytes([
+            block[k * 4],
+            block[k * 4 + 1],
+            block[k * 4 + 2],
+            block[k * 4 + 3],
+        ]);
+    }
+    let [mut a, mut b, mut c, mut d] = *state;
+
+    step!(f, a, b, c, d, m[0], 0xd76aa478, 7);
+    step!(f, d, a, b, c, m[1], 0xe8c7b756, 12);
+    step!(f, c, d, a, b, m[2], 0x242070db, 17);
+    step!(f, b, c, d, a, m[3], 0xc1bdceee, 22);
+    step!(f, a, b, c, d, m[4], 0xf57c0faf, 7);
+    step!(f, d, a, b, c, m[5], 0x4787c62a, 12);
+    step!(f, c, d, a, b, m[6], 0xa8304613, 17);
+    step!(f, b, c, d, a, m[7], 0xfd469501, 22);
+    step!(f, a, b, c, d, m[8], 0x698098d8, 7);
+    step!(f, d, a, b, c, m[9], 0x8b44f7af, 12);
+    step!(f, c, d, a, b, m[10], 0xffff5bb1, 17);
+    step!(f, b, c, d, a, m[11], 0x895cd7be, 22);
+    step!(f, a, b, c, d, m[12], 0x6b901122, 7);
+    step!(f, d, a, b, c, m[13], 0xfd987193, 12);
+    step!(f, c, d, a, b, m[14], 0xa679438e, 17);
+    step!(f, b, c, d, a, m[15], 0x49b40821, 22);
+
+    step!(g, a, b, c, d, m[1], 0xf61e2562, 5);
+    step!(g, d, a, b, c, m[6], 0xc040b340, 9);
+    step!(g, c, d, a, b, m[11], 0x265e5a51, 14);
+    step!(g, b, c, d, a, m[0], 0xe9b6c7aa, 20);
+    step!(g, a, b, c, d, m[5], 0xd62f105d, 5);
+    step!(g, d, a, b, c, m[10], 0x02441453, 9);
+    step!(g, c, d, a, b, m[15], 0xd8a1e681, 14);
+    step!(g, b, c, d, a, m[4], 0xe7d3fbc8, 20);
+    step!(g, a, b, c, d, m[9], 0x21e1cde6, 5);
+    step!(g, d, a, b, c, m[14], 0xc33707d6, 9);
+    step!(g, c, d, a, b, m[3], 0xf4d50d87, 14);
+    step!(g, b, c, d, a, m[8], 0x455a14ed, 20);
+    step!(g, a, b, c, d, m[13], 0xa9e3e905, 5);
+    step!(g, d, a, b, c, m[2], 0xfcefa3f8, 9);
+    step!(g, c, d, a, b, m[7], 0x676f02d9, 14);
+    step!(g, b, c, d, a, m[12], 0x8d2a4c8a, 20);
+
+    step!(h, a, b, c, d, m[5], 0xfffa3942, 4);
+    step!(h, d, a, b, c, m[8], 0x8771f681, 11);
+    step!(h, c, d, a, b, m[11], 0x6d9d6122, 16);
+    step!(h, b, c, d, a, m[14], 0xfde5380c, 23);
+    step!(h, a, b, c, d, m[1], 0xa4beea44, 4);
+    step!(h, d, a, b, c, m[4], 0x4bdecfa9, 11);
+    step!(h, c, d, a, b, m[7], 0xf6bb4b60, 16);
+    step!(h, b, c, d, a, m[10], 0xbebfbc70, 23);
+    step!(h, a, b, c, d, m[13], 0x289b7ec6, 4);
+    step!(h, d, a, b, c, m[0], 0xeaa127fa, 11);
+    step!(h, c, d, a, b, m[3], 0xd4ef3085, 16);
+    step!(h, b, c, d, a, m[6], 0x04881d05, 23);
+    step!(h, a, b, c, d, m[9], 0xd9d4d039, 4);
+    step!(h, d, a, b, c, m[12], 0xe6db99e5, 11);
+    step!(h, c, d, a, b, m[15], 0x1fa27cf8, 16);
+    step!(h, b, c, d, a, m[2], 0xc4ac5665, 23);
+
+    step!(i, a, b, c, d, m[0], 0xf4292244, 6);
+    step!(i, d, a, b, c, m[7], 0x432aff97, 10);
+    step!(i, c, d, a, b, m[14], 0xab9423a7, 15);
+    step!(i, b, c, d, a, m[5], 0xfc93a039, 21);
+    step!(i, a, b, c, d, m[12], 0x655b59c3, 6);
+    step!(i, d, a, b, c, m[3], 0x8f0ccc92, 10);
+    step!(i, c, d, a, b, m[10], 0xffeff47d, 15);
+    step!(i, b, c, d, a, m[1], 0x85845dd1, 21);
+    step!(i, a, b, c, d, m[8], 0x6fa87e4f, 6);
+    step!(i, d, a, b, c, m[15], 0xfe2ce6e0, 10);
+    step!(i, c, d, a, b, m[6], 0xa3014314, 15);
+    step!(i, b, c, d, a, m[13], 0x4e0811a1, 21);
+    step!(i, a, b, c, d, m[4], 0xf7537e82, 6);
+    step!(i, d, a, b, c, m[11], 0xbd3af235, 10);
+    step!(i, c, d, a, b, m[2], 0x2ad7d2bb, 15);
+    step!(i, b, c, d, a, m[9], 0xeb86d391, 21);
+
+    state[0] = state[0].wrapping_add(a);
+    state[1] = state[1].wrapping_add(b);
+    state[2] = state[2].wrapping_add(c);
+    state[3] = state[3].wrapping_add(d);
 }
 
 /// MD5 of `data`.
 pub fn md5(data: &[u8]) -> [u8; 16] {
-    let mut h = Md5::new();
-    h.update(data);
-    h.finish()
+    let mut state = INIT;
+    let rest = compress_blocks(&mut state, data);
+    finish_tail(&mut state, rest, data.len() as u64)
 }
 
 /// LLVM's `MD5Hash`: the low 8 bytes of the digest as a little-endian u64.
@@ -183,6 +271,69 @@ mod tests {
             h.update(&data[..split]);
             h.update(&data[split..]);
             assert_eq!(h.finish(), md5(&data), "split at {split}");
+        }
+    }
+
+    /// RFC 1321's compression as a loop over the 64 steps, with the
+    /// round function, rotation and message index looked up per step: a
+    /// reference for the unrolled one.
+    fn reference_md5(data: &[u8]) -> [u8; 16] {
+        const S: [u32; 16] = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
+        let k: Vec<u32> = (0..64)
+            .map(|i| ((i as f64 + 1.0).sin().abs() * 4294967296.0) as u32)
+            .collect();
+        let mut msg = data.to_vec();
+        msg.push(0x80);
+        while msg.len() % 64 != 56 {
+            msg.push(0);
+        }
+        msg.extend_from_slice(&(data.len() as u64).wrapping_mul(8).to_le_bytes());
+        let mut state = INIT;
+        for block in msg.chunks(64) {
+            let m: Vec<u32> = block
+                .chunks(4)
+                .map(|w| u32::from_le_bytes(w.try_into().unwrap()))
+                .collect();
+            let [mut a, mut b, mut c, mut d] = state;
+            for i in 0..64 {
+                let (f, g) = match i / 16 {
+                    0 => ((b & c) | (!b & d), i),
+                    1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                    2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                    _ => (c ^ (b | !d), (7 * i) % 16),
+                };
+                let rotated = a
+                    .wrapping_add(f)
+                    .wrapping_add(k[i])
+                    .wrapping_add(m[g])
+                    .rotate_left(S[i / 16 * 4 + i % 4]);
+                a = d;
+                d = c;
+                c = b;
+                b = b.wrapping_add(rotated);
+            }
+            for (s, v) in state.iter_mut().zip([a, b, c, d]) {
+                *s = s.wrapping_add(v);
+            }
+        }
+        let mut out = [0u8; 16];
+        for (i, word) in state.iter().enumerate() {
+            out[i * 4..i * 4 + 4].copy_from_slice(&word.to_le_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn matches_reference_at_every_length() {
+        let data: Vec<u8> = (0..600u32).map(|i| (i * 131 % 256) as u8).collect();
+        for len in 0..data.len() {
+            let want = reference_md5(&data[..len]);
+            assert_eq!(md5(&data[..len]), want, "one shot, {len} bytes");
+            let mut h = Md5::new();
+            for piece in data[..len].chunks(1 + len % 70) {
+                h.update(piece);
+            }
+            assert_eq!(h.finish(), want, "streamed, {len} bytes");
         }
     }
 
