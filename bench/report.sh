@@ -82,9 +82,10 @@ N3="${N3:-10000}"
 JOBS="${JOBS:-2}"
 QUIET_MAX="${QUIET_MAX:-300}"
 TOOL=(python3 "$BENCH/report_tool.py")
-
-say() { printf '\n== %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# say, die, CLEAN_ENV, make_runs, link_set, expect_files, nested_runs, quiet,
+# hf, rss (shared with bench/merge.sh).
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
 
 ((1 < N1 && N1 < N2 && N2 < N3)) || die "need 1 < N1 < N2 < N3"
 
@@ -125,10 +126,6 @@ if ((avail_kb < 3 * 1024 * 1024)); then
     die "only $((avail_kb / 1024)) MB free under $R; about 3 GB are needed (1.4 GB of profraws at the peak, 1 GB of ripgrep builds)"
 fi
 
-CLEAN_ENV=(env -u COVDIR -u COVWRAP_QUIET -u COVWRAP_LABEL -u COVWRAP_MERGE -u LLVM_PROFILE_FILE
-    -u GOCOVERDIR -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS
-    -u RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER -u CARGO_BUILD_RUSTC_WRAPPER
-    -u COVWRAP_PKG -u COVWRAP_RUSTC_WRAPPER -u COVWRAP_LOG -u COVWRAP_CACHE_DIR -u RIPGREP_CONFIG_PATH)
 
 # --- builds ------------------------------------------------------------------
 say "building covwrap and covdata (cargo build --release -p covwrap -p covdata)"
@@ -237,52 +234,6 @@ OUT="$R/out"
 rm -rf "$RUNDIR" "$RESULTS" "$OUT"
 mkdir -p "$RUNDIR" "$RESULTS" "$OUT"
 
-# make_runs KIND BIN ENVVAR DIR FIRST COUNT: runs FIRST..FIRST+COUNT-1 with
-# ENVVAR pointing into DIR; how long it took goes to the results.
-make_runs() {
-    local kind="$1" bin="$2" var="$3" dir="$4" first="$5" count="$6" value
-    mkdir -p "$dir"
-    case "$var" in
-    # %p alone is not unique: pid_max is often 32768, and pids wrap during a
-    # few thousand runs (a later run then overwrites an earlier profile).
-    LLVM_PROFILE_FILE) value="$dir/rg-{i}-%p.profraw" ;;
-    *) value="$dir" ;;
-    esac
-    # Go's programs run one at a time: each run rewrites covmeta.<H> through
-    # a temporary name made of the file name and time.Now().UnixNano(),
-    # without the pid, so two concurrent runs can collide ("coverage
-    # meta-data emit failed: ... rename ... no such file or directory").
-    local jobs="$JOBS"
-    [[ "$kind" == go ]] && jobs=1
-    "${TOOL[@]}" runs --kind "$kind" --bin "$bin" --input "$INPUT" --first "$first" --count "$count" \
-        --jobs "$jobs" --env "$var=$value" --log "$RESULTS/make-runs" --log-name "$(basename "$dir")"
-}
-
-# link_set FROM TO: TO gets hard links to every file of FROM.
-link_set() {
-    mkdir -p "$2"
-    find "$1" -maxdepth 1 -type f -exec ln -t "$2" {} +
-}
-
-# expect_files DIR PATTERN N
-expect_files() {
-    local n
-    n=$(find "$1" -maxdepth 1 -name "$2" | wc -l)
-    ((n == $3)) || die "$1: $n files named $2, expected $3 (a pid reused within one set?)"
-}
-
-# nested_runs KIND BIN ENVVAR PREFIX N...: runs 0..N1-1 into PREFIX-N1,
-# then PREFIX-N2 = PREFIX-N1 (hard links) + runs N1..N2-1, and so on.
-nested_runs() {
-    local kind="$1" bin="$2" var="$3" prefix="$4" prev=0 n
-    shift 4
-    for n in "$@"; do
-        if ((prev)); then link_set "$prefix-$prev" "$prefix-$n"; fi
-        make_runs "$kind" "$bin" "$var" "$prefix-$n" "$prev" $((n - prev))
-        prev=$n
-    done
-}
-
 say "making the runs: ripgrep (covwrap) x $N3 into COVDIRs"
 nested_runs rg "$RG_COV" COVDIR "$RUNDIR/cov" "$N1" "$N2" "$N3"
 mkdir -p "$RUNDIR/cov-1"
@@ -302,48 +253,15 @@ sync
 # sizes: "set N counter-file-bytes meta-bytes"
 set_sizes() {
     local set="$1" n="$2" c m
-    c=$(find "$RUNDIR/$set-$n" -maxdepth 1 \( -name 'covcounters.*' -o -name '*.profraw' \) -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
-    m=$(find "$RUNDIR/$set-$n" -maxdepth 1 -name 'covmeta.*' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
+    c=$(find "$RUNDIR/$set-$n" -maxdepth 1 \( -name 'covcounters.*' -o -name '*.profraw' \) -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')
+    m=$(find "$RUNDIR/$set-$n" -maxdepth 1 -name 'covmeta.*' -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f\n", s }')
     echo "$set $n $c $m" >>"$RESULTS/sizes"
 }
 for n in 1 "$N1" "$N2" "$N3"; do set_sizes cov "$n"; done
 for n in "$N1" "$N2" "$N3"; do set_sizes go "$n"; done
 
 # --- timing helpers ------------------------------------------------------------
-# quiet NAME: waits up to QUIET_MAX seconds for the other processes on the
-# machine to leave the CPUs (less than 15% busy over 3 s), and records how
-# busy they were.
-quiet() {
-    ((QUIET_MAX > 0)) || return 0
-    "${TOOL[@]}" quiet --max "$QUIET_MAX" --log "$RESULTS/quiet" --name "$1"
-}
-
-# hf NAME RUNS ARGS...: one hyperfine invocation, exported to the results.
-hf() {
-    local name="$1" runs="$2"
-    shift 2
-    quiet "$name"
-    echo "-- $name" >&2
-    echo "$name $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS/loadavg"
-    local a=("$@") i
-    for ((i = 0; i + 2 < ${#a[@]}; i += 3)); do
-        printf '%s\t%s\t%s\n' "$name" "${a[i + 1]}" "${a[i + 2]}" >>"$RESULTS/commands"
-    done
-    local before
-    before="$(head -n1 /proc/stat)"
-    "${CLEAN_ENV[@]}" hyperfine -N --warmup "$WARMUP" --runs "$runs" --style basic \
-        --export-json "$RESULTS/hf.$name.json" "$@" >&2
-    # CPU time of the whole machine during the group, to tell how much of it
-    # went to other processes (the report compares it with hyperfine's).
-    printf '%s|%s|%s\n' "$name" "$before" "$(head -n1 /proc/stat)" >>"$RESULTS/cpustat"
-}
-
-# rss LABEL CMD...: peak RSS (median of 3) appended to the results.
-rss() {
-    local label="$1"
-    shift
-    "${CLEAN_ENV[@]}" "${TOOL[@]}" rss --out "$RESULTS/rss.tsv" --label "$label" -- "$@"
-}
+# quiet, hf and rss are in bench/lib.sh.
 
 PROFDATA="$OUT/rg.profdata"
 

@@ -7,11 +7,17 @@
         indices, --jobs at a time, stdout to /dev/null; fails if a run fails.
         "{i}" in an --env value becomes the run index.
     report_tool.py rg-args I     prints the arguments of ripgrep run I
-    report_tool.py rss --out TSV --label L [--repeat 3] -- CMD...
+    report_tool.py rss --out TSV --label L [--repeat 3] [--prepare SH] -- CMD...
         runs CMD (stdout to /dev/null) --repeat times and appends
         "label  maxrss_kb(median)  maxrss_kb(max)  seconds(median)" to TSV
         (peak RSS from wait4's rusage, so it includes the process's
-        children, e.g. both tools of a `bash -c 'a && b'`).
+        children, e.g. both tools of a `bash -c 'a && b'`). --prepare runs
+        the shell command SH before each run (not measured), e.g. to
+        remove the previous run's output. A child of this Python process
+        starts with Python's own peak RSS (about 15 MiB; Linux carries the
+        high-water mark over fork and exec), so smaller peaks read as that
+        floor; --via-time runs CMD under GNU time (/usr/bin/time -f %M),
+        whose child starts from time's own peak (about 1 MiB).
     report_tool.py quiet [--max 300] [--threshold 0.15] [--log FILE --name NAME]
         waits until other processes leave the CPUs (or --max seconds) and
         logs how busy the machine was.
@@ -125,16 +131,29 @@ def cmd_runs(a):
 def cmd_rss(a):
     cmd = a.command[1:] if a.command and a.command[0] == "--" else a.command
     rss, secs = [], []
+    gnu_time = None
+    if a.via_time:
+        gnu_time = a.out + ".time"
+        if not os.access("/usr/bin/time", os.X_OK):
+            sys.exit("rss --via-time: /usr/bin/time (GNU time) not found (apt-get install time)")
     for _ in range(a.repeat):
+        if a.prepare:
+            subprocess.run(["bash", "-c", a.prepare], check=True)
+        argv = cmd if gnu_time is None else ["/usr/bin/time", "-f", "%M", "-o", gnu_time, "--"] + cmd
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         err = p.stderr.read()
         _, status, ru = os.wait4(p.pid, 0)
         secs.append(time.perf_counter() - t0)
         p.returncode = os.waitstatus_to_exitcode(status)
         if p.returncode != 0:
             sys.exit(f"{' '.join(cmd)}: exit {p.returncode}: {err.decode(errors='replace')[:1000]}")
-        rss.append(ru.ru_maxrss)
+        if gnu_time is None:
+            rss.append(ru.ru_maxrss)
+        else:
+            with open(gnu_time) as f:
+                rss.append(int(f.read().split()[-1]))
+            os.remove(gnu_time)
     with open(a.out, "a") as f:
         f.write(f"{a.label}\t{int(statistics.median(rss))}\t{max(rss)}\t{statistics.median(secs):.4f}\n")
     print(f"{a.label}: peak RSS {int(statistics.median(rss)) / 1024:.1f} MiB", file=sys.stderr)
@@ -345,6 +364,8 @@ def main():
     s.add_argument("--out", required=True)
     s.add_argument("--label", required=True)
     s.add_argument("--repeat", type=int, default=3)
+    s.add_argument("--prepare", help="shell command run before each run (not measured)")
+    s.add_argument("--via-time", action="store_true", help="measure through GNU time (no Python floor)")
     s.add_argument("command", nargs=argparse.REMAINDER)
     t = sub.add_parser("stats")
     t.add_argument("--kind", choices=["covwrap", "go", "profraw"], required=True)
