@@ -19,17 +19,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
+import doc_region  # noqa: E402
 from report_doc import cg_get, cpu, mib, num, read_callgrind, t, t_pm, table  # noqa: E402
 
-BEGIN = "<!-- merge:begin -->"
-END = "<!-- merge:end -->"
-DOC_HEADER = """# Benchmarks
-
-Each section below is produced by a script under `bench/` and sits between
-`<!-- NAME:begin -->` and `<!-- NAME:end -->` markers. A script rewrites only
-its own region; text outside the markers is kept, so sections can be added
-by hand or by other scripts.
-"""
 
 GOAL_LLVM = 5.0  # covdata merge at least this many times faster than llvm-profdata merge
 GOAL_GO = 3.0  # ... and than Go's covdata merge, per file
@@ -589,22 +581,7 @@ def main():
     text = render(a.results)
     sys.stdout.write(text)
     if a.doc:
-        region = f"{BEGIN}\n{text}{END}\n"
-        if os.path.exists(a.doc):
-            with open(a.doc) as f:
-                doc = f.read()
-        else:
-            doc = DOC_HEADER
-        if BEGIN in doc and END in doc and doc.index(BEGIN) < doc.index(END):
-            i, j = doc.index(BEGIN), doc.index(END) + len(END)
-            if doc[j : j + 1] == "\n":
-                j += 1
-            doc = doc[:i] + region + doc[j:]
-        else:
-            doc = doc.rstrip("\n") + "\n\n" + region
-        with open(a.doc, "w") as f:
-            f.write(doc)
-        print(f"wrote {a.doc}", file=sys.stderr)
+        doc_region.replace_region(a.doc, "merge", text)
 
 
 if __name__ == "__main__":

@@ -41,15 +41,6 @@ import subprocess
 import sys
 import time
 
-BEGIN = "<!-- report:begin -->"
-END = "<!-- report:end -->"
-DOC_HEADER = """# Benchmarks
-
-Each section below is produced by a script under `bench/` and sits between
-`<!-- NAME:begin -->` and `<!-- NAME:end -->` markers. A script rewrites only
-its own region; text outside the markers is kept, so sections can be added
-by hand or by other scripts.
-"""
 
 # Variables that steer coverage output or builds; removed from every run's
 # environment (the run's own settings are added back).
@@ -322,26 +313,12 @@ def cmd_doc(a):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
     import report_doc  # noqa: E402  (kept separate: it is long)
+    import doc_region  # noqa: E402
 
     text = report_doc.render(a.results)
     sys.stdout.write(text)
     if a.doc:
-        region = f"{BEGIN}\n{text}{END}\n"
-        if os.path.exists(a.doc):
-            with open(a.doc) as f:
-                doc = f.read()
-        else:
-            doc = DOC_HEADER
-        if BEGIN in doc and END in doc and doc.index(BEGIN) < doc.index(END):
-            i, j = doc.index(BEGIN), doc.index(END) + len(END)
-            if doc[j : j + 1] == "\n":
-                j += 1
-            doc = doc[:i] + region + doc[j:]
-        else:
-            doc = doc.rstrip("\n") + "\n\n" + region
-        with open(a.doc, "w") as f:
-            f.write(doc)
-        print(f"wrote {a.doc}", file=sys.stderr)
+        doc_region.replace_region(a.doc, "report", text)
 
 
 def main():

@@ -19,15 +19,10 @@ import statistics
 import struct
 import sys
 
-BEGIN = "<!-- runtime-exit:begin -->"
-END = "<!-- runtime-exit:end -->"
-DOC_HEADER = """# Benchmarks
-
-Each section below is produced by a script under `bench/` and sits between
-`<!-- NAME:begin -->` and `<!-- NAME:end -->` markers. A script rewrites only
-its own region; text outside the markers is kept, so sections can be added
-by hand or by other scripts.
-"""
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
+import doc_region  # noqa: E402
+from report_tool import covwrap_counters, covwrap_meta  # noqa: E402
 
 
 def read_info(path):
@@ -66,42 +61,15 @@ def stats(times):
     return {"n": n, "mean": mean, "sd": sd, "median": statistics.median(times), "se": sd / math.sqrt(n)}
 
 
-def uleb(buf, pos):
-    value, shift = 0, 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        value |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            return value, pos
-
-
 def meta_total_counters(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack_from("<I", data, 40)
-    for i in range(n):
-        kind, _, off, _length = struct.unpack_from("<IIQQ", data, 48 + 24 * i)
-        if kind == 2:
-            return struct.unpack_from("<II", data, off)[1]
-    return None
+    return covwrap_meta(path)[0]
 
 
 def counters_nonzero(path):
+    """(non-zero counters, counters in the binary) of a covcounters file."""
     with open(path, "rb") as f:
-        data = f.read()
-    (total,) = struct.unpack_from("<I", data, 56)
-    (a,) = struct.unpack_from("<I", data, 64)
-    pos = 72 + a
-    pos += -pos % 8
-    count = 0
-    while True:
-        delta, pos = uleb(data, pos)
-        if delta == 0:
-            return count, total
-        _value, pos = uleb(data, pos)
-        count += 1
+        (total,) = struct.unpack_from("<I", f.read(60), 56)
+    return len(covwrap_counters(path)), total
 
 
 def callgrind_total(path):
@@ -439,22 +407,7 @@ def main():
     print(text)
 
     if a.doc:
-        region = f"{BEGIN}\n{text}{END}\n"
-        if os.path.exists(a.doc):
-            with open(a.doc) as f:
-                doc = f.read()
-        else:
-            doc = DOC_HEADER
-        if BEGIN in doc and END in doc and doc.index(BEGIN) < doc.index(END):
-            i, j = doc.index(BEGIN), doc.index(END) + len(END)
-            if doc[j:j + 1] == "\n":
-                j += 1
-            doc = doc[:i] + region + doc[j:]
-        else:
-            doc = doc.rstrip("\n") + "\n\n" + region
-        with open(a.doc, "w") as f:
-            f.write(doc)
-        print(f"wrote {a.doc}", file=sys.stderr)
+        doc_region.replace_region(a.doc, "runtime-exit", text)
 
 
 if __name__ == "__main__":

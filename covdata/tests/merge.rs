@@ -381,7 +381,7 @@ fn merge_and_pcombine_two_binaries() {
         let m = MetaFile::parse(&meta).unwrap();
         let module = &m.modules()[0];
         let tables = covdata::llvm::covmap::FileTables::decode(module.llvm_covmap()).unwrap();
-        let raw = covdata::llvm::write::raw_covfun_records(module.llvm_covfun()).unwrap();
+        let raw = covdata::llvm::covfun::raw_records(module.llvm_covfun()).unwrap();
         assert!(raw.len() > 2);
         for r in raw {
             let covdata::llvm::covmap::TableRef::Table(t) = tables.lookup(r.filenames_ref) else {

@@ -88,22 +88,12 @@ fn walk<'a>(
     let mut by_name: FastMap<u64, usize> = FastMap::default();
     let mut c = Cursor::new(section);
     while !c.at_end() {
-        let at = c.pos();
-        if c.remaining() < RECORD_HEADER_LEN {
-            return Err(Error::truncated(format!(
-                "covfun record at offset {at} overruns the section"
-            )));
-        }
-        let name_ref = c.u64()?;
-        let size = c.u32()? as usize;
-        let func_hash = c.u64()?;
-        let filenames_ref = c.u64()?;
-        let mapping = c.bytes(size).map_err(|_| {
-            Error::truncated(format!(
-                "covfun record at offset {at}: mapping of {size} bytes overruns the section"
-            ))
-        })?;
-        c.align8();
+        let RawCovFun {
+            name_ref,
+            func_hash,
+            filenames_ref,
+            mapping,
+        } = read_record(&mut c)?;
         let table = match tables.lookup(filenames_ref) {
             TableRef::Table(t) => t,
             TableRef::Collision => continue,
@@ -136,6 +126,55 @@ fn walk<'a>(
         }
     }
     Ok(())
+}
+
+/// One covfun record as stored, before LLVM's deduplication.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RawCovFun<'a> {
+    /// MD5 of the mangled name.
+    pub name_ref: u64,
+    /// Structural hash.
+    pub func_hash: u64,
+    /// MD5 of the filenames blob the record's file ids index.
+    pub filenames_ref: u64,
+    /// The encoded mapping.
+    pub mapping: &'a [u8],
+}
+
+/// Reads the record at the cursor: header, mapping and padding to 8.
+fn read_record<'a>(c: &mut Cursor<'a>) -> Result<RawCovFun<'a>> {
+    let at = c.pos();
+    if c.remaining() < RECORD_HEADER_LEN {
+        return Err(Error::truncated(format!(
+            "covfun record at offset {at} overruns the section"
+        )));
+    }
+    let name_ref = c.u64()?;
+    let size = c.u32()? as usize;
+    let func_hash = c.u64()?;
+    let filenames_ref = c.u64()?;
+    let mapping = c.bytes(size).map_err(|_| {
+        Error::truncated(format!(
+            "covfun record at offset {at}: mapping of {size} bytes overruns the section"
+        ))
+    })?;
+    c.align8();
+    Ok(RawCovFun {
+        name_ref,
+        func_hash,
+        filenames_ref,
+        mapping,
+    })
+}
+
+/// Every record of a covfun section, in section order.
+pub fn raw_records(section: &[u8]) -> Result<Vec<RawCovFun<'_>>> {
+    let mut out = Vec::new();
+    let mut c = Cursor::new(section);
+    while !c.at_end() {
+        out.push(read_record(&mut c)?);
+    }
+    Ok(out)
 }
 
 /// Encodes one record (header, mapping, padding to 8): the inverse of one

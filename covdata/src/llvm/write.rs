@@ -107,46 +107,6 @@ pub fn encode_mapping(m: &Mapping) -> Vec<u8> {
     out
 }
 
-/// One covfun record as stored, before LLVM's deduplication.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RawCovFun<'a> {
-    /// MD5 of the mangled name.
-    pub name_ref: u64,
-    /// Structural hash.
-    pub func_hash: u64,
-    /// MD5 of the filenames blob the record's file ids index.
-    pub filenames_ref: u64,
-    /// The encoded mapping.
-    pub mapping: &'a [u8],
-}
-
-/// Every record of a covfun section, in section order.
-pub fn raw_covfun_records(section: &[u8]) -> Result<Vec<RawCovFun<'_>>> {
-    let mut out = Vec::new();
-    let mut c = Cursor::new(section);
-    while !c.at_end() {
-        let at = c.pos();
-        if c.remaining() < super::covfun::RECORD_HEADER_LEN {
-            return Err(Error::truncated(format!(
-                "covfun record at offset {at} overruns the section"
-            )));
-        }
-        let name_ref = c.u64()?;
-        let size = c.u32()? as usize;
-        let func_hash = c.u64()?;
-        let filenames_ref = c.u64()?;
-        let mapping = c.bytes(size)?;
-        c.align8();
-        out.push(RawCovFun {
-            name_ref,
-            func_hash,
-            filenames_ref,
-            mapping,
-        });
-    }
-    Ok(out)
-}
-
 /// One covmap record as stored: its FilenamesRef and its bytes (header,
 /// filenames blob, padding to 8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -194,16 +154,9 @@ pub fn push_padded(section: &mut Vec<u8>, record: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::llvm::covfun::encode_record;
+    use crate::llvm::covfun::{encode_record, raw_records as raw_covfun_records};
     use crate::llvm::covmap::encode_record as covmap_record;
-    use crate::llvm::mapping::{Expression, Region};
-
-    /// `classify` from the reference's worked example (§5.8).
-    const CLASSIFY: [u8; 45] = [
-        0x01, 0x01, 0x03, 0x01, 0x05, 0x01, 0x0b, 0x05, 0x09, 0x07, 0x01, 0x05, 0x01, 0x00, 0x24,
-        0x01, 0x01, 0x08, 0x00, 0x0d, 0x05, 0x01, 0x09, 0x00, 0x13, 0x02, 0x01, 0x0f, 0x00, 0x15,
-        0x09, 0x01, 0x09, 0x00, 0x0f, 0x06, 0x02, 0x09, 0x00, 0x13, 0x01, 0x02, 0x01, 0x00, 0x02,
-    ];
+    use crate::llvm::mapping::{Expression, Region, CLASSIFY};
 
     #[test]
     fn decoded_mappings_encode_to_the_same_bytes() {

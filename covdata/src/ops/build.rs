@@ -14,12 +14,10 @@ use covwrap_rt::format::meta::{encode_modules, FuncEntry, MetaBuilder};
 
 use crate::crates::{crate_of, CrateFilter};
 use crate::error::Result;
-use crate::llvm::covfun::encode_record;
+use crate::llvm::covfun::{encode_record, raw_records, RawCovFun};
 use crate::llvm::mapping::{Expression, Mapping, Region};
 use crate::llvm::names::encode_stored;
-use crate::llvm::write::{
-    push_padded, raw_covfun_records, raw_covmap_records, RawCovFun, RawCovMap,
-};
+use crate::llvm::write::{push_padded, raw_covmap_records, RawCovMap};
 use crate::model::{decode_module, DecodedModule};
 use crate::reader::Pod;
 
@@ -56,8 +54,8 @@ impl<'a> Source<'a> {
                 };
                 e.at(&pod.meta_path)
             })?;
-        let raw_covfun = raw_covfun_records(covfun)
-            .map_err(|e| e.context("__llvm_covfun").at(&pod.meta_path))?;
+        let raw_covfun =
+            raw_records(covfun).map_err(|e| e.context("__llvm_covfun").at(&pod.meta_path))?;
         let raw_covmap = raw_covmap_records(pod.module_covmap(module))
             .map_err(|e| e.context("__llvm_covmap").at(&pod.meta_path))?;
         // Both walks slice the same section: a kept record is recognized
