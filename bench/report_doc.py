@@ -216,16 +216,13 @@ PROFILE_ROWS = [
     ("TOTAL", "the whole run"),
     ("covdata::reader::load", "reading the pod: meta file, counter file(s)"),
     ("covwrap_rt::format::meta::content_hash", "· MD5 of the whole meta file (checks H)"),
-    ("covdata::model::Coverage::build", "building the model (single-threaded part)"),
-    ("covdata::llvm::names::NameTable::decode", "· name table: inflate, then MD5 of every name"),
+    ("covdata::model::Coverage::build", "building the model"),
+    ("covdata::llvm::names::NameTable::decode", "· name table: inflate, then MD5 of every name (on a second thread)"),
     ("covwrap_rt::format::md5::md5_u64", "· · MD5 of each function name (for NameRef)"),
     ("covdata::llvm::mapping::Mapping::decode", "· coverage mappings"),
-    ("core::hash::BuildHasher::hash_one", "· SipHash of HashMap keys (std's default hasher)"),
-    ("covdata::model::summary::function_summary", "function summaries, for every command (`report::Context::new`; on both CPUs)"),
-    ("covdata::model::segments::build", "· segments (in the summaries; lcov also for its line view)"),
+    ("covdata::model::summary::function_summary_with", "function summaries (percent, func, lcov; on both CPUs)"),
+    ("covdata::model::segments::build_into", "· segments (in the summaries; lcov also for its line view)"),
     ("covdata::report::textfmt::write", "textfmt: the report"),
-    ("~btree::search", "· BTreeMap lookups keyed by (path string, …)"),
-    ("~memcmp", "· · memcmp (the path comparisons)"),
     ("covdata::report::lcov::write", "lcov: the report"),
     ("covdata::report::Context::function_name", "· demangling every function name"),
     ("std::io::Write::write_fmt", "formatting the output (all commands)"),
@@ -278,36 +275,31 @@ def render_profile(w, R, cg, go, big, n1, n2, n3):
     t1 = cg["textfmt.1"]["TOTAL"]
     p1 = cg["percent.1"]["TOTAL"]
     md5 = (cg_get(cg["percent.1"], "covwrap_rt::format::meta::content_hash") or 0) + (cg_get(cg["percent.1"], "covwrap_rt::format::md5::md5_u64") or 0)
-    summ = cg_get(cg["percent.1"], "covdata::model::summary::function_summary") or 0
-    summ_t = cg_get(cg["textfmt.1"], "covdata::model::summary::function_summary") or 0
-    bt = cg_get(cg["textfmt.1"], "~btree::search") or 0
-    sip = cg_get(cg["percent.1"], "core::hash::BuildHasher::hash_one") or 0
+    names = cg_get(cg["percent.1"], "covdata::llvm::names::NameTable::decode") or 0
+    maps = cg_get(cg["percent.1"], "covdata::llvm::mapping::Mapping::decode") or 0
+    summ = cg_get(cg["percent.1"], "covdata::model::summary::function_summary_with") or 0
+    tw = cg_get(cg["textfmt.1"], "covdata::report::textfmt::write") or 0
     dem = cg_get(cg["lcov.1"], "covdata::report::Context::function_name") or 0
     w("**Bottleneck: the fixed cost, not the counter files.** Per counter file covdata is about "
       "an order of magnitude cheaper than Go's covdata; what loses at N = " + num(n1) + " is the work done once per "
-      "report on ripgrep's 2.3 MB meta file (14,169 function records, 113,328 regions in 560 files; "
+      "report on ripgrep's 2.3 MB meta file (14,169 function records, 113,328 regions in 304 files; "
       "the Go program's meta file is 0.3 MB with 27,753 counters in 61 files, so part of the gap is the "
-      "bigger input). Suggested fixes, largest first:\n\n")
-    w(f"1. **MD5 at load time** ({md5 / p1:.0%} of `percent`'s instructions): the H check of the meta file "
-      "(`content_hash`, all 2.3 MB) and the NameRef of every function name (`md5_u64` in "
-      "`NameTable::decode`) both run `Md5::compress` (runtime/src/format/md5.rs), which does its 64 steps in "
-      "a loop that picks the round function with a `match` and the rotation and message word from tables: "
-      "about 31 instructions per byte. An unrolled compress (constant rotation and message index per step, "
-      "written out with a macro, since the runtime crate takes no dependencies) usually needs 3 to 4 times "
-      "fewer. Beyond that, covwrap could store each name's NameRef in the meta file (a new section kind, "
-      "which older readers skip), so that covdata hashes no names at all.\n")
-    w(f"2. **Summaries for every command** ({summ / p1:.0%} of `percent`, {summ_t / t1:.0%} of `textfmt`): "
-      "`report::Context::new` runs `Summaries::compute` (`function_summary`, with `segments::build`, for all "
-      "10k records, split over the CPUs) whatever the command; `textfmt` and `pkglist` use only the "
-      "file-to-crate map, which needs the instantiation groups but not the function summaries. Computing "
-      "the function summaries on first use (`percent`, `func`, `lcov`) takes them out of `textfmt`.\n")
-    w(f"3. **textfmt's BTreeMap keyed by path strings** ({bt / t1:.0%} of `textfmt`): every one of the "
-      "113k code regions is inserted into a `BTreeMap<(&str, u32, u32, u32, u32), u64>`, and the key "
-      "comparisons are `memcmp`s of paths with long common prefixes. Sorting the file indices once by "
-      "display path and keying by (file rank, lines, columns) as integers, or collecting into a Vec and "
-      "sorting once, makes this a fraction.\n")
-    w(f"4. **SipHash** ({sip / p1:.0%} of `percent`): the model's HashMaps use std's DoS-resistant "
-      "default hasher on trusted keys (NameRefs are already hashes); an identity or Fx hasher fits.\n")
+      "bigger input). Already done (each output byte-identical before and after): MD5 with its 64 steps "
+      "unrolled; names decoded on a second thread while the filename tables, records and mappings are "
+      "decoded; function summaries computed only by the commands that print them (not `textfmt`, "
+      "`pkglist`, `debugdump`); textfmt keyed by (file rank, lines, columns) as integers and sorted once "
+      "instead of a BTreeMap keyed by path strings; an Fx-style hasher instead of SipHash for maps keyed "
+      "by trusted hashes. What remains, largest first:\n\n")
+    w(f"1. **Names** ({names / p1:.0%} of `percent`'s instructions, on the second thread): inflating "
+      "the names section and hashing every name to find its NameRef (all MD5 at load time, the H check "
+      f"of the meta file included: {md5 / p1:.0%}). covwrap could store each name's NameRef in the meta "
+      "file (a new section kind, which older readers skip), so that covdata hashes no names at all.\n")
+    w(f"2. **Function summaries** ({summ / p1:.0%} of `percent`, split over the CPUs): llvm-cov's line "
+      "rules need each record's segments; they are built once per record with reused buffers.\n")
+    w(f"3. **Mappings** ({maps / p1:.0%} of `percent`): decoding 14,169 records' regions and "
+      "expressions, most numbers one LEB128 byte (a fast path).\n")
+    w(f"4. **textfmt's output** ({tw / t1:.0%} of `textfmt`): 113k lines written with a hand-rolled "
+      "decimal writer into a 64 KiB buffer.\n")
     w(f"5. Not a fix target: **demangling in lcov** ({dem / cg['lcov.1']['TOTAL']:.0%} of `lcov`): "
       "`Context::function_name` demangles each record's name once (rustc-demangle's v0 printer); that is "
       "the price of demangled output, which llvm-cov does not pay (`--mangled` skips it).\n")
@@ -575,28 +567,36 @@ def render(results_dir):
     if all(cg.values()):
         render_profile(w, R, cg, go, big, n1, n2, n3)
 
-    # --- file names ---
-    w("### Note: file names in covwrap's build of ripgrep\n\n")
+    # --- parity of the two builds ---
+    w("### Note: the two ripgrep builds\n\n")
     cov_total = [l for l in R.text(f"cov-percent.{n2}.txt").splitlines() if l.startswith("total")][0].split()
-    own = R.text(f"llvm-report-covwrap.{n2}.txt") if os.path.exists(os.path.join(R.dir, f"llvm-report-covwrap.{n2}.txt")) else ""
-    own_total = [l for l in own.splitlines() if l.startswith("TOTAL")]
-    w("covdata's numbers are llvm-cov's for the binary it reports on: `covdata profraw` of the "
-      f"N = {num(n2)} COVDIR, merged with llvm-profdata and given to `llvm-cov-22 report` with covwrap's "
-      "ripgrep, gives ")
-    if own_total:
-        f = own_total[0].split()
-        w(f"lines {int(f[7]) - int(f[8])}/{f[7]}, regions {int(f[1]) - int(f[2])}/{f[1]}, functions "
-          f"{int(f[4]) - int(f[5])}/{f[4]}, against covdata's {cov_total[2]} lines, {cov_total[4]} regions, "
-          f"{cov_total[6]} functions.")
-    w(" The two ripgrep builds differ, though: in covwrap's build every source file of a registry "
-      "crate is recorded as `<crate directory>/<the file's absolute path without its leading />`, "
-      "for example `…/encoding_rs-0.8.35/` followed by `root/.cargo/registry/src/…/encoding_rs-0.8.35/src/lib.rs` "
-      "(the crate root is compiled from covwrap's mirror and `--remap-path-prefix=<mirror>/=` leaves a "
-      "relative path, which llvm-cov joins to the compilation directory). A file used by several crates "
-      "(generic code of regex-automata instantiated in bstr, say) then appears once per crate, so covdata "
-      "(like llvm-cov on that binary) reports more files, lines and regions than llvm-cov on the plain "
-      "`-Cinstrument-coverage` build, and does somewhat more work in this comparison. This is a covwrap "
-      "issue to fix (src/mirror.rs), not a covdata one.\n\n")
+
+    def llvm_total(name):
+        path = os.path.join(R.dir, name)
+        if not os.path.exists(path):
+            return None
+        rows = [l.split() for l in R.text(name).splitlines() if l.startswith("TOTAL")]
+        if not rows:
+            return None
+        f = rows[0]
+        return {"regions": (int(f[1]) - int(f[2]), int(f[1])), "functions": (int(f[4]) - int(f[5]), int(f[4])),
+                "lines": (int(f[7]) - int(f[8]), int(f[7]))}
+
+    own, plain = llvm_total(f"llvm-report-covwrap.{n2}.txt"), llvm_total(f"llvm-report.{n2}.txt")
+    if own:
+        w("covdata's numbers are llvm-cov's for the binary it reports on: `covdata profraw` of the "
+          f"N = {num(n2)} COVDIR, merged with llvm-profdata and given to `llvm-cov-22 report` with covwrap's "
+          "ripgrep, gives " + ", ".join(f"{k} {c}/{t}" for k, (c, t) in own.items())
+          + f", against covdata's {cov_total[2]} lines, {cov_total[4]} regions, {cov_total[6]} functions. ")
+    if own and plain:
+        same = all(own[k][1] == plain[k][1] for k in own)
+        w("The plain `-Cinstrument-coverage` build, run with the same arguments, gives "
+          + ", ".join(f"{k} {c}/{t}" for k, (c, t) in plain.items())
+          + (": the same regions, functions and lines (covwrap records the real source paths), "
+             if same else ": other totals, so the two builds do not instrument the same code, ")
+          + "and covered counts a little apart because ripgrep searches a directory on several threads "
+          "and which thread runs what varies from one execution to the next.")
+    w("\n\n")
 
     # --- setup ---
     w("### Setup\n\n")
