@@ -222,7 +222,9 @@ def render(d):
           f"{num(n3 - n2)}): covdata {dc * 1e6:.1f} µs, Go {dg * 1e6:.0f} µs (**{dg / dc:.1f}×**). The fixed "
           f"cost (the same line's intercept): covdata {t(fc)} (its meta file of "
           f"{size(R.sizes.get(('cov-meta', n3), (0, 0, 0))[1])} is hashed with MD5 to check H, copied, and "
-          f"synced), Go {t(fg)} (a meta file of {size(R.sizes.get(('go-meta', n3), (0, 0, 0))[1])}).\n")
+          f"synced), Go "
+          + (f"{t(fg)} (" if fg > 0 else "about 0 (its time per file grows with N, so the line crosses below zero; ")
+          + f"a meta file of {size(R.sizes.get(('go-meta', n3), (0, 0, 0))[1])}).\n")
     c3, c31 = g3.get(COV), g3.get(COV1)
     if c3 and c31:
         r = ratio(c3, c31)

@@ -4,6 +4,7 @@
 //! Files are read on several threads; results do not depend on the order
 //! in which threads finish.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -14,11 +15,12 @@ use covwrap_rt::format::defs::{
 };
 use covwrap_rt::format::md5::hex;
 use covwrap_rt::format::meta::{FuncEntry, MetaFile};
-use covwrap_rt::format::names::counters_file_name;
+use covwrap_rt::format::names::{counters_file_name, parse_file_name, FileName};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::fasthash::FastSet;
 use crate::lock::{lock_path, PodLock};
-use crate::pods::{discover, list_counter_files, no_pods, PodFiles};
+use crate::pods::{discover, list_counter_files, no_pods, CounterFile, PodFiles};
 
 /// One process run: what its counter file says about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -297,7 +299,7 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                 Ok(v) => v,
                 Err(e) => break vec![e],
             };
-            let errors = read_runs(&mut pod, &counters, opts);
+            let errors = read_runs(&mut pod, dirs, &counters, opts);
             let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
             if !retried
                 && locks.is_empty()
@@ -329,60 +331,83 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
 /// directory listed again under it; files a pool of the pod lists as
 /// `absorbed` are left out (their counts are in the pool). Returns the
 /// locks, which the caller holds while it reads.
-fn locked_counter_files(
+fn locked_counter_files<'a>(
     dirs: &[PathBuf],
-    files: &PodFiles,
-) -> Result<(Vec<PodLock>, Vec<PathBuf>)> {
+    files: &'a PodFiles,
+) -> Result<(Vec<PodLock>, Cow<'a, [CounterFile]>)> {
+    let distinct = dirs.iter().enumerate().all(|(i, d)| !dirs[..i].contains(d));
+    let has_pool = files
+        .counters
+        .iter()
+        .any(|f| f.pid == POOL_PID && f.nanos == POOL_NANOS);
+    if distinct && !has_pool && !dirs.iter().any(|d| lock_path(d, &files.hash).exists()) {
+        // Nothing to lock and nothing absorbed: discovery's list, sorted by
+        // (directory, name), is the list to read. Not copying it keeps
+        // memory flat in the number of files.
+        return Ok((Vec::new(), Cow::Borrowed(&files.counters)));
+    }
     let mut locks = Vec::new();
     let mut out = Vec::with_capacity(files.counters.len());
-    for dir in dirs {
+    for (index, dir) in dirs.iter().enumerate() {
         // A directory given twice is read twice, as discovery lists it.
         let lock = PodLock::shared_if_exists(&lock_path(dir, &files.hash))?;
-        let listed: Vec<PathBuf> = if lock.is_some() {
-            list_counter_files(dir, &files.hash)?
+        let listed: Vec<CounterFile> = if lock.is_some() {
+            list_counter_files(dir, index, &files.hash)?
         } else {
-            let mut own: Vec<PathBuf> = files
+            let mut own: Vec<CounterFile> = files
                 .counters
                 .iter()
-                .filter(|p| p.parent() == Some(dir.as_path()))
-                .cloned()
+                .filter(|f| dirs[f.dir] == *dir)
+                .map(|f| CounterFile { dir: index, ..*f })
                 .collect();
-            own.sort();
+            own.sort_unstable_by(CounterFile::name_order);
             own.dedup();
             own
         };
         if let Some(lock) = lock {
             locks.push(lock);
         }
-        let absorbed = absorbed_names(dir, &files.hash, &listed);
-        out.extend(listed.into_iter().filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_none_or(|n| !absorbed.iter().any(|a| a == n))
-        }));
+        let absorbed = absorbed_files(dir, &files.hash, &listed);
+        out.extend(
+            listed
+                .into_iter()
+                .filter(|f| !absorbed.contains(&(f.pid, f.nanos))),
+        );
     }
-    Ok((locks, out))
+    Ok((locks, Cow::Owned(out)))
 }
 
-/// The `absorbed` names of the pod's pool in `dir`, if `listed` has a pool
-/// that can be read; an unreadable pool absorbs nothing (it is reported
-/// when it is read).
-pub fn absorbed_names(dir: &Path, hash: &MetaHash, listed: &[PathBuf]) -> Vec<String> {
-    let pool = dir.join(counters_file_name(hash, POOL_PID, POOL_NANOS));
-    if !listed.contains(&pool) {
-        return Vec::new();
+/// The (pid, nanos) of the files the pod's pool in `dir` lists as
+/// `absorbed`, if `listed` has a pool that can be read; an unreadable pool
+/// absorbs nothing (it is reported when it is read).
+fn absorbed_files(dir: &Path, hash: &MetaHash, listed: &[CounterFile]) -> FastSet<(u64, u64)> {
+    let mut out = FastSet::default();
+    if !listed
+        .iter()
+        .any(|f| f.pid == POOL_PID && f.nanos == POOL_NANOS)
+    {
+        return out;
     }
+    let pool = dir.join(counters_file_name(hash, POOL_PID, POOL_NANOS));
     let Ok(bytes) = std::fs::read(&pool) else {
-        return Vec::new();
+        return out;
     };
     let Ok(file) = CountersFile::parse(&bytes) else {
-        return Vec::new();
+        return out;
     };
-    file.args()
-        .iter()
-        .filter(|(k, _)| k == arg_keys::ABSORBED)
-        .map(|(_, v)| v.clone())
-        .collect()
+    for (_, name) in file.args().iter().filter(|(k, _)| k == arg_keys::ABSORBED) {
+        if let Some(FileName::Counters {
+            hash: h,
+            pid,
+            nanos,
+        }) = parse_file_name(name)
+        {
+            if h == *hash {
+                out.insert((pid, nanos));
+            }
+        }
+    }
+    out
 }
 
 fn skip_or_fail(out: &mut Loaded, e: Error, opts: LoadOptions) -> Result<()> {
@@ -405,7 +430,12 @@ struct Partial {
 
 /// Adds every counter file of `files` into `pod`; returns the bad files'
 /// errors in file order (their counters are not added).
-fn read_runs(pod: &mut Pod, files: &[PathBuf], opts: LoadOptions) -> Vec<Error> {
+fn read_runs(
+    pod: &mut Pod,
+    dirs: &[PathBuf],
+    files: &[CounterFile],
+    opts: LoadOptions,
+) -> Vec<Error> {
     let n = files.len();
     if n == 0 {
         return Vec::new();
@@ -427,7 +457,7 @@ fn read_runs(pod: &mut Pod, files: &[PathBuf], opts: LoadOptions) -> Vec<Error> 
         };
         let mut buf = Vec::new();
         for i in (t..n).step_by(threads) {
-            let path = &files[i];
+            let path = &files[i].path(dirs, &hash);
             let read = read_one(path, &hash, &mut part.counters, &mut buf, |header, args| {
                 part.summary.add(header, args);
                 if opts.keep_runs {

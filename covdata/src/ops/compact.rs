@@ -20,8 +20,9 @@ use covwrap_rt::format::names::counters_file_name;
 
 use super::{write_file_atomic, RunSummary};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fasthash::FastSet;
 use crate::lock::{lock_path, PodLock};
-use crate::pods::{discover, list_counter_files, no_pods};
+use crate::pods::{discover, list_counter_files, no_pods, CounterFile};
 use crate::reader::Pod;
 
 /// Test hook: when this variable is set, compaction exits the process
@@ -128,11 +129,6 @@ fn read_counters(path: &Path, hash: &MetaHash, total: usize) -> Result<Vec<u8>> 
     Ok(bytes)
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-}
-
 /// Compacts one pod. With `ignore_bad`, bad counter files are left in
 /// place (reported in `report.skipped`); a bad pool is an error for the
 /// pod, which is then left as it was.
@@ -144,13 +140,17 @@ fn compact_pod(
     report: &mut CompactReport,
 ) -> Result<PodCompaction> {
     let _lock = PodLock::exclusive(&lock_path(dir, hash))?;
-    let listed = list_counter_files(dir, hash)?;
+    // Files are kept as (pid, nanos) and named when needed: memory grows
+    // by little more than the `absorbed` names the new pool must list.
+    let listed = list_counter_files(dir, 0, hash)?;
+    let dirs = [dir.to_path_buf()];
     let pool = dir.join(counters_file_name(hash, POOL_PID, POOL_NANOS));
+    let is_pool = |f: &CounterFile| f.pid == POOL_PID && f.nanos == POOL_NANOS;
     let mut counters = vec![0u64; total];
     let mut summary = RunSummary::default();
     let mut saturated = false;
-    let mut absorbed_before: Vec<String> = Vec::new();
-    if listed.contains(&pool) {
+    let mut absorbed_before: FastSet<String> = FastSet::default();
+    if listed.iter().any(is_pool) {
         // A pool that cannot be read cannot be added to without losing
         // its runs: the pod is left alone.
         let bytes = read_counters(&pool, hash, total)?;
@@ -166,15 +166,16 @@ fn compact_pod(
     }
     let mut leftovers = Vec::new();
     let mut folded = Vec::new();
-    for path in &listed {
-        if *path == pool {
+    for entry in &listed {
+        if is_pool(entry) {
             continue;
         }
-        let name = file_name(path);
+        let name = entry.name(hash);
         if absorbed_before.contains(&name) {
-            leftovers.push(path.clone());
+            leftovers.push(*entry);
             continue;
         }
+        let path = &dir.join(&name);
         let bytes = match read_counters(path, hash, total) {
             Ok(b) => b,
             Err(e) if opts.ignore_bad => {
@@ -186,13 +187,14 @@ fn compact_pod(
         let file = CountersFile::parse(&bytes).map_err(|e| Error::from(e).at(path))?;
         saturated |= file.add_into(&mut counters);
         summary.add(file.header(), file.args());
-        folded.push(path.clone());
+        folded.push(*entry);
     }
-    let delete = |paths: &[PathBuf], report: &mut CompactReport| {
-        for p in paths {
-            if let Err(e) = std::fs::remove_file(p) {
+    let delete = |files: &[CounterFile], report: &mut CompactReport| {
+        for f in files {
+            let p = f.path(&dirs, hash);
+            if let Err(e) = std::fs::remove_file(&p) {
                 if e.kind() != std::io::ErrorKind::NotFound {
-                    report.not_deleted.push(Error::io(p, &e));
+                    report.not_deleted.push(Error::io(&p, &e));
                 }
             }
         }
@@ -210,7 +212,7 @@ fn compact_pod(
     let mut absorbed: Vec<String> = folded
         .iter()
         .chain(&leftovers)
-        .map(|p| file_name(p))
+        .map(|f| f.name(hash))
         .collect();
     absorbed.sort();
     let mut header = summary.header(*hash, total as u32, saturated);
