@@ -1,4 +1,4 @@
-# bench/lib.sh: shell helpers shared by bench/report.sh and bench/merge.sh.
+# bench/lib.sh: shell helpers shared by bench/runtime-exit.sh, bench/report.sh and bench/merge.sh.
 # Sourced, not run. The functions read these globals when called:
 #   TOOL       (python3 bench/report_tool.py)
 #   RESULTS    directory of result files (make-runs, quiet, loadavg, commands,
@@ -16,7 +16,8 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 CLEAN_ENV=(env -u COVDIR -u COVWRAP_QUIET -u COVWRAP_LABEL -u COVWRAP_MERGE -u LLVM_PROFILE_FILE
     -u GOCOVERDIR -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS
     -u RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER -u CARGO_BUILD_RUSTC_WRAPPER
-    -u COVWRAP_PKG -u COVWRAP_RUSTC_WRAPPER -u COVWRAP_LOG -u COVWRAP_CACHE_DIR -u RIPGREP_CONFIG_PATH)
+    -u COVWRAP_PKG -u COVWRAP_RUSTC_WRAPPER -u COVWRAP_LOG -u COVWRAP_CACHE_DIR -u COVWRAP_IN_RUSTC
+    -u RIPGREP_CONFIG_PATH)
 
 # make_runs KIND BIN ENVVAR DIR FIRST COUNT: runs FIRST..FIRST+COUNT-1 with
 # ENVVAR pointing into DIR; how long it took goes to the results.
@@ -102,4 +103,52 @@ rss() {
     local label="$1"
     shift
     "${CLEAN_ENV[@]}" "${TOOL[@]}" rss --out "$RESULTS/rss.tsv" --label "$label" -- "$@"
+}
+
+# need_hyperfine_n: hyperfine must support -N (no shell between runs).
+need_hyperfine_n() {
+    hyperfine -N --runs 1 true >/dev/null 2>&1 ||
+        die "this hyperfine does not support -N (--shell=none); version 1.13 or later is needed"
+}
+
+# probe_optional_tools: sets HAVE_TASKSET and HAVE_CALLGRIND (0 with
+# SKIP_CALLGRIND set), saying what is skipped without them.
+probe_optional_tools() {
+    HAVE_TASKSET=0
+    if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then
+        HAVE_TASKSET=1
+    else
+        echo "note: taskset not usable (apt-get install util-linux); skipping the one-CPU rows" >&2
+    fi
+    HAVE_CALLGRIND=0
+    if [[ -z "${SKIP_CALLGRIND:-}" ]]; then
+        if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+            HAVE_CALLGRIND=1
+        else
+            echo "note: valgrind not found (apt-get install valgrind); skipping the instruction profiles" >&2
+        fi
+    fi
+}
+
+# make_input DIR: ripgrep's input, 40 files x 300 lines of Rust-like text
+# (14 KB each, 560 KB in all), generated deterministically so that the
+# workload is the same on every machine; kept once complete.
+make_input() {
+    local dir="$1" f
+    [[ -f "$dir/.complete" ]] && return 0
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    for ((f = 0; f < 40; f++)); do
+        awk -v f="$f" 'BEGIN {
+            for (i = 0; i < 300; i++) {
+                k = (f * 7919 + i * 104729) % 1000003
+                if (i % 5 == 0)      printf "pub fn item_%d_%d(x: u64) -> u64 { x.wrapping_mul(%d) }\n", f, i, k
+                else if (i % 5 == 1) printf "    let value_%d = compute(%d, \"%x\");\n", i, k, k
+                else if (i % 5 == 2) printf "// comment %d: the quick brown fox jumps over the lazy dog %d\n", i, k
+                else if (i % 5 == 3) printf "    if value_%d > %d { return Err(Error::new(%d)); }\n", i - 2, k, i
+                else                 printf "}\n"
+            }
+        }' >"$(printf '%s/file%02d.rs' "$dir" "$f")"
+    done
+    touch "$dir/.complete"
 }

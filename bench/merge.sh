@@ -120,22 +120,8 @@ if ((${#missing[@]})); then
     printf '  %s\n' "${missing[@]}" >&2
     exit 1
 fi
-hyperfine -N --runs 1 true >/dev/null 2>&1 ||
-    die "this hyperfine does not support -N (--shell=none); version 1.13 or later is needed"
-HAVE_TASKSET=0
-if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then
-    HAVE_TASKSET=1
-else
-    echo "note: taskset not usable (apt-get install util-linux); skipping the one-CPU rows" >&2
-fi
-HAVE_CALLGRIND=0
-if [[ -z "${SKIP_CALLGRIND:-}" ]]; then
-    if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
-        HAVE_CALLGRIND=1
-    else
-        echo "note: valgrind not found (apt-get install valgrind); skipping covdata's instruction profile" >&2
-    fi
-fi
+need_hyperfine_n
+probe_optional_tools
 HAVE_STRACE=0
 if command -v strace >/dev/null; then HAVE_STRACE=1; else
     echo "note: strace not found (apt-get install strace); skipping the fsync times" >&2

@@ -103,22 +103,8 @@ if ((${#missing[@]})); then
     printf '  %s\n' "${missing[@]}" >&2
     exit 1
 fi
-hyperfine -N --runs 1 true >/dev/null 2>&1 ||
-    die "this hyperfine does not support -N (--shell=none); version 1.13 or later is needed"
-HAVE_CALLGRIND=0
-if [[ -z "${SKIP_CALLGRIND:-}" ]]; then
-    if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
-        HAVE_CALLGRIND=1
-    else
-        echo "note: valgrind not found (apt-get install valgrind); skipping covdata's instruction profile" >&2
-    fi
-fi
-HAVE_TASKSET=0
-if command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null; then
-    HAVE_TASKSET=1
-else
-    echo "note: taskset not usable (apt-get install util-linux); skipping the one-CPU rows" >&2
-fi
+need_hyperfine_n
+probe_optional_tools
 
 mkdir -p "$R"
 avail_kb=$(df -Pk "$R" | awk 'NR == 2 { print $4 }')
@@ -193,26 +179,9 @@ RG_LLVM="$R/llvm/bin/rg"
 RG_COV="$R/covwrap/bin/rg"
 
 # --- input -------------------------------------------------------------------
-# The same generator as bench/runtime-exit.sh: 40 files x 300 lines of
-# Rust-like text (560 KB in all), deterministic.
+# The same input as bench/runtime-exit.sh (bench/lib.sh's make_input).
 INPUT="$R/input"
-if [[ ! -f "$INPUT/.complete" ]]; then
-    rm -rf "$INPUT"
-    mkdir -p "$INPUT"
-    for ((f = 0; f < 40; f++)); do
-        awk -v f="$f" 'BEGIN {
-            for (i = 0; i < 300; i++) {
-                k = (f * 7919 + i * 104729) % 1000003
-                if (i % 5 == 0)      printf "pub fn item_%d_%d(x: u64) -> u64 { x.wrapping_mul(%d) }\n", f, i, k
-                else if (i % 5 == 1) printf "    let value_%d = compute(%d, \"%x\");\n", i, k, k
-                else if (i % 5 == 2) printf "// comment %d: the quick brown fox jumps over the lazy dog %d\n", i, k
-                else if (i % 5 == 3) printf "    if value_%d > %d { return Err(Error::new(%d)); }\n", i - 2, k, i
-                else                 printf "}\n"
-            }
-        }' >"$(printf '%s/file%02d.rs' "$INPUT" "$f")"
-    done
-    touch "$INPUT/.complete"
-fi
+make_input "$INPUT"
 
 # --- the Go program ----------------------------------------------------------
 say "generating and building the Go program (bench/gen_go_program.py; go build -cover -covermode=count)"

@@ -59,8 +59,10 @@ PER_ROUND=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
 PATTERN=fn
 INPUT="$W/input"
 
-say() { printf '\n== %s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# say, die, CLEAN_ENV (every variant runs without the variables that steer
+# coverage output or builds), need_hyperfine_n, make_input.
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
 
 # --- tools -------------------------------------------------------------------
 missing=()
@@ -77,8 +79,7 @@ elif ! command -v valgrind >/dev/null; then
     echo "note: valgrind not found (apt-get install valgrind); skipping the instruction counts" >&2
     HAVE_CALLGRIND=0
 fi
-hyperfine -N --runs 1 true >/dev/null 2>&1 ||
-    die "this hyperfine does not support -N (--shell=none); version 1.13 or later is needed"
+need_hyperfine_n
 
 # The /dev/null variant, and hyperfine's own output, need the real device.
 # (A program that writes an output file atomically, through a temporary file
@@ -95,13 +96,6 @@ if ((avail_kb < 3 * 1024 * 1024)); then
     die "only $((avail_kb / 1024)) MB free under $W; about 3 GB are needed"
 fi
 
-# Every variant runs in an environment stripped of the variables that
-# steer any of the three builds' coverage output or the builds themselves.
-CLEAN_ENV=(env -u COVDIR -u COVWRAP_QUIET -u COVWRAP_LABEL -u LLVM_PROFILE_FILE
-    -u RUSTFLAGS -u CARGO_ENCODED_RUSTFLAGS -u CARGO_BUILD_RUSTFLAGS
-    -u RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER -u CARGO_BUILD_RUSTC_WRAPPER
-    -u COVWRAP_PKG -u COVWRAP_RUSTC_WRAPPER -u COVWRAP_LOG -u COVWRAP_CACHE_DIR
-    -u COVWRAP_MERGE -u COVWRAP_IN_RUSTC)
 
 # --- builds ------------------------------------------------------------------
 say "building covwrap (cargo build --release -p covwrap)"
@@ -143,25 +137,8 @@ build_rg llvm RUSTFLAGS=-Cinstrument-coverage
 build_rg covwrap RUSTC_WRAPPER="$COVWRAP_BIN" COVWRAP_PKG='*' COVWRAP_CACHE_DIR="$ROOT/$CACHE"
 
 # --- input -------------------------------------------------------------------
-# 40 files x 300 lines of Rust-like text (14 KB each, 560 KB in all),
-# generated deterministically: the workload is the same on every machine.
-if [[ ! -f "$INPUT/.complete" ]]; then
-    rm -rf "$INPUT"
-    mkdir -p "$INPUT"
-    for ((f = 0; f < 40; f++)); do
-        awk -v f="$f" 'BEGIN {
-            for (i = 0; i < 300; i++) {
-                k = (f * 7919 + i * 104729) % 1000003
-                if (i % 5 == 0)      printf "pub fn item_%d_%d(x: u64) -> u64 { x.wrapping_mul(%d) }\n", f, i, k
-                else if (i % 5 == 1) printf "    let value_%d = compute(%d, \"%x\");\n", i, k, k
-                else if (i % 5 == 2) printf "// comment %d: the quick brown fox jumps over the lazy dog %d\n", i, k
-                else if (i % 5 == 3) printf "    if value_%d > %d { return Err(Error::new(%d)); }\n", i - 2, k, i
-                else                 printf "}\n"
-            }
-        }' >"$(printf '%s/file%02d.rs' "$INPUT" "$f")"
-    done
-    touch "$INPUT/.complete"
-fi
+# 40 files x 300 lines of Rust-like text (bench/lib.sh's make_input).
+make_input "$INPUT"
 
 # Two workloads: one small file (the short-lived CLI case: startup and exit
 # dominate) and the whole directory (40 files, ripgrep's parallel walker).
