@@ -456,19 +456,27 @@ fn read_runs(
             errors: Vec::new(),
         };
         let mut buf = Vec::new();
+        let mut entries = Vec::new();
         for i in (t..n).step_by(threads) {
             let path = &files[i].path(dirs, &hash);
-            let read = read_one(path, &hash, &mut part.counters, &mut buf, |header, args| {
-                part.summary.add(header, args);
-                if opts.keep_runs {
-                    let run = Run {
-                        path: path.clone(),
-                        header: *header,
-                        args: args.to_vec(),
-                    };
-                    part.runs.push((i, run));
-                }
-            });
+            let read = read_one(
+                path,
+                &hash,
+                &mut part.counters,
+                &mut buf,
+                &mut entries,
+                |header, args| {
+                    part.summary.add(header, args);
+                    if opts.keep_runs {
+                        let run = Run {
+                            path: path.clone(),
+                            header: *header,
+                            args: args.to_vec(),
+                        };
+                        part.runs.push((i, run));
+                    }
+                },
+            );
             match read {
                 Ok(saturated) => part.saturated |= saturated,
                 Err(e) => part.errors.push((i, e.at(path))),
@@ -520,6 +528,7 @@ fn read_one(
     hash: &MetaHash,
     dense: &mut [u64],
     buf: &mut Vec<u8>,
+    entries: &mut Vec<(u32, u64)>,
     seen: impl FnOnce(&CountersHeader, &[(String, String)]),
 ) -> Result<bool> {
     use std::io::Read;
@@ -527,7 +536,7 @@ fn read_one(
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(buf))
         .map_err(|e| Error::io(path, &e))?;
-    let file = CountersFile::parse(buf).map_err(Error::from)?;
+    let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
     let header = *file.header();
     if header.meta_hash != *hash {
         return Err(Error::corrupt(format!(
@@ -546,8 +555,14 @@ fn read_one(
             ),
         ));
     }
-    let saturated = file.add_into(dense)
-        | (header.flags & covwrap_rt::format::defs::counter_flags::SATURATED != 0);
+    // Every index is below num_counters, which is dense.len().
+    let mut saturated = header.flags & covwrap_rt::format::defs::counter_flags::SATURATED != 0;
+    for &(i, v) in entries.iter() {
+        let slot = &mut dense[i as usize];
+        let (sum, overflow) = slot.overflowing_add(v);
+        *slot = if overflow { u64::MAX } else { sum };
+        saturated |= overflow;
+    }
     seen(&header, file.args());
     Ok(saturated)
 }

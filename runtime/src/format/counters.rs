@@ -207,6 +207,22 @@ impl<'a> CountersFile<'a> {
     /// Decodes and validates `data`: magic, version, footer, CRC, args and
     /// every counter entry.
     pub fn parse(data: &'a [u8]) -> Result<CountersFile<'a>> {
+        Self::parse_checked(data, None)
+    }
+
+    /// [`parse`](Self::parse), also decoding the counters into `entries`
+    /// (cleared first) as `(index, value)` in increasing index: a reader
+    /// that sums many files decodes each list once instead of checking it
+    /// and then decoding it again.
+    pub fn parse_into(data: &'a [u8], entries: &mut Vec<(u32, u64)>) -> Result<CountersFile<'a>> {
+        entries.clear();
+        Self::parse_checked(data, Some(entries))
+    }
+
+    fn parse_checked(
+        data: &'a [u8],
+        entries: Option<&mut Vec<(u32, u64)>>,
+    ) -> Result<CountersFile<'a>> {
         if data.len() < COUNTERS_MAGIC.len() || data[..8] != COUNTERS_MAGIC {
             return Err(FormatError::new(
                 ErrorKind::BadMagic,
@@ -268,7 +284,7 @@ impl<'a> CountersFile<'a> {
         )?;
         let body = &data[body_start..data.len() - COUNTERS_FOOTER_LEN];
         let file = CountersFile { header, args, body };
-        file.validate_entries()?;
+        file.validate_entries(entries)?;
         Ok(file)
     }
 
@@ -306,7 +322,8 @@ impl<'a> CountersFile<'a> {
         saturated
     }
 
-    fn validate_entries(&self) -> Result<()> {
+    /// Checks the counter list; with `out`, also collects its entries.
+    fn validate_entries(&self, mut out: Option<&mut Vec<(u32, u64)>>) -> Result<()> {
         let mut pos = 0;
         let mut prev: i64 = -1;
         loop {
@@ -315,7 +332,7 @@ impl<'a> CountersFile<'a> {
             if delta == 0 {
                 break;
             }
-            leb128::decode(self.body, &mut pos)
+            let value = leb128::decode(self.body, &mut pos)
                 .ok_or_else(|| FormatError::corrupt("bad counter value"))?;
             let index = prev
                 .checked_add_unsigned(delta)
@@ -327,6 +344,10 @@ impl<'a> CountersFile<'a> {
                 )));
             };
             prev = index;
+            if let Some(out) = out.as_deref_mut() {
+                // Below num_counters, a u32.
+                out.push((index as u32, value));
+            }
         }
         if self.body[pos..].iter().any(|&b| b != 0) || self.body.len() - pos >= 8 {
             return Err(FormatError::corrupt(
@@ -393,6 +414,10 @@ mod tests {
         assert_eq!(*f.header(), header());
         assert_eq!(f.args(), &args()[..]);
         assert_eq!(f.entries().collect::<Vec<_>>(), counters);
+        let mut entries = vec![(5, 5)];
+        let g = CountersFile::parse_into(&bytes, &mut entries).unwrap();
+        assert_eq!(*g.header(), header());
+        assert_eq!(entries, counters);
     }
 
     #[test]
@@ -434,6 +459,10 @@ mod tests {
             let mut bad = bytes.clone();
             bad[i] ^= 0x04;
             assert!(CountersFile::parse(&bad).is_err(), "flip at {i} accepted");
+            assert!(
+                CountersFile::parse_into(&bad, &mut Vec::new()).is_err(),
+                "flip at {i} accepted by parse_into"
+            );
         }
     }
 
