@@ -146,7 +146,10 @@ if [[ -n "${SKIP_LLVM:-}" ]]; then
     [[ -f "$RESULTS/hf.llvm.$N3.json" ]] || die "SKIP_LLVM=1 needs the LLVM results of an earlier run in $RESULTS"
     rm -rf "$M/keep"
     mkdir -p "$M/keep"
-    cp "$RESULTS"/hf.llvm.*.json "$M/keep/"
+    cp -p "$RESULTS"/hf.llvm.*.json "$M/keep/"
+    # When the LLVM side was measured (first kept run's date, or this one's).
+    llvm_date="$(grep -s '^llvm_measured ' "$RESULTS/info" | cut -d' ' -f2- || true)"
+    [[ -n "$llvm_date" ]] || llvm_date="$(date -u -r "$RESULTS/hf.llvm.$N3.json" '+%Y-%m-%d %H:%M UTC')"
     for f in disk llvm.profdata-show.txt; do [[ -f "$RESULTS/$f" ]] && cp "$RESULTS/$f" "$M/keep/"; done
     keep_lines() { [[ -f "$RESULTS/$1" ]] && grep "$2" "$RESULTS/$1" >"$M/keep/$1" || true; }
     for f in commands quiet loadavg warmups cpustat; do keep_lines "$f" '^llvm\.'; done
@@ -158,8 +161,9 @@ fi
 rm -rf "$RESULTS" "$OUT" "$RUNDIR" "$M"/pool-* "$M"/plain-* "$M"/single-*
 mkdir -p "$RESULTS" "$OUT" "$M/bin"
 if [[ -n "${SKIP_LLVM:-}" ]]; then
-    cp "$M"/keep/* "$RESULTS/"
+    cp -p "$M"/keep/* "$RESULTS/"
     rm -rf "$M/keep"
+    echo "llvm_measured $llvm_date" >>"$RESULTS/info"
 fi
 
 GO_ENV=(env -u GOCOVERDIR -u GOFLAGS GOTOOLCHAIN=local CGO_ENABLED=0)

@@ -489,6 +489,10 @@ def render(d):
 
     # --- setup ---
     w("### Setup\n\n")
+    if I.get("llvm_measured"):
+        w(f"- The llvm-profdata rows come from an earlier run of this script ({I['llvm_measured']}), kept with "
+          "`SKIP_LLVM=1`: the same LLVM-instrumented ripgrep binary and the same runs' arguments; only covdata "
+          "changed since, and the covdata and Go rows were measured again.\n")
     la = [R.quiet[k][0] for k in R.quiet]
     others = [o for o in (R.others(g) for g in R.cpustat) if o is not None]
     w(f"- Machine: {I.get('nproc')} CPUs ({I.get('cpu')}), {I.get('mem')} RAM, {I.get('kernel')}, bench/work on "
