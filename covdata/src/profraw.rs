@@ -39,19 +39,6 @@ const VALUE_KIND_LAST: u64 = 2;
 /// profiling (63), which all change what the sections hold.
 const UNSUPPORTED_VARIANTS: u64 = 0x1f << 59;
 
-/// One data record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DataRecord {
-    /// MD5 of the mangled name.
-    pub name_ref: u64,
-    /// Structural hash.
-    pub func_hash: u64,
-    /// Index of the first counter in [`RawProfile::counters`].
-    pub first_counter: u32,
-    /// Number of counters.
-    pub num_counters: u32,
-}
-
 /// One profile of a raw profile file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawProfile {
@@ -59,8 +46,9 @@ pub struct RawProfile {
     pub version: u64,
     /// Binary ids (GNU build-ids).
     pub binary_ids: Vec<Vec<u8>>,
-    /// Data records, in order.
-    pub data: Vec<DataRecord>,
+    /// Data records, in order, as the function table entries they are
+    /// (`first_counter` indexes [`RawProfile::counters`]).
+    pub data: Vec<FuncEntry>,
     /// The counter array.
     pub counters: Vec<u64>,
     /// The names section, verbatim.
@@ -209,7 +197,7 @@ fn parse_one(b: &[u8]) -> Result<(RawProfile, usize)> {
                 "data record {i} points to counters outside the counter section"
             )));
         }
-        records.push(DataRecord {
+        records.push(FuncEntry {
             name_ref: u64_at(r, 0),
             func_hash: u64_at(r, 8),
             first_counter: (offset / 8) as u32,
@@ -356,9 +344,7 @@ pub fn counters_for(
         ));
     }
     for (i, (d, f)) in raw.data.iter().zip(funcs).enumerate() {
-        if (d.name_ref, d.func_hash, d.first_counter, d.num_counters)
-            != (f.name_ref, f.func_hash, f.first_counter, f.num_counters)
-        {
+        if d != f {
             return Err(Error::new(
                 ErrorKind::CounterMismatch,
                 format!("data record {i} differs from the binary's"),
@@ -423,17 +409,7 @@ mod tests {
             );
             assert_eq!(p.counters, counters);
             assert_eq!(p.names, names);
-            let got: Vec<FuncEntry> = p
-                .data
-                .iter()
-                .map(|d| FuncEntry {
-                    name_ref: d.name_ref,
-                    func_hash: d.func_hash,
-                    first_counter: d.first_counter,
-                    num_counters: d.num_counters,
-                })
-                .collect();
-            assert_eq!(got, funcs());
+            assert_eq!(p.data, funcs());
             assert_eq!(counters_for(p, &funcs(), 7).unwrap(), counters);
             assert!(counters_for(p, &funcs(), 8).is_err());
         }

@@ -7,39 +7,15 @@
 //! it used to do.
 
 mod fuzz_harness;
+#[path = "../../fuzz/replay.rs"]
+mod replay;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use covdata::model::summary::Ratio;
 use covdata::ErrorKind;
 use fuzz_harness as harness;
-
-fn fixture_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/fuzz")
-        .join(target)
-}
-
-/// Every saved input of `target`, sorted by name.
-fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = fixture_dir(target);
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            (name, std::fs::read(e.path()).unwrap())
-        })
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no inputs in {}", dir.display());
-    out
-}
-
-fn input(target: &str, name: &str) -> Vec<u8> {
-    let path = fixture_dir(target).join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use replay::{input, inputs};
 
 /// A scratch COVDIR for `covdir_report`, removed afterwards.
 struct Scratch(PathBuf);

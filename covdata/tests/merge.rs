@@ -31,22 +31,6 @@ fn main() {
 }
 "#;
 
-/// Builds `src` (as main.rs) with branch regions.
-fn build_branchy(s: &Scratch, name: &str, src: &str) -> PathBuf {
-    s.write(&format!("{name}.rs"), src);
-    rustc(
-        &s.dir,
-        &[
-            "-Zcoverage-options=branch",
-            &format!("{name}.rs"),
-            "-o",
-            name,
-        ],
-        &[("RUSTC_BOOTSTRAP", "1")],
-    );
-    s.path(name)
-}
-
 /// A COVDIR `dir` with one run of `bin` per argument list.
 fn covdir_of(s: &Scratch, dir: &str, bin: &Path, runs: &[&[&str]]) -> PathBuf {
     let covdir = s.path(dir);
@@ -692,16 +676,7 @@ fn bad_inputs_and_usage() {
         assert!(covdata_ok(&["lcov", &input(&out_dir)]).contains("SF:"));
     }
     // A pod whose LLVM data is malformed is a bad input too.
-    let meta_path = std::fs::read_dir(&b)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("covmeta.")
-        })
-        .unwrap();
+    let meta_path = first_file_named(&b, "covmeta.");
     let meta = std::fs::read(&meta_path).unwrap();
     let parsed = MetaFile::parse(&meta).unwrap();
     let mut builder = parsed.to_builders().remove(0);

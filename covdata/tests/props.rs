@@ -91,18 +91,7 @@ fn build(s: &Scratch) -> Vec<PodBasis> {
         ),
         ("b", PROG_B, &[&[][..], &["1"], &["1", "2", "3"]]),
     ] {
-        s.write(&format!("{name}.rs"), src);
-        rustc(
-            &s.dir,
-            &[
-                "-Zcoverage-options=branch",
-                &format!("{name}.rs"),
-                "-o",
-                name,
-            ],
-            &[("RUSTC_BOOTSTRAP", "1")],
-        );
-        let bin = s.path(name);
+        let bin = build_branchy(s, name, src);
         let (_, meta) = write_meta(&s.path("metas"), &bin);
         let parsed = MetaFile::parse(&meta).unwrap();
         let funcs: Vec<_> = parsed.modules()[0].funcs().collect();

@@ -7,38 +7,12 @@
 //! named after what it used to do.
 
 mod fuzz_harness;
-
-use std::path::{Path, PathBuf};
+#[path = "../../fuzz/replay.rs"]
+mod replay;
 
 use covwrap_rt::format::ErrorKind;
 use fuzz_harness as harness;
-
-fn fixture_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/fuzz")
-        .join(target)
-}
-
-/// Every saved input of `target`, sorted by name.
-fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = fixture_dir(target);
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            (name, std::fs::read(e.path()).unwrap())
-        })
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no inputs in {}", dir.display());
-    out
-}
-
-fn input(target: &str, name: &str) -> Vec<u8> {
-    let path = fixture_dir(target).join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use replay::{input, inputs};
 
 #[test]
 fn meta_parse_inputs_return() {

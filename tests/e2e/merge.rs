@@ -196,15 +196,7 @@ fn main() {
 
 /// (runs, marker executions) of a COVDIR, as every covdata command reads it.
 fn tally(cov: &Path) -> (u64, u64) {
-    let cov = covdata::load_coverage(&[cov.to_path_buf()], false).unwrap_or_else(|e| panic!("{e}"));
-    let runs = cov.pods.iter().map(|p| p.total_runs()).sum();
-    let marker = cov
-        .functions
-        .iter()
-        .filter(|f| f.name.contains("6marker"))
-        .map(|f| f.execution_count)
-        .sum();
-    (runs, marker)
+    runs_and_executions(cov, "6marker")
 }
 
 #[test]

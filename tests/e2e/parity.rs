@@ -11,6 +11,7 @@
 //! Requires llvm-profdata-22 and llvm-cov-22 (`.ci/run` installs them).
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -48,6 +49,32 @@ struct Workload<'a> {
     bin: &'a str,
 }
 
+/// `llvm-profdata merge` of `profraws` into `profdata`.
+fn llvm_merge(profraws: &[PathBuf], profdata: &Path, what: &str) {
+    ok(
+        llvm("llvm-profdata")
+            .arg("merge")
+            .args(profraws)
+            .arg("-o")
+            .arg(profdata),
+        what,
+    );
+}
+
+/// `llvm-cov <args> -instr-profile <profdata>` over `objects` (the first
+/// as the main object, the others as `-object`s).
+fn llvm_cov(args: &[&str], profdata: &Path, objects: &[impl AsRef<OsStr>]) -> Command {
+    let mut cmd = llvm("llvm-cov");
+    cmd.args(args)
+        .arg("-instr-profile")
+        .arg(profdata)
+        .arg(&objects[0]);
+    for o in &objects[1..] {
+        cmd.arg("-object").arg(o);
+    }
+    cmd
+}
+
 /// Check 1 on a COVDIR written by covwrap builds.
 fn check_against_exported_profraw(covdir: &Path, scratch_dir: &Path) {
     let i = format!("-i={}", covdir.display());
@@ -65,37 +92,20 @@ fn check_against_exported_profraw(covdir: &Path, scratch_dir: &Path) {
         objects.push(exe.to_string());
     }
     let profdata = scratch_dir.join("exported.profdata");
-    ok(
-        llvm("llvm-profdata")
-            .arg("merge")
-            .args(&profraws)
-            .arg("-o")
-            .arg(&profdata),
-        "llvm-profdata merge",
+    llvm_merge(&profraws, &profdata, "llvm-profdata merge");
+    let theirs = ok(
+        &mut llvm_cov(&["export", "-format=lcov"], &profdata, &objects),
+        "llvm-cov export",
     );
-    let mut export = llvm("llvm-cov");
-    export
-        .args(["export", "-format=lcov", "-instr-profile"])
-        .arg(&profdata)
-        .arg(&objects[0]);
-    for o in &objects[1..] {
-        export.args(["-object", o]);
-    }
-    let theirs = ok(&mut export, "llvm-cov export");
     assert_same_lines(
         &ours,
         &theirs,
         "covdata lcov vs llvm-cov on exported profraw",
     );
-    let mut report = llvm("llvm-cov");
-    report
-        .args(["report", "-instr-profile"])
-        .arg(&profdata)
-        .arg(&objects[0]);
-    for o in &objects[1..] {
-        report.args(["-object", o]);
-    }
-    let llvm_total = totals_from_llvm_report(&ok(&mut report, "llvm-cov report"));
+    let llvm_total = totals_from_llvm_report(&ok(
+        &mut llvm_cov(&["report"], &profdata, &objects),
+        "llvm-cov report",
+    ));
     let our_total = totals_from_percent(&covdata(&["percent", &i]));
     assert_eq!(
         our_total, llvm_total,
@@ -225,23 +235,14 @@ fn check_project(project: &Project, work: &Workload<'_>) {
         .map(|e| e.unwrap().path())
         .collect();
     let profdata = base.join("plain.profdata");
-    ok(
-        llvm("llvm-profdata")
-            .arg("merge")
-            .args(&raws)
-            .arg("-o")
-            .arg(&profdata),
-        "llvm-profdata merge (plain)",
+    llvm_merge(&raws, &profdata, "llvm-profdata merge (plain)");
+    let theirs = line_status(
+        &ok(
+            &mut llvm_cov(&["export", "-format=lcov"], &profdata, &objects),
+            "llvm-cov export (plain)",
+        ),
+        &project.dir,
     );
-    let mut export = llvm("llvm-cov");
-    export
-        .args(["export", "-format=lcov", "-instr-profile"])
-        .arg(&profdata)
-        .arg(&objects[0]);
-    for o in &objects[1..] {
-        export.arg("-object").arg(o);
-    }
-    let theirs = line_status(&ok(&mut export, "llvm-cov export (plain)"), &project.dir);
     let ours = line_status(
         &covdata(&["lcov", &format!("-i={}", covdir.display())]),
         &project.dir,

@@ -5,9 +5,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use covwrap_rt::format::counters::CountersFile;
-use covwrap_rt::format::names::{parse_file_name, FileName};
-
 use crate::support::*;
 
 const POOLED: &str = r#"
@@ -61,34 +58,23 @@ fn wait_ready(child: &mut Child) {
     assert_eq!(line, "ready\n");
 }
 
-/// (runs, marker executions) summed over every counter file of `cov`.
+/// (runs summed over every counter file, marker executions, counter
+/// files) of `cov`, which holds nothing but coverage files, the lock file
+/// and temporary files writers killed mid-write left behind.
 fn tally(cov: &Path) -> (u64, u64, usize) {
-    let mut runs = 0u64;
-    let mut files = 0;
-    for e in std::fs::read_dir(cov).unwrap().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if let Some(FileName::Counters { .. }) = parse_file_name(&name) {
-            let bytes = std::fs::read(e.path()).unwrap();
-            let f = CountersFile::parse(&bytes).unwrap_or_else(|err| panic!("{name}: {err}"));
-            runs += u64::from(f.header().runs);
-            files += 1;
-        } else {
-            assert!(
-                name.starts_with("covmeta.")
-                    || name.starts_with(".covlock.")
-                    || name.starts_with(".covtmp."),
-                "unexpected file {name}"
-            );
-        }
+    let dir = CovDir::read(cov);
+    for name in &dir.others {
+        assert!(
+            name.starts_with(".covlock.") || name.starts_with(".covtmp."),
+            "unexpected file {name}"
+        );
     }
-    let cov = covdata::load_coverage(&[cov.to_path_buf()], false).unwrap();
-    let marker: u64 = cov
-        .functions
-        .iter()
-        .filter(|f| f.name.contains("6marker"))
-        .map(|f| f.execution_count)
+    let runs = dir
+        .counter_files()
+        .map(|f| u64::from(f.header().runs))
         .sum();
-    (runs, marker, files)
+    let (_, marker) = runs_and_executions(cov, "6marker");
+    (runs, marker, dir.counters.len())
 }
 
 #[test]

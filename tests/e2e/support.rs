@@ -319,3 +319,17 @@ pub fn spawn(exe: &Path, args: &[&str], covdir: &Path) -> std::process::Child {
         .spawn()
         .unwrap()
 }
+
+/// (runs, executions of the functions whose mangled name contains
+/// `needle`) of a COVDIR, as every covdata command reads it.
+pub fn runs_and_executions(cov: &Path, needle: &str) -> (u64, u64) {
+    let cov = covdata::load_coverage(&[cov.to_path_buf()], false).unwrap_or_else(|e| panic!("{e}"));
+    let runs = cov.pods.iter().map(|p| p.total_runs()).sum();
+    let executions = cov
+        .functions
+        .iter()
+        .filter(|f| f.name.contains(needle))
+        .map(|f| f.execution_count)
+        .sum();
+    (runs, executions)
+}

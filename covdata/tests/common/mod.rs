@@ -94,6 +94,22 @@ pub fn rustc(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
     run(&mut cmd);
 }
 
+/// Builds `src` (as `<name>.rs`, binary `name` in `s`) with branch regions.
+pub fn build_branchy(s: &Scratch, name: &str, src: &str) -> PathBuf {
+    s.write(&format!("{name}.rs"), src);
+    rustc(
+        &s.dir,
+        &[
+            "-Zcoverage-options=branch",
+            &format!("{name}.rs"),
+            "-o",
+            name,
+        ],
+        &[("RUSTC_BOOTSTRAP", "1")],
+    );
+    s.path(name)
+}
+
 /// Runs `bin` with `args`, writing its raw profile to `profraw`.
 pub fn run_profiled(bin: &Path, args: &[&str], profraw: &Path) {
     run(Command::new(bin)
@@ -553,16 +569,17 @@ pub fn shared_lib_and_bins(s: &Scratch) -> (PathBuf, PathBuf) {
     (bins[0].clone(), bins[1].clone())
 }
 
-/// Some counter file of `covdir` (the first `read_dir` lists).
-pub fn first_counter_file(covdir: &Path) -> PathBuf {
-    std::fs::read_dir(covdir)
+/// Some file of `dir` whose name starts with `prefix` (the first
+/// `read_dir` lists).
+pub fn first_file_named(dir: &Path, prefix: &str) -> PathBuf {
+    std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("covcounters.")
-        })
-        .unwrap_or_else(|| panic!("no counter file in {}", covdir.display()))
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix}* file in {}", dir.display()))
+}
+
+/// Some counter file of `covdir`.
+pub fn first_counter_file(covdir: &Path) -> PathBuf {
+    first_file_named(covdir, "covcounters.")
 }

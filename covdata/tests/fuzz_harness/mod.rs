@@ -146,22 +146,13 @@ pub fn llvm_mapping(data: &[u8]) -> Result<Option<FunctionSummary>> {
 pub fn profraw_parse(data: &[u8]) -> Result<usize> {
     let profiles = profraw::parse(data)?;
     for p in &profiles {
-        let funcs: Vec<FuncEntry> = p
-            .data
-            .iter()
-            .map(|d| FuncEntry {
-                name_ref: d.name_ref,
-                func_hash: d.func_hash,
-                first_counter: d.first_counter,
-                num_counters: d.num_counters,
-            })
-            .collect();
+        let funcs = &p.data;
         let Ok(total) = u32::try_from(p.counters.len()) else {
             continue;
         };
-        let counters = profraw::counters_for(p, &funcs, total).expect("a profile matches itself");
+        let counters = profraw::counters_for(p, funcs, total).expect("a profile matches itself");
         let id = p.binary_ids.first().map(Vec::as_slice);
-        let again = profraw::encode(id, &funcs, &counters, &p.names);
+        let again = profraw::encode(id, funcs, &counters, &p.names);
         let back = profraw::parse(&again).expect("an encoded raw profile decodes");
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].data, p.data);
