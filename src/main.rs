@@ -12,6 +12,7 @@ mod policy;
 mod runtime;
 mod rustc_args;
 mod settings;
+mod target;
 mod toolchain;
 mod wrapper;
 

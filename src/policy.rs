@@ -38,6 +38,12 @@ pub fn decide(args: &RustcArgs, settings: &Settings) -> Decision {
     if settings.pkg.includes(name) {
         return yes("matched by COVWRAP_PKG");
     }
+    // A proc-macro's own tests cannot reach its expansion code (that runs
+    // inside rustc), so its coverage would read near 0% and pull totals
+    // down; COVWRAP_PKG naming the crate measures it anyway.
+    if args.test && args.extern_proc_macro {
+        return no("proc-macro unit tests (name the crate in COVWRAP_PKG to measure them)");
+    }
     if is_local(args) {
         yes("local path crate")
     } else {
@@ -92,6 +98,9 @@ mod tests {
         assert!(!decide(&args("--crate-name itoa /r/lib.rs --cap-lints allow"), &s).instrument);
         assert!(!decide(&args("--crate-name build_script_build build.rs"), &s).instrument);
         assert!(!decide(&args("--crate-name m m.rs --crate-type proc-macro"), &s).instrument);
+        let macro_tests = args("--crate-name m m/src/lib.rs --test --extern proc_macro");
+        assert!(!decide(&macro_tests, &s).instrument);
+        assert!(decide(&macro_tests, &settings("m")).instrument);
     }
 
     #[test]

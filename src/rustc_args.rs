@@ -72,6 +72,9 @@ pub struct RustcArgs {
     pub dependency_dirs: Vec<PathBuf>,
     /// `--print` or `--explain`: a query, not a compilation.
     pub query: bool,
+    /// `--extern proc_macro`, which cargo passes to proc-macro targets
+    /// (also to their `--test` harnesses, which have no `--crate-type`).
+    pub extern_proc_macro: bool,
 }
 
 impl RustcArgs {
@@ -94,6 +97,7 @@ impl RustcArgs {
                 "--sysroot" => out.sysroot = value.map(str::to_string),
                 "--cap-lints" => out.cap_lints_allow = value == Some("allow"),
                 "--print" | "--explain" => out.query = true,
+                "--extern" => out.extern_proc_macro |= value == Some("proc_macro"),
                 "--emit" => {
                     for kind in value.unwrap_or("").split(',') {
                         match kind.split_once('=') {
@@ -145,6 +149,11 @@ impl RustcArgs {
         } else {
             self.crate_types.iter().map(String::as_str).collect()
         }
+    }
+
+    /// An executable target (not a test harness).
+    pub fn is_bin(&self) -> bool {
+        self.types().contains(&"bin")
     }
 
     pub fn is_proc_macro(&self) -> bool {

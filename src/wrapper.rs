@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use crate::mirror::Mirror;
 use crate::rustc_args::RustcArgs;
 use crate::settings::{runtime_sources_hash, Settings};
-use crate::{depinfo, finalize, policy, runtime, toolchain};
+use crate::{depinfo, finalize, policy, runtime, target, toolchain};
 
 /// The line appended to every instrumented crate root. `as _` links the
 /// runtime without adding a name to the crate; lints do not fire on it.
@@ -141,7 +141,7 @@ fn finish_dep_info(args: &RustcArgs, mirror: Option<&Mirror>, settings: &Setting
 
 fn finalize_outputs(args: &RustcArgs, settings: &Settings) -> Result<()> {
     for output in args.linked_outputs() {
-        if let Some(hash) = finalize::fill_slot(&output)? {
+        if let Some(hash) = finalize::fill_slot(&output, target::describe(args))? {
             if settings.log {
                 eprintln!("covwrap: {} has coverage meta {hash}", output.display());
             }

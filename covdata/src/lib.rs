@@ -22,6 +22,7 @@
 pub mod crates;
 pub mod error;
 pub(crate) mod fasthash;
+pub mod filefilter;
 pub mod llvm;
 pub mod lock;
 pub mod model;
@@ -52,5 +53,11 @@ pub fn load_coverage(dirs: &[PathBuf], ignore_bad: bool) -> Result<Coverage> {
 
 /// [`load_coverage`] with every load option.
 pub fn load_coverage_with(dirs: &[PathBuf], opts: LoadOptions) -> Result<Coverage> {
-    Coverage::build(load(dirs, opts)?, opts.ignore_bad)
+    Coverage::build_with(
+        load(dirs, opts)?,
+        model::BuildOptions {
+            ignore_bad: opts.ignore_bad,
+            all_builds: opts.all_builds,
+        },
+    )
 }

@@ -36,6 +36,11 @@ Flags:
   --root DIR                 make report paths relative to DIR (textfmt, func)
   --mangled                  print mangled function names (lcov, func)
   --ignore-bad               skip bad files with a warning instead of failing
+  --all-builds               count every build of a changed file (llvm-cov's
+                             rule), not only each file's newest build
+  --include-tests            report test, bench and example code too
+  --exclude-files GLOBS      leave out files matching comma-separated globs
+  --include-files GLOBS      report only files matching comma-separated globs
   --pcombine                 merge: fold pods of different binaries into one pod
   --in-place                 merge: compact the one input directory (pools)
   -h, --help                 show this help
@@ -52,6 +57,10 @@ struct Args {
     ignore_bad: bool,
     pcombine: bool,
     in_place: bool,
+    all_builds: bool,
+    include_tests: bool,
+    exclude_files: String,
+    include_files: String,
 }
 
 /// Splits `-x=v`, `--x=v`, `-x v` and `--x v` forms.
@@ -90,13 +99,19 @@ fn parse_args(raw: Vec<String>) -> Result<Option<Args>, String> {
             "o" | "output" => args.output = Some(PathBuf::from(value(name)?)),
             "pkg" => args.pkg = Some(value(name)?),
             "root" => args.root = Some(value(name)?),
-            "mangled" | "ignore-bad" | "pcombine" | "in-place" if inline.is_some() => {
+            "exclude-files" => args.exclude_files = value(name)?,
+            "include-files" => args.include_files = value(name)?,
+            "mangled" | "ignore-bad" | "pcombine" | "in-place" | "all-builds" | "include-tests"
+                if inline.is_some() =>
+            {
                 return Err(format!("flag -{name} takes no value"));
             }
             "mangled" => args.mangled = true,
             "ignore-bad" => args.ignore_bad = true,
             "pcombine" => args.pcombine = true,
             "in-place" => args.in_place = true,
+            "all-builds" => args.all_builds = true,
+            "include-tests" => args.include_tests = true,
             _ => return Err(format!("unknown flag {arg:?}")),
         }
     }
@@ -258,6 +273,7 @@ fn run_writer(args: &Args) -> anyhow::Result<()> {
     let opts = ops::OpOptions {
         crates: CrateFilter::parse(args.pkg.as_deref().unwrap_or("")),
         ignore_bad,
+        all_builds: args.all_builds,
     };
     let load_opts = covdata::LoadOptions {
         ignore_bad,
@@ -320,6 +336,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let opts = covdata::LoadOptions {
         ignore_bad: args.ignore_bad,
         keep_runs: args.command == "debugdump",
+        all_builds: args.all_builds,
         ..Default::default()
     };
     let cov: Coverage = load_coverage_with(&args.inputs, opts).map_err(plain)?;
@@ -335,6 +352,12 @@ fn run(args: &Args) -> anyhow::Result<()> {
         crates: CrateFilter::parse(args.pkg.as_deref().unwrap_or("")),
         root: args.root.clone(),
         mangled: args.mangled,
+        files: covdata::filefilter::FileFilter::new(
+            args.include_tests,
+            &args.include_files,
+            &args.exclude_files,
+        )
+        .map_err(|e| anyhow::anyhow!(e))?,
     };
     let ctx = Context::new(&cov, opts);
     let write: fn(&Context, &mut dyn Write) -> io::Result<()> = match args.command.as_str() {
@@ -376,6 +399,9 @@ fn warn_about(cov: &Coverage) {
             cov.skipped.len(),
             if cov.skipped.len() == 1 { "" } else { "s" }
         );
+    }
+    for note in &cov.build_notes {
+        eprintln!("covdata: warning: {note}");
     }
     if !cov.hash_mismatches.is_empty() {
         eprintln!(

@@ -55,6 +55,8 @@ impl Run {
 pub struct PodModule {
     /// Build identity of the binary.
     pub ident: Vec<(String, String)>,
+    /// When the binary was linked (ns since the Unix epoch), if recorded.
+    pub build_time_ns: Option<u64>,
     /// Index of the module's first counter in [`Pod::counters`].
     pub counter_base: u32,
     /// Length of the module's counter array.
@@ -214,6 +216,7 @@ impl Pod {
             }));
             modules.push(PodModule {
                 ident: module.ident().to_vec(),
+                build_time_ns: module.build_time_ns(),
                 counter_base: base,
                 total_counters: module.total_counters(),
                 funcs: first..funcs.len(),
@@ -252,6 +255,9 @@ pub struct LoadOptions {
     /// otherwise only [`Pod::summary`], so memory does not grow with the
     /// number of counter files.
     pub keep_runs: bool,
+    /// `--all-builds`: load every build's records (see
+    /// [`crate::model::BuildOptions`]); used by [`crate::load_coverage_with`].
+    pub all_builds: bool,
 }
 
 /// The pods of a set of input directories.

@@ -215,13 +215,13 @@ fn unknown_meta_version() {
     let dir = covdir(&s);
     let m = &files(&dir, "covmeta.")[0];
     let mut bytes = std::fs::read(m).unwrap();
-    bytes[8] = 2;
+    bytes[8] = 3;
     std::fs::write(m, &bytes).unwrap();
     expect_error(
         &["textfmt", &input(&dir)],
         1,
         &format!(
-            "covdata: {}: unsupported version: covmeta version 2; this build reads version 1\n",
+            "covdata: {}: unsupported version: covmeta version 3; this build reads versions 1 to 2\n",
             m.display()
         ),
     );

@@ -219,6 +219,7 @@ fn reports(dirs: &[&Path]) -> (String, String) {
             crates: CrateFilter::default(),
             root: None,
             mangled: true,
+            ..ReportOptions::default()
         },
     );
     let mut lcov = Vec::new();

@@ -5,11 +5,15 @@
 //! - `runtime`: what instrumented programs do when they run.
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
+//! - `rebuild`: edit, rebuild and rerun into one COVDIR.
+//! - `testcode`: test, bench and example code left out of reports.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 
 mod build;
 mod merge;
 mod parity;
 mod pool;
+mod rebuild;
 mod runtime;
 mod support;
+mod testcode;

@@ -47,6 +47,9 @@ struct Workload<'a> {
     cargo: &'a [&'a str],
     runs: &'a [&'a [&'a str]],
     bin: &'a str,
+    /// COVWRAP_PKG for the covwrap build (proc-macro unit tests are
+    /// measured only when named, the plain build measures them).
+    pkg: &'a str,
 }
 
 /// `llvm-profdata merge` of `profraws` into `profdata`.
@@ -78,7 +81,8 @@ fn llvm_cov(args: &[&str], profdata: &Path, objects: &[impl AsRef<OsStr>]) -> Co
 /// Check 1 on a COVDIR written by covwrap builds.
 fn check_against_exported_profraw(covdir: &Path, scratch_dir: &Path) {
     let i = format!("-i={}", covdir.display());
-    let ours = covdata(&["lcov", "--mangled", &i]);
+    // llvm-cov reports every file: so does covdata with --include-tests.
+    let ours = covdata(&["lcov", "--mangled", "--include-tests", &i]);
     let exported = scratch_dir.join("exported");
     // One line per pod, in pod order: "<profraw>\tbuild-id=..\texe=..".
     let listing = covdata(&["profraw", &i, &format!("-o={}", exported.display())]);
@@ -106,7 +110,7 @@ fn check_against_exported_profraw(covdir: &Path, scratch_dir: &Path) {
         &mut llvm_cov(&["report"], &profdata, &objects),
         "llvm-cov report",
     ));
-    let our_total = totals_from_percent(&covdata(&["percent", &i]));
+    let our_total = totals_from_percent(&covdata(&["percent", "--include-tests", &i]));
     assert_eq!(
         our_total, llvm_total,
         "percent totals (lines, regions, functions)"
@@ -195,6 +199,7 @@ fn check_project(project: &Project, work: &Workload<'_>) {
     let out = project
         .cargo_cmd(work.cargo, true)
         .env("COVDIR", &covdir)
+        .env("COVWRAP_PKG", work.pkg)
         .output()
         .unwrap();
     assert_success(&out, &format!("covwrap cargo {}", work.cargo.join(" ")));
@@ -244,7 +249,11 @@ fn check_project(project: &Project, work: &Workload<'_>) {
         &project.dir,
     );
     let ours = line_status(
-        &covdata(&["lcov", &format!("-i={}", covdir.display())]),
+        &covdata(&[
+            "lcov",
+            "--include-tests",
+            &format!("-i={}", covdir.display()),
+        ]),
         &project.dir,
     );
     assert!(!ours.is_empty(), "no lines of the project's own files");
@@ -303,6 +312,7 @@ fn cli_example_matches_llvm() {
                 &["exit", "2"],
             ],
             bin: "cli",
+            pkg: "",
         },
     );
 }
@@ -317,6 +327,7 @@ fn workspace_example_matches_llvm() {
             cargo: &tests,
             runs: &[&[], &["--verbose", "3", "1"]],
             bin: "app",
+            pkg: "wsmacros",
         },
     );
 }
@@ -387,6 +398,7 @@ fn crates_io_test_suites_match_llvm() {
                 cargo: TESTS,
                 runs: &[],
                 bin: "",
+                pkg: "",
             },
         );
     }

@@ -31,20 +31,35 @@ impl Profile {
     /// Adds a pod's summed counters, record by record.
     pub fn add_pod(&mut self, pod: &Pod) {
         for (i, f) in pod.funcs.iter().enumerate() {
-            let counters = pod.func_counters(i);
-            self.names.insert(f.name_ref);
-            match self.records.get_mut(&(f.name_ref, f.func_hash)) {
-                None => {
-                    self.records
-                        .insert((f.name_ref, f.func_hash), counters.to_vec());
-                }
-                Some(sum) if sum.len() == counters.len() => {
-                    for (s, c) in sum.iter_mut().zip(counters) {
-                        *s = s.saturating_add(*c);
-                    }
-                }
-                Some(_) => self.count_mismatches += 1,
+            self.add_record(f.name_ref, f.func_hash, pod.func_counters(i));
+        }
+    }
+
+    /// Adds the summed counters of module `module` of `pod`, except those
+    /// of the functions named in `skip` (records set aside).
+    pub fn add_module(&mut self, pod: &Pod, module: usize, skip: &FastSet<u64>) {
+        for i in pod.modules[module].funcs.clone() {
+            let f = &pod.funcs[i];
+            if skip.contains(&f.name_ref) {
+                continue;
             }
+            self.add_record(f.name_ref, f.func_hash, pod.func_counters(i));
+        }
+    }
+
+    fn add_record(&mut self, name_ref: u64, func_hash: u64, counters: &[u64]) {
+        self.names.insert(name_ref);
+        match self.records.get_mut(&(name_ref, func_hash)) {
+            None => {
+                self.records
+                    .insert((name_ref, func_hash), counters.to_vec());
+            }
+            Some(sum) if sum.len() == counters.len() => {
+                for (s, c) in sum.iter_mut().zip(counters) {
+                    *s = s.saturating_add(*c);
+                }
+            }
+            Some(_) => self.count_mismatches += 1,
         }
     }
 

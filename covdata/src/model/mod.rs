@@ -13,9 +13,15 @@
 //!    failing evaluation drops the record silently, as llvm-cov does), then
 //!    cross-object deduplication on (resolved file list, name): first wins.
 //!
+//! Before (1), [`builds`] sets aside the records of older builds whose
+//! code for a file a newer build changed (their counters stay out of the
+//! profile too) and finds the test-code files. [`Loader`] is the one copy
+//! of these rules; reports, `merge` and the set operations all use it.
+//!
 //! Views and summaries over the records live in [`segments`], [`lines`]
 //! and [`summary`].
 
+pub mod builds;
 pub mod counts;
 pub mod lines;
 pub mod segments;
@@ -30,6 +36,8 @@ use crate::llvm::mapping::{Mapping, RegionKind};
 use crate::llvm::names::NameTable;
 use crate::reader::{Loaded, Pod};
 use counts::{Evaluator, Lookup, Profile};
+
+pub use builds::Target;
 
 /// The most counters a function without profile data may refer to.
 const MAX_COUNTERS_WITHOUT_PROFILE: usize = 1 << 24;
@@ -163,6 +171,11 @@ pub struct Coverage {
     pub hash_mismatches: Vec<(String, u64)>,
     /// Profile records not merged because their counter count differed.
     pub count_mismatches: usize,
+    /// Lines about older builds set aside, one per crate (for standard
+    /// error, without the `covdata: warning: ` prefix).
+    pub build_notes: Vec<String>,
+    /// Per file index: the file is test code (see [`builds::test_files`]).
+    pub test_files: Vec<bool>,
     file_functions: Vec<Vec<u32>>,
     sorted_files: Vec<u32>,
 }
@@ -275,10 +288,120 @@ pub(crate) fn decode_pod(pod: &Pod) -> Result<Vec<DecodedModule<'_>>> {
         .collect()
 }
 
+/// What llvm-cov's loader (with covdata's rule for several builds) does
+/// with one function record.
+pub(crate) enum Load {
+    /// An older build's record of a file a newer build changed.
+    SetAside,
+    /// The profile has the name with another hash only: dropped.
+    HashMismatch,
+    /// Dropped: a one-zero-region copy of a function that ran, a failing
+    /// evaluation, or too many counters for a function without data.
+    Dropped,
+    /// Evaluated; `profiled` is false when the profile has no record of
+    /// the function (all counts zero).
+    Evaluated {
+        regions: Vec<CountedRegion>,
+        branches: Vec<CountedBranch>,
+        profiled: bool,
+    },
+}
+
+/// The one copy of the loading rules: which records are set aside, the
+/// profile of what is left, and each record's fate.
+pub(crate) struct Loader {
+    pub(crate) profile: Profile,
+    pub(crate) aside: builds::SetAside,
+    evaluator: Evaluator,
+}
+
+impl Loader {
+    /// Decides over `objects` (object order) and sums their profile,
+    /// leaving out the counters of set-aside records.
+    pub(crate) fn new(objects: &[builds::Object], all_builds: bool) -> Loader {
+        let aside = builds::set_aside(objects, all_builds);
+        let mut profile = Profile::default();
+        for (o, obj) in objects.iter().enumerate() {
+            profile.add_module(obj.pod, obj.module, &aside.names[o]);
+        }
+        Loader {
+            profile,
+            aside,
+            evaluator: Evaluator::default(),
+        }
+    }
+
+    /// The fate of record (`name_ref`, `func_hash`) with `mapping` of
+    /// object `object`.
+    pub(crate) fn load(
+        &mut self,
+        object: usize,
+        name_ref: u64,
+        func_hash: u64,
+        mapping: &Mapping,
+    ) -> Load {
+        if self.aside.contains(object, name_ref) {
+            return Load::SetAside;
+        }
+        let zeros;
+        let (counts, profiled): (&[u64], bool) = match self.profile.lookup(name_ref, func_hash) {
+            Lookup::Found(c) => (c, true),
+            Lookup::HashMismatch => return Load::HashMismatch,
+            Lookup::Unknown => {
+                let len = mapping.max_counter_id() as usize + 1;
+                // Real functions have far fewer counters; a larger id is
+                // garbage that must not drive an allocation.
+                if len > MAX_COUNTERS_WITHOUT_PROFILE {
+                    return Load::Dropped;
+                }
+                zeros = vec![0; len];
+                (&zeros, false)
+            }
+        };
+        // An unused copy (one zero region) of a function that ran.
+        if mapping.regions.len() == 1
+            && mapping.regions[0].count == crate::llvm::mapping::Counter::Zero
+            && counts[0] > 0
+        {
+            return Load::Dropped;
+        }
+        match self.evaluator.evaluate(mapping, counts) {
+            Some((regions, branches)) => Load::Evaluated {
+                regions,
+                branches,
+                profiled,
+            },
+            None => Load::Dropped,
+        }
+    }
+}
+
+/// Options of [`Coverage::build_with`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuildOptions {
+    /// Skip pods whose LLVM data does not decode instead of failing.
+    pub ignore_bad: bool,
+    /// `--all-builds`: load every build's records, as llvm-cov does,
+    /// instead of reporting each file from its newest build.
+    pub all_builds: bool,
+}
+
 impl Coverage {
     /// Builds the model from loaded pods. A pod whose LLVM data does not
     /// decode is an error, or with `ignore_bad` is skipped and reported.
     pub fn build(loaded: Loaded, ignore_bad: bool) -> Result<Coverage> {
+        Coverage::build_with(
+            loaded,
+            BuildOptions {
+                ignore_bad,
+                ..BuildOptions::default()
+            },
+        )
+    }
+
+    /// [`Coverage::build`] with every option.
+    pub fn build_with(loaded: Loaded, opts: BuildOptions) -> Result<Coverage> {
+        let ignore_bad = opts.ignore_bad;
         let Loaded { pods, mut skipped } = loaded;
         let mut decoded: Vec<Option<Vec<DecodedModule>>> = Vec::with_capacity(pods.len());
         for pod in &pods {
@@ -294,57 +417,51 @@ impl Coverage {
                 }
             }
         }
-        let mut profile = Profile::default();
-        for (pod, d) in pods.iter().zip(&decoded) {
-            if d.is_some() {
-                profile.add_pod(pod);
+        // Objects in order (pods by H, each pod's modules), with the index
+        // of their pod among the pods that decoded.
+        let mut objects = Vec::new();
+        let mut object_pods = Vec::new();
+        for (p, (pod, d)) in pods
+            .iter()
+            .zip(&decoded)
+            .filter_map(|(pod, d)| d.as_ref().map(|d| (pod, d)))
+            .enumerate()
+        {
+            for (m, dec) in d.iter().enumerate() {
+                objects.push(builds::Object {
+                    pod,
+                    module: m,
+                    dec,
+                });
+                object_pods.push((p, m));
             }
         }
+        let mut loader = Loader::new(&objects, opts.all_builds);
+        let test_paths = builds::test_files(&objects);
         let mut cov = Coverage {
             skipped,
-            count_mismatches: profile.count_mismatches(),
+            count_mismatches: loader.profile.count_mismatches(),
+            build_notes: std::mem::take(&mut loader.aside.notes),
             ..Coverage::default()
         };
         let mut interner = Interner::default();
         let mut seen: FastSet<(Vec<u32>, &str)> = FastSet::default();
-        let mut evaluator = Evaluator::default();
-        let objects = decoded
-            .iter()
-            .flatten()
-            .enumerate()
-            .flat_map(|(p, modules)| modules.iter().enumerate().map(move |(m, d)| (p, m, d)));
-        for (pod_index, module_index, d) in objects {
+        for (o, d) in objects.iter().map(|o| o.dec).enumerate() {
+            let (pod_index, module_index) = object_pods[o];
             for (record, mapping) in &d.records {
                 let name = d.names.get(record.name_ref).unwrap_or_default();
-                let zeros;
-                let counts: &[u64] = match profile.lookup(record.name_ref, record.func_hash) {
-                    Lookup::Found(c) => c,
-                    Lookup::HashMismatch => {
-                        cov.hash_mismatches
-                            .push((name.to_string(), record.func_hash));
-                        continue;
-                    }
-                    Lookup::Unknown => {
-                        let len = mapping.max_counter_id() as usize + 1;
-                        // Real functions have far fewer counters; a larger
-                        // id is garbage that must not drive an allocation.
-                        if len > MAX_COUNTERS_WITHOUT_PROFILE {
+                let (regions, branches) =
+                    match loader.load(o, record.name_ref, record.func_hash, mapping) {
+                        Load::Evaluated {
+                            regions, branches, ..
+                        } => (regions, branches),
+                        Load::HashMismatch => {
+                            cov.hash_mismatches
+                                .push((name.to_string(), record.func_hash));
                             continue;
                         }
-                        zeros = vec![0; len];
-                        &zeros
-                    }
-                };
-                // An unused copy (one zero region) of a function that ran.
-                if mapping.regions.len() == 1
-                    && mapping.regions[0].count == crate::llvm::mapping::Counter::Zero
-                    && counts[0] > 0
-                {
-                    continue;
-                }
-                let Some((regions, branches)) = evaluator.evaluate(mapping, counts) else {
-                    continue;
-                };
+                        Load::SetAside | Load::Dropped => continue,
+                    };
                 let table = &d.tables.tables[record.table];
                 let filenames: Vec<u32> = mapping
                     .file_ids
@@ -379,6 +496,9 @@ impl Coverage {
                 });
             }
         }
+        cov.test_files = cov.files.iter().map(|f| test_paths.contains(f)).collect();
+        drop(test_paths);
+        drop(objects);
         let kept: Vec<bool> = decoded.iter().map(Option::is_some).collect();
         drop(decoded);
         cov.pods = pods
@@ -420,6 +540,12 @@ impl Coverage {
     /// Indices of the functions naming `file`, in load order.
     pub fn function_indices_in_file(&self, file: u32) -> &[u32] {
         &self.file_functions[file as usize]
+    }
+
+    /// Whether a file is test code: only test, bench and example targets
+    /// and `--test` harnesses compiled it (see docs/COVDATA.md).
+    pub fn is_test_file(&self, file: u32) -> bool {
+        self.test_files.get(file as usize).copied().unwrap_or(false)
     }
 
     /// The crate name of a function.

@@ -190,6 +190,7 @@ pub(crate) struct RecordOut {
 #[derive(Clone, Debug)]
 pub(crate) struct ModuleOut {
     pub(crate) ident: Vec<(String, String)>,
+    pub(crate) build_time_ns: Option<u64>,
     pub(crate) funcs: Vec<FuncOut>,
     pub(crate) names: Vec<u8>,
     pub(crate) covmap: Vec<u8>,
@@ -266,6 +267,7 @@ pub(crate) fn finish_module(
     };
     ModuleOut {
         ident: src.pod.modules[src.module].ident.clone(),
+        build_time_ns: src.pod.modules[src.module].build_time_ns,
         funcs,
         names,
         covmap,
@@ -312,6 +314,7 @@ pub(crate) fn assemble(modules: &[ModuleOut]) -> (Vec<u8>, MetaHash, Vec<u64>) {
                 names: m.names.clone(),
                 covmap: m.covmap.clone(),
                 covfun: m.covfun.clone(),
+                build_time_ns: m.build_time_ns,
             }
         })
         .collect();

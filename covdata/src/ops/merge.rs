@@ -13,6 +13,11 @@
 //!   record of the same identity is removed when its mapping and resolved
 //!   files equal an earlier module's (llvm-cov would drop it as a
 //!   duplicate). Reports of the combined pod equal reports of the inputs.
+//! - Several builds of one file: without `--pcombine` every pod is kept as
+//!   it is (its meta file keeps its build time, so reports of the output
+//!   set the same records aside); `--pcombine` leaves the set-aside
+//!   records and their counters out of the combined pod. Both say the
+//!   same line per crate as the reports.
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,6 +26,8 @@ use super::build::{
 };
 use super::{add_saturating, counter_file, OpOptions, OutFile, Output, RunSummary};
 use crate::error::Result;
+use crate::model::builds::{set_aside, Object};
+use crate::model::decode_pod;
 use crate::reader::{Loaded, Pod};
 use covwrap_rt::format::names::meta_file_name;
 
@@ -42,12 +49,38 @@ pub fn merge(loaded: &Loaded, opts: &MergeOptions) -> Result<Output> {
     if opts.pcombine {
         pcombine(&loaded.pods, opts, &mut out)?;
     } else {
+        out.notes.extend(
+            build_notes(&loaded.pods, opts.op.all_builds)
+                .into_iter()
+                .map(|n| format!("warning: {n}")),
+        );
         for (p, pod) in loaded.pods.iter().enumerate() {
             merge_pod(pod, p, opts, &mut out)?;
         }
     }
     out.sort();
     Ok(out)
+}
+
+/// The reports' lines about older builds set aside, for pods copied as
+/// they are. Pods whose LLVM data does not decode say nothing here (their
+/// files are copied; reports of the output name them).
+fn build_notes(pods: &[Pod], all_builds: bool) -> Vec<String> {
+    let objects_count: usize = pods.iter().map(|p| p.modules.len()).sum();
+    if all_builds || objects_count < 2 {
+        return Vec::new();
+    }
+    let decoded: Vec<_> = pods.iter().map(|p| (p, decode_pod(p).ok())).collect();
+    let objects: Vec<Object> = decoded
+        .iter()
+        .filter_map(|(pod, d)| d.as_ref().map(|d| (*pod, d)))
+        .flat_map(|(pod, d)| {
+            d.iter()
+                .enumerate()
+                .map(move |(module, dec)| Object { pod, module, dec })
+        })
+        .collect();
+    set_aside(&objects, false).notes
 }
 
 fn merge_pod(pod: &Pod, p: usize, opts: &MergeOptions, out: &mut Output) -> Result<()> {
@@ -137,6 +170,18 @@ fn merge_pod(pod: &Pod, p: usize, opts: &MergeOptions, out: &mut Output) -> Resu
 fn pcombine(pods: &[Pod], opts: &MergeOptions, out: &mut Output) -> Result<()> {
     let crates = &opts.op.crates;
     let (sources, good) = Source::open_all(pods, opts.op.ignore_bad, &mut out.skipped)?;
+    let objects: Vec<Object> = sources
+        .iter()
+        .map(|s| Object {
+            pod: s.pod,
+            module: s.module,
+            dec: &s.dec,
+        })
+        .collect();
+    let aside = set_aside(&objects, opts.op.all_builds);
+    drop(objects);
+    out.notes
+        .extend(aside.notes.iter().map(|n| format!("warning: {n}")));
     let mut summary = RunSummary::default();
     let mut saturated = false;
     for (pod, ok) in pods.iter().zip(&good) {
@@ -157,7 +202,9 @@ fn pcombine(pods: &[Pod], opts: &MergeOptions, out: &mut Output) -> Result<()> {
     for (j, src) in sources.iter().enumerate() {
         let mut mine = Vec::new();
         let mut all = true;
-        for f in kept_funcs(src, crates) {
+        let funcs = kept_funcs(src, crates);
+        let all_funcs = funcs.len();
+        for f in funcs.into_iter().filter(|f| !aside.contains(j, f.name_ref)) {
             let key = (f.name_ref, f.func_hash);
             match first_entry.get(&key) {
                 Some(&(mj, ei))
@@ -173,14 +220,14 @@ fn pcombine(pods: &[Pod], opts: &MergeOptions, out: &mut Output) -> Result<()> {
                 }
             }
         }
-        all &= mine.len() == src.funcs().count();
+        all &= all_funcs == src.funcs().count() && mine.len() == all_funcs;
         funcs_out.push(mine);
 
         let mut removed_names: HashSet<u64> = HashSet::new();
         for (raw_index, chosen) in src.chosen.iter().enumerate() {
             let Some(r) = *chosen else { continue };
             let raw = &src.raw_covfun[raw_index];
-            if !src.keeps(crates, raw.name_ref) {
+            if !src.keeps(crates, raw.name_ref) || aside.contains(j, raw.name_ref) {
                 continue;
             }
             let key = (raw.name_ref, raw.func_hash);
@@ -200,7 +247,9 @@ fn pcombine(pods: &[Pod], opts: &MergeOptions, out: &mut Output) -> Result<()> {
         let keep: Vec<usize> = (0..src.raw_covfun.len())
             .filter(|&i| {
                 let raw = &src.raw_covfun[i];
-                src.keeps(crates, raw.name_ref) && !removed_names.contains(&raw.name_ref)
+                src.keeps(crates, raw.name_ref)
+                    && !removed_names.contains(&raw.name_ref)
+                    && !aside.contains(j, raw.name_ref)
             })
             .collect();
         all &= keep.len() == src.raw_covfun.len();

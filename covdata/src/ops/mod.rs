@@ -78,6 +78,9 @@ pub struct OpOptions {
     pub crates: CrateFilter,
     /// Skip bad inputs instead of failing.
     pub ignore_bad: bool,
+    /// `--all-builds`: keep every build's records, as llvm-cov does,
+    /// instead of each file's newest build (see docs/COVDATA.md).
+    pub all_builds: bool,
 }
 
 /// Writes `path` as a COVDIR writer does: `.covtmp.<name>.<pid>` in the

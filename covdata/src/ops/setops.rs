@@ -31,8 +31,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::llvm::covfun::encode_record;
 use crate::llvm::mapping::{Counter, Mapping, RegionKind};
 use crate::llvm::write::encode_mapping;
-use crate::model::counts::{Evaluator, Lookup, Profile};
-use crate::model::{CountedBranch, CountedRegion};
+use crate::model::builds::Object;
+use crate::model::{CountedBranch, CountedRegion, Load, Loader};
 use crate::reader::Loaded;
 use covwrap_rt::format::names::meta_file_name;
 
@@ -116,34 +116,47 @@ fn slots(mapping: &Mapping, regions: &[CountedRegion], branches: &[CountedBranch
     out
 }
 
-/// What LLVM's loader does with a record, as `Coverage::build` decides.
+/// What the loader ([`Loader`], the rules reports use) does with a record,
+/// for writing the output.
 enum Loaded2<'m> {
-    /// Not in the profile, or in it with another hash: written unchanged.
+    /// Not in the profile: written unchanged (it has no counts).
     Unchanged,
-    /// Dropped by the loader (one-zero-region copy of a function that ran,
-    /// or a counter past the profile's): left out of the output.
+    /// Left out of the output, as reports leave it out: set aside (an
+    /// older build of a changed file), in the profile with another hash
+    /// only, a one-zero-region copy of a function that ran, or a counter
+    /// past the profile's.
     Dropped,
     /// Evaluated: the counted places.
     Counted(&'m Mapping, Vec<Slot>),
 }
 
 fn load_record<'m>(
-    ev: &mut Evaluator,
-    profile: &Profile,
+    loader: &mut Loader,
+    object: usize,
     key: Identity,
     mapping: &'m Mapping,
 ) -> Loaded2<'m> {
-    let counts = match profile.lookup(key.0, key.1) {
-        Lookup::Found(c) => c,
-        Lookup::Unknown | Lookup::HashMismatch => return Loaded2::Unchanged,
-    };
-    if mapping.regions.len() == 1 && mapping.regions[0].count == Counter::Zero && counts[0] > 0 {
-        return Loaded2::Dropped;
+    match loader.load(object, key.0, key.1, mapping) {
+        Load::Evaluated {
+            profiled: false, ..
+        } => Loaded2::Unchanged,
+        Load::Evaluated {
+            regions, branches, ..
+        } => Loaded2::Counted(mapping, slots(mapping, &regions, &branches)),
+        Load::SetAside | Load::HashMismatch | Load::Dropped => Loaded2::Dropped,
     }
-    match ev.evaluate(mapping, counts) {
-        Some((regions, branches)) => Loaded2::Counted(mapping, slots(mapping, &regions, &branches)),
-        None => Loaded2::Dropped,
-    }
+}
+
+/// The objects of an input's sources, in order, for the [`Loader`].
+fn objects<'o, 'a>(sources: &'o [Source<'a>]) -> Vec<Object<'o, 'a>> {
+    sources
+        .iter()
+        .map(|s| Object {
+            pod: s.pod,
+            module: s.module,
+            dec: &s.dec,
+        })
+        .collect()
 }
 
 /// One input's counts per function identity and counted place.
@@ -151,16 +164,15 @@ type CountIndex = HashMap<Identity, HashMap<RegionKey, u64>>;
 
 /// The counts of every function of an input: the first record of each
 /// identity (object order) that llvm-cov's loader evaluates.
-fn count_index(sources: &[Source], profile: &Profile) -> CountIndex {
-    let mut ev = Evaluator::default();
+fn count_index(sources: &[Source], loader: &mut Loader) -> CountIndex {
     let mut index = CountIndex::new();
-    for src in sources {
+    for (o, src) in sources.iter().enumerate() {
         for (record, mapping) in &src.dec.records {
             let key = (record.name_ref, record.func_hash);
             if index.contains_key(&key) {
                 continue;
             }
-            if let Loaded2::Counted(_, slots) = load_record(&mut ev, profile, key, mapping) {
+            if let Loaded2::Counted(_, slots) = load_record(loader, o, key, mapping) {
                 index.insert(key, slots.into_iter().map(|s| (s.key, s.value)).collect());
             }
         }
@@ -224,20 +236,32 @@ fn setop(inputs: &[Loaded], opts: &OpOptions, op: Op) -> Result<Output> {
     let mut decoded = Vec::with_capacity(inputs.len());
     for input in inputs {
         let (sources, good) = Source::open_all(&input.pods, opts.ignore_bad, &mut out.skipped)?;
-        let mut profile = Profile::default();
         for (pod, ok) in input.pods.iter().zip(&good) {
             if *ok {
-                profile.add_pod(pod);
                 all_runs.merge(&pod.summary);
             }
         }
-        decoded.push((sources, good, profile));
+        decoded.push((sources, good));
+    }
+    let mut loaders: Vec<Loader> = decoded
+        .iter()
+        .map(|(sources, _)| Loader::new(&objects(sources), opts.all_builds))
+        .collect();
+    for loader in &mut loaders {
+        for note in std::mem::take(&mut loader.aside.notes) {
+            let note = format!("warning: {note}");
+            if !out.notes.contains(&note) {
+                out.notes.push(note);
+            }
+        }
     }
     let others: Vec<CountIndex> = decoded[1..]
         .iter()
-        .map(|(sources, _, profile)| count_index(sources, profile))
+        .zip(&mut loaders[1..])
+        .map(|((sources, _), loader)| count_index(sources, loader))
         .collect();
-    let (a_sources, a_good, a_profile) = &decoded[0];
+    let (a_sources, a_good) = &decoded[0];
+    let a_loader = &mut loaders[0];
     let a = &inputs[0];
     let crates = &opts.crates;
 
@@ -274,10 +298,9 @@ fn setop(inputs: &[Loaded], opts: &OpOptions, op: Op) -> Result<Output> {
         Dropped,
         Rewritten(Mapping),
     }
-    let mut ev = Evaluator::default();
     let mut layouts: HashMap<Identity, Layout> = HashMap::new();
     let mut decisions: Vec<Vec<Decision>> = Vec::with_capacity(a_sources.len());
-    for src in a_sources {
+    for (o, src) in a_sources.iter().enumerate() {
         let mut mine = Vec::with_capacity(src.dec.records.len());
         for (record, mapping) in &src.dec.records {
             let key = (record.name_ref, record.func_hash);
@@ -285,7 +308,7 @@ fn setop(inputs: &[Loaded], opts: &OpOptions, op: Op) -> Result<Output> {
                 mine.push(Decision::Dropped);
                 continue;
             }
-            let decision = match load_record(&mut ev, a_profile, key, mapping) {
+            let decision = match load_record(a_loader, o, key, mapping) {
                 Loaded2::Unchanged => Decision::Unchanged,
                 Loaded2::Dropped => Decision::Dropped,
                 Loaded2::Counted(mapping, slots) => {

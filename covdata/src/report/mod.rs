@@ -23,6 +23,7 @@ pub mod textfmt;
 use std::sync::OnceLock;
 
 use crate::crates::CrateFilter;
+use crate::filefilter::FileFilter;
 use crate::model::summary::{all_file_groups, FileSummary, Group, Summaries};
 use crate::model::{Coverage, Function};
 use crate::paths;
@@ -36,6 +37,8 @@ pub struct ReportOptions {
     pub root: Option<String>,
     /// `--mangled`: print mangled names where reports print names.
     pub mangled: bool,
+    /// Which files (test code, `--include-files`, `--exclude-files`).
+    pub files: FileFilter,
 }
 
 /// A model plus what the reports derive from it.
@@ -96,13 +99,19 @@ impl<'a> Context<'a> {
         self.file_crates[file as usize].map(|i| self.cov.crates[i].as_str())
     }
 
-    /// Whether `--pkg` keeps a file. Files without functions of their own
-    /// are kept only without a filter.
+    /// Whether `--pkg` and the file filter keep a file. Files without
+    /// functions of their own are kept only without a `--pkg` filter.
     pub fn keeps_file(&self, file: u32) -> bool {
-        match self.file_crate(file) {
+        let by_crate = match self.file_crate(file) {
             Some(c) => self.opts.crates.matches(c),
             None => self.opts.crates.is_empty(),
-        }
+        };
+        by_crate
+            && self.opts.files.keeps(
+                self.display_path(file),
+                self.cov.file_path(file),
+                self.cov.is_test_file(file),
+            )
     }
 
     /// Whether `--pkg` keeps a function.

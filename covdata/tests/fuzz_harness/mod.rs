@@ -249,6 +249,7 @@ impl Covdir {
                 names: part(0).to_vec(),
                 covmap: part(1).to_vec(),
                 covfun: part(2).to_vec(),
+                build_time_ns: None,
             },
             counters,
         }
@@ -350,6 +351,7 @@ pub fn covdir_report(data: &[u8], dir: &Path) -> Result<usize> {
             crates: CrateFilter::parse(pkg),
             root: None,
             mangled,
+            ..ReportOptions::default()
         };
         let ctx = Context::new(&cov, opts);
         type Writer = fn(&Context, &mut dyn io::Write) -> io::Result<()>;

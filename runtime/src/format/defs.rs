@@ -33,8 +33,12 @@ pub const COUNTERS_MAGIC: [u8; 8] = *b"\x89CWC\r\n\x1a\n";
 /// Last 4 bytes of a covcounters file.
 pub const COUNTERS_END_MAGIC: [u8; 4] = *b"CWCE";
 
-/// Version written into and accepted from covmeta files.
-pub const META_VERSION: u32 = 1;
+/// Version written into covmeta files. Version 2 adds the optional
+/// build-time section ([`BUILD_TIME_SECTION`]), which H does not cover;
+/// readers accept versions [`META_MIN_VERSION`] to this one.
+pub const META_VERSION: u32 = 2;
+/// The oldest covmeta version readers accept (version 1: no build time).
+pub const META_MIN_VERSION: u32 = 1;
 /// Version written into and accepted from covcounters files.
 pub const COUNTERS_VERSION: u32 = 1;
 
@@ -99,6 +103,16 @@ impl SectionKind {
     }
 }
 
+/// Section kind of a module's build time (covmeta version 2): 8 bytes, the
+/// time the binary was linked in ns since the Unix epoch. Optional, at
+/// most one per module, and the only bytes H does not cover (read as
+/// zeros), so two identical builds made at different times share one meta
+/// file. Not in [`SectionKind`]: that enum lists the kinds every module
+/// must have.
+pub const BUILD_TIME_SECTION: u32 = 6;
+/// Length of the build-time section.
+pub const BUILD_TIME_LEN: usize = 8;
+
 /// The Funcs section starts with `count u32, total counters u32`, then
 /// `count` entries of `NameRef u64, FuncHash u64, first counter u32,
 /// counter count u32`, in `__llvm_prf_data` order.
@@ -118,6 +132,34 @@ pub mod ident_keys {
     pub const PRODUCER: &str = "producer";
     /// `covwrap <version>` that wrote the file.
     pub const WRITER: &str = "writer";
+    /// The cargo target the binary is (see [`super::target_kinds`]), as
+    /// covwrap learned it when it linked the binary.
+    pub const TARGET_KIND: &str = "target-kind";
+    /// The crate name of that target (`--crate-name`).
+    pub const TARGET_CRATE: &str = "target-crate";
+    /// The package of that target (`CARGO_PKG_NAME`).
+    pub const TARGET_PACKAGE: &str = "target-package";
+    /// The target's crate root as cargo gave it to rustc (relative to
+    /// rustc's working directory, the compilation directory).
+    pub const TARGET_ROOT: &str = "target-root";
+}
+
+/// Values of [`ident_keys::TARGET_KIND`].
+pub mod target_kinds {
+    /// A `[[bin]]` target.
+    pub const BIN: &str = "bin";
+    /// A shared library (`cdylib`, `dylib`).
+    pub const LIB: &str = "lib";
+    /// The unit-test harness of a lib or bin target (`--test`).
+    pub const UNIT_TEST: &str = "unit-test";
+    /// The unit-test harness of a proc-macro crate.
+    pub const PROC_MACRO_TEST: &str = "proc-macro-test";
+    /// An integration test (`tests/`).
+    pub const TEST: &str = "test";
+    /// A benchmark (`benches/`).
+    pub const BENCH: &str = "bench";
+    /// An example (`examples/`).
+    pub const EXAMPLE: &str = "example";
 }
 
 /// Keys of the args table in a counter file. `argv` repeats, in order.
@@ -175,8 +217,17 @@ pub const POOL_NANOS: u64 = 0;
 pub mod slot {
     /// ELF section holding the slot.
     pub const SECTION: &str = ".covwrap_meta_id";
-    /// Total slot size: a 16-byte state marker, then H.
-    pub const LEN: usize = 32;
+    /// Total slot size: a 16-byte state marker, H (16), the build time
+    /// (u64 ns, 0 = unknown), the length of the target table (u32), 4
+    /// reserved bytes, then the target table (a kv table of the
+    /// `target-*` ident keys).
+    pub const LEN: usize = 512;
+    /// Offset of the build time.
+    pub const TIME_OFFSET: usize = 32;
+    /// Offset of the target table's length.
+    pub const TARGET_LEN_OFFSET: usize = 40;
+    /// Offset of the target table.
+    pub const TARGET_OFFSET: usize = 48;
     /// Marker of a slot nobody filled in.
     pub const UNSET: [u8; 16] = *b"covwrap:unset\0\0\0";
     /// Marker of a slot holding a valid H in bytes 16..32.

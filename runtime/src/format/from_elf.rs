@@ -3,11 +3,14 @@
 //! This is the one definition of "the meta of a binary": covwrap runs it on
 //! the file it just linked (to fill the binary's slot with H), and the
 //! runtime runs it on `/proc/self/exe` when the slot is empty. Everything
-//! comes from the file, so both produce the same bytes.
+//! comes from the file, so both produce the same bytes: what covwrap knows
+//! only at build time (the target the binary is, when it was linked) it
+//! writes into the slot together with H, and the slot is read from here.
 
 use super::defs::{ident_keys, slot, MetaHash};
 use super::elf::{gnu_build_id, Elf, ReadAt, Section};
 use super::error::{ErrorKind, FormatError, Result};
+use super::kv;
 use super::md5::hex;
 use super::meta::{FuncEntry, MetaBuilder};
 
@@ -82,6 +85,14 @@ pub fn build_meta(r: &(impl ReadAt + ?Sized)) -> Result<MetaBuilder> {
         ident.push((ident_keys::PRODUCER.to_string(), producers.join("\n")));
     }
     ident.push((ident_keys::WRITER.to_string(), WRITER.to_string()));
+    let mut build_time_ns = None;
+    if let Some(s) = elf.section(slot::SECTION) {
+        let bytes = elf.read(r, s)?;
+        if let Some(info) = SlotInfo::decode(&bytes)? {
+            ident.extend(info.target);
+            build_time_ns = info.build_time_ns;
+        }
+    }
     let optional = |name: &str| match elf.section(name) {
         Some(s) => elf.read(r, s),
         None => Ok(Vec::new()),
@@ -93,6 +104,7 @@ pub fn build_meta(r: &(impl ReadAt + ?Sized)) -> Result<MetaBuilder> {
         names: optional(names::NAMES)?,
         covmap: optional(names::COVMAP)?,
         covfun: optional(names::COVFUN)?,
+        build_time_ns,
     };
     // Every counter is referenced by the coverage mapping, a byte at
     // least each; readers reject a meta file with more counters than bytes.
@@ -185,10 +197,112 @@ pub fn find_slot(r: &(impl ReadAt + ?Sized)) -> Result<Option<u64>> {
     Ok(Some(s.offset))
 }
 
-/// The bytes to write at the slot's offset to record `hash`.
-pub fn slot_contents(hash: &MetaHash) -> [u8; slot::LEN] {
+/// What covwrap writes into the slot besides H: facts only the build
+/// knows, which [`build_meta`] puts into the meta file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotInfo {
+    /// When the binary was linked, ns since the Unix epoch.
+    pub build_time_ns: Option<u64>,
+    /// `target-*` ident pairs, appended to the Ident section in this order.
+    pub target: Vec<(String, String)>,
+}
+
+impl SlotInfo {
+    /// Adds this information to a meta built from a binary whose slot does
+    /// not hold it yet, exactly as [`build_meta`] reads it back.
+    pub fn apply(&self, meta: &mut MetaBuilder) {
+        meta.ident.extend(self.target.iter().cloned());
+        meta.build_time_ns = self.build_time_ns;
+    }
+
+    /// The information of a filled slot; `None` for an unset one.
+    pub fn decode(bytes: &[u8]) -> Result<Option<SlotInfo>> {
+        if bytes.len() < slot::LEN {
+            return Err(FormatError::corrupt(format!(
+                "{} is only {} bytes",
+                slot::SECTION,
+                bytes.len()
+            )));
+        }
+        if bytes[..16] != slot::SET {
+            return Ok(None);
+        }
+        let time = u64::from_le_bytes(
+            bytes[slot::TIME_OFFSET..slot::TIME_OFFSET + 8]
+                .try_into()
+                .expect("8"),
+        );
+        let len = u32::from_le_bytes(
+            bytes[slot::TARGET_LEN_OFFSET..slot::TARGET_LEN_OFFSET + 4]
+                .try_into()
+                .expect("4"),
+        ) as usize;
+        let table = bytes
+            .get(slot::TARGET_OFFSET..slot::TARGET_OFFSET.saturating_add(len))
+            .filter(|_| slot::TARGET_OFFSET + len <= slot::LEN)
+            .ok_or_else(|| {
+                FormatError::corrupt(format!("{} target table overruns it", slot::SECTION))
+            })?;
+        let target = if len == 0 {
+            Vec::new()
+        } else {
+            kv::decode(table, "slot target table")?
+        };
+        Ok(Some(SlotInfo {
+            build_time_ns: (time != 0).then_some(time),
+            target,
+        }))
+    }
+}
+
+/// The bytes to write at the slot's offset to record `hash` and `info`.
+/// Target pairs that do not fit the slot are left out, last first.
+pub fn slot_contents(hash: &MetaHash, info: &SlotInfo) -> ([u8; slot::LEN], SlotInfo) {
+    let mut kept = info.clone();
+    let mut table = Vec::new();
+    loop {
+        table.clear();
+        if !kept.target.is_empty() {
+            kv::encode(&kept.target, &mut table);
+        }
+        if slot::TARGET_OFFSET + table.len() <= slot::LEN {
+            break;
+        }
+        kept.target.pop();
+    }
     let mut out = [0u8; slot::LEN];
     out[..16].copy_from_slice(&slot::SET);
-    out[16..].copy_from_slice(hash);
-    out
+    out[16..32].copy_from_slice(hash);
+    out[slot::TIME_OFFSET..slot::TIME_OFFSET + 8]
+        .copy_from_slice(&kept.build_time_ns.unwrap_or(0).to_le_bytes());
+    out[slot::TARGET_LEN_OFFSET..slot::TARGET_LEN_OFFSET + 4]
+        .copy_from_slice(&(table.len() as u32).to_le_bytes());
+    out[slot::TARGET_OFFSET..slot::TARGET_OFFSET + table.len()].copy_from_slice(&table);
+    (out, kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_round_trip_and_overflow() {
+        let info = SlotInfo {
+            build_time_ns: Some(42),
+            target: vec![
+                ("target-kind".into(), "test".into()),
+                ("target-root".into(), "x".repeat(600)),
+            ],
+        };
+        let (bytes, kept) = slot_contents(&[7; 16], &info);
+        assert_eq!(kept.target.len(), 1, "the long root does not fit");
+        assert_eq!(SlotInfo::decode(&bytes).unwrap(), Some(kept));
+        let mut unset = [0u8; slot::LEN];
+        unset[..16].copy_from_slice(&slot::UNSET);
+        assert_eq!(SlotInfo::decode(&unset).unwrap(), None);
+        let mut bad = bytes;
+        bad[slot::TARGET_LEN_OFFSET] = 0xff;
+        bad[slot::TARGET_LEN_OFFSET + 1] = 0xff;
+        assert!(SlotInfo::decode(&bad).is_err());
+    }
 }

@@ -7,8 +7,9 @@
 
 use super::bytes::{le_u32, le_u64, pad8, Reader};
 use super::defs::{
-    MetaHash, SectionKind, FUNCS_HEADER_LEN, FUNC_ENTRY_LEN, META_HASH_RANGE, META_HEADER_LEN,
-    META_MAGIC, META_SECTION_ENTRY_LEN, META_VERSION,
+    MetaHash, SectionKind, BUILD_TIME_LEN, BUILD_TIME_SECTION, FUNCS_HEADER_LEN, FUNC_ENTRY_LEN,
+    META_HASH_RANGE, META_HEADER_LEN, META_MAGIC, META_MIN_VERSION, META_SECTION_ENTRY_LEN,
+    META_VERSION,
 };
 use super::error::{ErrorKind, FormatError, Result};
 use super::kv;
@@ -43,6 +44,8 @@ pub struct MetaBuilder {
     pub covmap: Vec<u8>,
     /// `__llvm_covfun`, verbatim.
     pub covfun: Vec<u8>,
+    /// When the binary was linked, ns since the Unix epoch; not covered by H.
+    pub build_time_ns: Option<u64>,
 }
 
 impl MetaBuilder {
@@ -51,8 +54,9 @@ impl MetaBuilder {
         encode_modules(std::slice::from_ref(self))
     }
 
-    /// The five sections of this module, as (kind, bytes).
-    fn sections(&self) -> [(u32, Vec<u8>); 5] {
+    /// The sections of this module, as (kind, bytes): the five every
+    /// module has, then the build time when known.
+    fn sections(&self) -> Vec<(u32, Vec<u8>)> {
         let mut ident = Vec::new();
         kv::encode(&self.ident, &mut ident);
         let mut funcs = Vec::with_capacity(FUNCS_HEADER_LEN + self.funcs.len() * FUNC_ENTRY_LEN);
@@ -64,13 +68,17 @@ impl MetaBuilder {
             funcs.extend_from_slice(&f.first_counter.to_le_bytes());
             funcs.extend_from_slice(&f.num_counters.to_le_bytes());
         }
-        [
+        let mut out = vec![
             (SectionKind::Ident as u32, ident),
             (SectionKind::Funcs as u32, funcs),
             (SectionKind::LlvmNames as u32, self.names.clone()),
             (SectionKind::LlvmCovmap as u32, self.covmap.clone()),
             (SectionKind::LlvmCovfun as u32, self.covfun.clone()),
-        ]
+        ];
+        if let Some(t) = self.build_time_ns {
+            out.push((BUILD_TIME_SECTION, t.to_le_bytes().to_vec()));
+        }
+        out
     }
 }
 
@@ -126,13 +134,55 @@ fn encode_sections(sections: &[(u32, u32, &[u8])]) -> (Vec<u8>, MetaHash) {
     (out, hash)
 }
 
-/// H of a meta file: MD5 of `file` with the H field read as zeros.
+/// H of a meta file: MD5 of `file` with the H field and the contents of
+/// build-time sections read as zeros, so H depends on the code and the
+/// build identity, not on when the binary was linked.
 pub fn content_hash(file: &[u8]) -> MetaHash {
+    let mut zeroed = vec![META_HASH_RANGE];
+    zeroed.extend(build_time_ranges(file));
+    zeroed.sort_by_key(|r| r.start);
     let mut h = Md5::new();
-    h.update(&file[..META_HASH_RANGE.start]);
-    h.update(&[0; 16]);
-    h.update(&file[META_HASH_RANGE.end..]);
+    let mut at = 0;
+    for r in zeroed {
+        if r.start < at {
+            continue;
+        }
+        h.update(&file[at..r.start]);
+        h.update(&[0; 16][..r.len()]);
+        at = r.end;
+    }
+    h.update(&file[at..]);
     h.finish()
+}
+
+/// Where the build-time sections' contents are, for sections the table
+/// places entirely inside `file` with the right length (others are
+/// rejected by [`MetaFile::parse`] anyway).
+fn build_time_ranges(file: &[u8]) -> Vec<std::ops::Range<usize>> {
+    if file.len() < META_HEADER_LEN {
+        return Vec::new();
+    }
+    let count = le_u32(file, 40) as usize;
+    let mut out = Vec::new();
+    for i in 0..count {
+        let at = META_HEADER_LEN + i * META_SECTION_ENTRY_LEN;
+        if at + META_SECTION_ENTRY_LEN > file.len() {
+            break;
+        }
+        let (kind, off, len) = (
+            le_u32(file, at),
+            le_u64(file, at + 8),
+            le_u64(file, at + 16),
+        );
+        if kind == BUILD_TIME_SECTION
+            && len == BUILD_TIME_LEN as u64
+            && off >= META_HEADER_LEN as u64
+            && off.saturating_add(len) <= file.len() as u64
+        {
+            out.push(off as usize..(off + len) as usize);
+        }
+    }
+    out
 }
 
 /// A decoded, validated meta file borrowing its bytes.
@@ -152,6 +202,7 @@ pub struct MetaModule<'a> {
     names: &'a [u8],
     covmap: &'a [u8],
     covfun: &'a [u8],
+    build_time_ns: Option<u64>,
 }
 
 impl<'a> MetaFile<'a> {
@@ -168,10 +219,12 @@ impl<'a> MetaFile<'a> {
             )));
         }
         let version = le_u32(data, 8);
-        if version != META_VERSION {
+        if !(META_MIN_VERSION..=META_VERSION).contains(&version) {
             return Err(FormatError::new(
                 ErrorKind::UnsupportedVersion(version),
-                format!("covmeta version {version}; this build reads version {META_VERSION}"),
+                format!(
+                    "covmeta version {version}; this build reads versions {META_MIN_VERSION} to {META_VERSION}"
+                ),
             ));
         }
         let flags = le_u32(data, 12);
@@ -207,6 +260,7 @@ impl<'a> MetaFile<'a> {
             })?;
         // Per module, the five known sections in kind order.
         let mut found: Vec<[Option<&'a [u8]>; 5]> = Vec::new();
+        let mut times: Vec<Option<u64>> = Vec::new();
         let mut table = Reader::new(
             &data[META_HEADER_LEN..META_HEADER_LEN + table_len],
             "section table",
@@ -224,9 +278,10 @@ impl<'a> MetaFile<'a> {
                         "section kind {kind} at offset {off} length {len} is misplaced"
                     ))
                 })?;
-            let Some(kind) = SectionKind::from_u32(kind) else {
+            let known = SectionKind::from_u32(kind);
+            if known.is_none() && kind != BUILD_TIME_SECTION {
                 continue;
-            };
+            }
             // Modules are numbered densely from 0, so a module index is
             // bounded by the number of entries.
             if module >= count {
@@ -234,6 +289,23 @@ impl<'a> MetaFile<'a> {
                     "module index {module} out of range"
                 )));
             }
+            let Some(kind) = known else {
+                if len != BUILD_TIME_LEN as u64 {
+                    return Err(FormatError::corrupt(format!(
+                        "build-time section of {len} bytes in module {module}"
+                    )));
+                }
+                if times.len() <= module {
+                    times.resize(module + 1, None);
+                }
+                if times[module].is_some() {
+                    return Err(FormatError::corrupt(format!(
+                        "duplicate build-time section in module {module}"
+                    )));
+                }
+                times[module] = Some(le_u64(data, off as usize));
+                continue;
+            };
             if found.len() <= module {
                 found.resize(module + 1, [None; 5]);
             }
@@ -248,6 +320,12 @@ impl<'a> MetaFile<'a> {
         }
         if found.is_empty() {
             return Err(FormatError::corrupt("no modules"));
+        }
+        if times.len() > found.len() {
+            return Err(FormatError::corrupt(format!(
+                "build-time section for module {} without its other sections",
+                times.len() - 1
+            )));
         }
         let mut modules = Vec::with_capacity(found.len());
         let mut counter_base: u64 = 0;
@@ -274,6 +352,7 @@ impl<'a> MetaFile<'a> {
                 names: section(SectionKind::LlvmNames)?,
                 covmap: section(SectionKind::LlvmCovmap)?,
                 covfun: section(SectionKind::LlvmCovfun)?,
+                build_time_ns: times.get(m).copied().flatten(),
             });
         }
         u32::try_from(counter_base)
@@ -367,6 +446,11 @@ impl<'a> MetaModule<'a> {
         self.covfun
     }
 
+    /// When the binary was linked (ns since the Unix epoch), if recorded.
+    pub fn build_time_ns(&self) -> Option<u64> {
+        self.build_time_ns
+    }
+
     /// The contents as a builder.
     pub fn to_builder(&self) -> MetaBuilder {
         MetaBuilder {
@@ -376,6 +460,7 @@ impl<'a> MetaModule<'a> {
             names: self.names.to_vec(),
             covmap: self.covmap.to_vec(),
             covfun: self.covfun.to_vec(),
+            build_time_ns: self.build_time_ns,
         }
     }
 }
@@ -446,6 +531,7 @@ mod tests {
             names: b"\x05\x00hello".to_vec(),
             covmap: vec![7; 13],
             covfun: vec![9; 40],
+            build_time_ns: None,
         }
     }
 
@@ -504,6 +590,68 @@ mod tests {
         let err = MetaFile::parse(&bytes).unwrap_err();
         assert_eq!(err.kind(), &ErrorKind::UnsupportedVersion(9));
         assert!(err.to_string().contains("version 9"), "{err}");
+    }
+
+    #[test]
+    fn build_time_round_trips_outside_h() {
+        let mut b = sample();
+        let (_, without) = b.encode();
+        b.build_time_ns = Some(1_700_000_000_123_456_789);
+        let (bytes, early) = b.encode();
+        let m = MetaFile::parse(&bytes).unwrap();
+        assert_eq!(m.modules()[0].build_time_ns(), b.build_time_ns);
+        assert_eq!(m.to_builders(), vec![b.clone()]);
+        b.build_time_ns = Some(1_800_000_000_000_000_000);
+        let (later_bytes, later) = b.encode();
+        // Same code, another link time: the same H (and file name), but
+        // not the same file as a build without a build time.
+        assert_eq!(early, later);
+        assert_ne!(early, without);
+        assert_eq!(MetaFile::parse(&later_bytes).unwrap().hash(), early);
+        // Every byte but the build time's is still covered by H.
+        let time_at = build_time_ranges(&bytes)[0].clone();
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 0x10;
+            let parsed = MetaFile::parse(&bad);
+            assert_eq!(parsed.is_ok(), time_at.contains(&i), "flip at byte {i}");
+        }
+    }
+
+    #[test]
+    fn version_1_files_still_load() {
+        let (mut bytes, _) = sample().encode();
+        bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let hash = content_hash(&bytes);
+        bytes[META_HASH_RANGE].copy_from_slice(&hash);
+        let m = MetaFile::parse(&bytes).unwrap();
+        assert_eq!(m.modules()[0].build_time_ns(), None);
+        assert_eq!(m.to_builders(), vec![sample()]);
+    }
+
+    #[test]
+    fn bad_build_time_sections_are_corrupt() {
+        let mut sections = sample_sections();
+        sections.push((BUILD_TIME_SECTION, 0, vec![1; 4]));
+        let refs: Vec<(u32, u32, &[u8])> = sections
+            .iter()
+            .map(|(k, m, d)| (*k, *m, d.as_slice()))
+            .collect();
+        let (bytes, _) = encode_sections(&refs);
+        assert!(MetaFile::parse(&bytes)
+            .unwrap_err()
+            .to_string()
+            .contains("build-time"));
+        let mut sections = sample_sections();
+        sections.push((BUILD_TIME_SECTION, 0, vec![1; 8]));
+        sections.push((BUILD_TIME_SECTION, 0, vec![2; 8]));
+        let refs: Vec<(u32, u32, &[u8])> = sections
+            .iter()
+            .map(|(k, m, d)| (*k, *m, d.as_slice()))
+            .collect();
+        let (bytes, _) = encode_sections(&refs);
+        let err = MetaFile::parse(&bytes).unwrap_err().to_string();
+        assert!(err.contains("duplicate build-time"), "{err}");
     }
 
     /// The sections of `sample()` as (kind, module, bytes), to re-lay out by hand.

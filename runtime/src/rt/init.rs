@@ -156,7 +156,7 @@ fn ensure_meta(dir: &Path, num_counters: usize) -> Result<Option<MetaHash>, Stri
     let slot_bytes: [u8; slot::LEN] = unsafe { std::ptr::read_volatile(&SLOT) };
     if slot_bytes[..16] == slot::SET {
         let mut hash = [0u8; 16];
-        hash.copy_from_slice(&slot_bytes[16..]);
+        hash.copy_from_slice(&slot_bytes[16..32]);
         if dir.join(meta_file_name(&hash)).exists() {
             return Ok(Some(hash));
         }
@@ -165,8 +165,11 @@ fn ensure_meta(dir: &Path, num_counters: usize) -> Result<Option<MetaHash>, Stri
         format!("error: covwrap: cannot describe this binary for coverage ({why}); no coverage data written")
     };
     let exe = fs::File::open("/proc/self/exe").map_err(|e| fail(format!("/proc/self/exe: {e}")))?;
+    // A binary covwrap did not link (rustdoc's doctests) has no build time
+    // in its slot: its file's modification time is when it was linked.
+    let modified = exe.metadata().and_then(|m| m.modified()).ok();
     let reader = FileReader::new(exe).map_err(|e| fail(e.to_string()))?;
-    let meta = match build_meta(&reader) {
+    let mut meta = match build_meta(&reader) {
         Ok(m) => m,
         // The runtime came along with an instrumented library whose code
         // this binary does not contain: nothing to report, nothing to say.
@@ -178,6 +181,11 @@ fn ensure_meta(dir: &Path, num_counters: usize) -> Result<Option<MetaHash>, Stri
             "the executable has {} counters but the process has {num_counters}",
             meta.total_counters
         )));
+    }
+    if meta.build_time_ns.is_none() {
+        meta.build_time_ns = modified
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos() as u64);
     }
     let (bytes, hash) = meta.encode();
     let name = meta_file_name(&hash);
