@@ -7,9 +7,11 @@
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
 //! - `rebuild`: edit, rebuild and rerun into one COVDIR.
 //! - `testcode`: test, bench and example code left out of reports.
+//! - `llvmcov`: covdata against cargo-llvm-cov on crates.io CLIs.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 
 mod build;
+mod llvmcov;
 mod merge;
 mod parity;
 mod pool;

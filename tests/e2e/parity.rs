@@ -378,20 +378,7 @@ const CRATES: [(&str, &str); 3] = [
 #[test]
 fn crates_io_test_suites_match_llvm() {
     for (name, version) in CRATES {
-        let source = fetch_crate(name, version);
-        let root = scratch(&format!("crate-{name}"));
-        let dir = root.join(name);
-        copy_tree(&source, &dir);
-        // Its own workspace, wherever the scratch directory is.
-        let manifest = dir.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap();
-        std::fs::write(&manifest, format!("{text}\n[workspace]\n")).unwrap();
-        // Copied out of the registry, the crate is a local path crate, so
-        // covwrap instruments it by default.
-        let project = Project {
-            dir,
-            target: root.join("target"),
-        };
+        let project = crates_io_project(name, version);
         check_project(
             &project,
             &Workload {
@@ -402,28 +389,4 @@ fn crates_io_test_suites_match_llvm() {
             },
         );
     }
-}
-
-/// The unpacked source of `name` `version` from crates.io.
-fn fetch_crate(name: &str, version: &str) -> PathBuf {
-    let project = scratch(&format!("fetch-{name}"));
-    std::fs::create_dir_all(project.join("src")).unwrap();
-    std::fs::write(
-        project.join("Cargo.toml"),
-        format!("[package]\nname = \"fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n\n[dependencies]\n{name} = \"={version}\"\n"),
-    )
-    .unwrap();
-    std::fs::write(project.join("src/lib.rs"), "").unwrap();
-    let meta = ok(
-        Command::new("cargo")
-            .args(["metadata", "--format-version", "1"])
-            .current_dir(&project),
-        "cargo metadata",
-    );
-    let needle = format!("{name}-{version}/Cargo.toml\"");
-    let end = meta
-        .find(&needle)
-        .unwrap_or_else(|| panic!("{name} {version} not in cargo metadata"));
-    let start = meta[..end].rfind('"').unwrap() + 1;
-    PathBuf::from(&meta[start..end + needle.len() - "/Cargo.toml\"".len()])
 }

@@ -333,3 +333,45 @@ pub fn runs_and_executions(cov: &Path, needle: &str) -> (u64, u64) {
         .sum();
     (runs, executions)
 }
+
+/// The unpacked source of `name` `version` from crates.io.
+fn fetch_crate(name: &str, version: &str) -> PathBuf {
+    let project = scratch(&format!("fetch-{name}"));
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    std::fs::write(
+        project.join("Cargo.toml"),
+        format!("[package]\nname = \"fetch\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[workspace]\n\n[dependencies]\n{name} = \"={version}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(project.join("src/lib.rs"), "").unwrap();
+    let out = Command::new("cargo")
+        .args(["metadata", "--format-version", "1"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert_success(&out, "cargo metadata");
+    let meta = stdout(&out);
+    let needle = format!("{name}-{version}/Cargo.toml\"");
+    let end = meta
+        .find(&needle)
+        .unwrap_or_else(|| panic!("{name} {version} not in cargo metadata"));
+    let start = meta[..end].rfind('"').unwrap() + 1;
+    PathBuf::from(&meta[start..end + needle.len() - "/Cargo.toml\"".len()])
+}
+
+/// A copy of crate `name` `version` from crates.io as a project of its
+/// own: a local path crate, so covwrap instruments it by default.
+pub fn crates_io_project(name: &str, version: &str) -> Project {
+    let source = fetch_crate(name, version);
+    let root = scratch(&format!("crate-{name}"));
+    let dir = root.join(name);
+    copy_tree(&source, &dir);
+    // Its own workspace, wherever the scratch directory is.
+    let manifest = dir.join("Cargo.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, format!("{text}\n[workspace]\n")).unwrap();
+    Project {
+        dir,
+        target: root.join("target"),
+    }
+}

@@ -16,6 +16,7 @@ const LIB: &str = "//! Library code.
 
 #[cfg(test)]
 mod tests;
+pub mod types;
 
 /// Adds.
 ///
@@ -36,6 +37,23 @@ const UNIT_TESTS: &str = "use super::*;
 #[test]
 fn adds() {
     assert_eq!(add(2, 2), 4);
+}
+";
+
+/// Types without functions, and an inline `#[cfg(test)]` module: its only
+/// functions are tests (cargo-llvm-cov reports it, covdata does not).
+const TYPES: &str = "pub struct Pair {
+    pub a: i64,
+    pub b: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pair() {
+        let p = super::Pair { a: 1, b: 2 };
+        assert_eq!(p.a + p.b, 3);
+    }
 }
 ";
 
@@ -78,6 +96,7 @@ fn project() -> Project {
     for (path, text) in [
         ("src/lib.rs", LIB),
         ("src/tests.rs", UNIT_TESTS),
+        ("src/types.rs", TYPES),
         ("tests/it.rs", IT),
         ("tests/common/mod.rs", COMMON),
         ("examples/demo.rs", EXAMPLE),
@@ -145,6 +164,7 @@ fn test_bench_and_example_code_is_left_out_by_default() {
             "src/lib.rs",
             "src/main.rs",
             "src/tests.rs",
+            "src/types.rs",
             "tests/common/mod.rs",
             "tests/it.rs"
         ]
@@ -188,7 +208,10 @@ fn cfg_test_modules_count_when_no_plain_build_shows_them_apart() {
     // library proper has, so all of them are reported.
     p.cargo_with(&["test", "--lib"], &[("COVDIR", cov.as_ref())]);
     let lcov = covdata_ok(&["lcov", &format!("-i={}", cov.display())]);
-    assert_eq!(lcov_files(&lcov, &p.dir), ["src/lib.rs", "src/tests.rs"]);
+    assert_eq!(
+        lcov_files(&lcov, &p.dir),
+        ["src/lib.rs", "src/tests.rs", "src/types.rs"]
+    );
 }
 
 #[test]

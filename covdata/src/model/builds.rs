@@ -88,8 +88,8 @@ impl SetAside {
 }
 
 /// A source file as one configuration compiles it: the lib and bin code of
-/// a crate (`None`), or a crate as its own `--test` harness compiles it
-/// (`Some(crate)`), where `cfg(test)` may change functions.
+/// a crate (`None`), or a crate as one of its `--test` harnesses compiles
+/// it (`Some("<crate> <root>")`), where `cfg(test)` may change functions.
 type FileKey = (String, Option<String>);
 
 /// What one record says about one of its files: its structural hash and a
@@ -147,9 +147,8 @@ pub(crate) fn set_aside(objects: &[Object], all_builds: bool) -> SetAside {
             let name = obj.dec.names.get(record.name_ref).unwrap_or_default();
             let harness = target
                 .as_ref()
-                .filter(|t| t.is_unit_test())
-                .map(|t| t.crate_name.clone())
-                .filter(|c| *c == crate_of(name));
+                .filter(|t| t.is_unit_test() && t.crate_name == crate_of(name))
+                .map(|t| format!("{} {}", t.crate_name, t.root.as_deref().unwrap_or("")));
             let table = &obj.dec.tables.tables[record.table];
             let mut keys = Vec::with_capacity(mapping.file_ids.len());
             for (fid, &entry) in mapping.file_ids.iter().enumerate() {
@@ -249,8 +248,10 @@ pub(crate) fn test_files(objects: &[Object]) -> FastSet<String> {
             let class = match &target {
                 Some(t) if t.crate_name == krate && t.is_unit_test() => Class::Harness,
                 Some(t) if t.crate_name == krate && t.is_test_code() => {
-                    // A test named like the package's lib: only the
-                    // functions under the test's own directory are its.
+                    // A test named like the package's lib: functions of the
+                    // project outside the test's own directory are the
+                    // lib's. Functions a dependency's macro defines (main
+                    // file outside the project) stay the test's.
                     let dir = t.root.as_deref().map(|root| {
                         let root = if paths::is_absolute(root) {
                             paths::remove_dots(root)
@@ -262,8 +263,12 @@ pub(crate) fn test_files(objects: &[Object]) -> FastSet<String> {
                             None => String::new(),
                         }
                     });
+                    let project = table.compilation_dir();
                     match (dir, files.first()) {
-                        (Some(dir), Some(main)) if paths::relative_to(main, &dir) == *main => {
+                        (Some(dir), Some(main))
+                            if paths::relative_to(main, &dir) == *main
+                                && paths::relative_to(main, project) != *main =>
+                        {
                             Class::Code
                         }
                         _ => Class::Test,
