@@ -352,11 +352,20 @@ fn fetch_crate(name: &str, version: &str) -> PathBuf {
     assert_success(&out, "cargo metadata");
     let meta = stdout(&out);
     let needle = format!("{name}-{version}/Cargo.toml\"");
-    let end = meta
-        .find(&needle)
-        .unwrap_or_else(|| panic!("{name} {version} not in cargo metadata"));
-    let start = meta[..end].rfind('"').unwrap() + 1;
-    PathBuf::from(&meta[start..end + needle.len() - "/Cargo.toml\"".len()])
+    if let Some(end) = meta.find(&needle) {
+        let start = meta[..end].rfind('"').unwrap() + 1;
+        return PathBuf::from(&meta[start..end + needle.len() - "/Cargo.toml\"".len()]);
+    }
+    // A crate without a library (a CLI) is left out of the resolve, but
+    // cargo has downloaded and unpacked it into its registry cache.
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    fs::read_dir(home.join("registry/src"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join(format!("{name}-{version}")))
+        .find(|dir| dir.join("Cargo.toml").exists())
+        .unwrap_or_else(|| panic!("{name} {version} not fetched by cargo metadata"))
 }
 
 /// A copy of crate `name` `version` from crates.io as a project of its
