@@ -352,3 +352,110 @@ fn gates_write_the_report_then_fail() {
         assert_eq!(written, covdata_ok(&[report, &i]), "{report}");
     }
 }
+
+#[test]
+fn covdata_help_is_what_covwrap_help_points_at() {
+    let out = covdata(&["help"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Commands:\n  debugdump"),
+        "{}",
+        stdout(&out)
+    );
+    let out = covdata(&["help", "merge"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("--pcombine"));
+}
+
+#[test]
+fn a_pkg_filter_that_matches_no_crate_is_an_error() {
+    let s = Scratch::new("cli-pkg");
+    let dir = covdir(&s);
+    let i = format!("-i={}", dir.display());
+    let out_file = s.path("out.txt");
+    let o = format!("-o={}", out_file.display());
+    for report in ["percent", "lcov", "func", "textfmt", "pkglist"] {
+        let out = covdata(&[report, &i, "-pkg=zz*,other", &o]);
+        assert_eq!(out.status.code(), Some(1), "{report}");
+        assert_eq!(
+            stderr(&out),
+            "covdata: --pkg=zz*,other matches no crate of the inputs (crates present: main)\n"
+        );
+        assert!(!out_file.exists(), "{report} wrote a report");
+    }
+    let out = covdata(&[
+        "merge",
+        &i,
+        "--pkg=other",
+        &format!("-o={}", s.path("m").display()),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "covdata: no function of the inputs belongs to a crate matching --pkg=other\n"
+    );
+}
+
+#[test]
+fn empty_and_missing_input_directories() {
+    let s = Scratch::new("cli-dirs");
+    let good = covdir(&s);
+    let empty = s.path("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let alone = covdata_ok(&["percent", &format!("-i={}", good.display())]);
+    let warning = format!(
+        "covdata: warning: {}: no covmeta or covcounters files in this directory\n",
+        empty.display()
+    );
+    // Next to data, an empty directory is one warning line.
+    for i in [
+        format!("-i={},{}", empty.display(), good.display()),
+        format!("-i={},{}", good.display(), empty.display()),
+    ] {
+        let out = covdata(&["percent", &i]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stderr(&out), warning);
+        assert_eq!(stdout(&out), alone);
+        let merged = s.path("merged");
+        let _ = std::fs::remove_dir_all(&merged);
+        let out = covdata(&["merge", &i, &format!("-o={}", merged.display())]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stderr(&out), warning);
+        assert_eq!(
+            covdata_ok(&["percent", &format!("-i={}", merged.display())]),
+            alone
+        );
+    }
+    // Without any data it still fails.
+    let empty2 = s.path("empty2");
+    std::fs::create_dir_all(&empty2).unwrap();
+    let out = covdata(&[
+        "percent",
+        &format!("-i={},{}", empty.display(), empty2.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "covdata: {}: no covmeta or covcounters files in this directory\n",
+            empty.display()
+        )
+    );
+    // A missing directory is an error even next to data: a mistyped path.
+    let missing = s.path("missing");
+    for i in [
+        format!("-i={}", missing.display()),
+        format!("-i={},{}", good.display(), missing.display()),
+    ] {
+        let out = covdata(&["lcov", &i]);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "covdata: input directory {} does not exist\n",
+                missing.display()
+            )
+        );
+        assert!(out.stdout.is_empty());
+    }
+}

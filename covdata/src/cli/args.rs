@@ -1,6 +1,7 @@
 //! Argument groups shared by several subcommands (`#[command(flatten)]`),
 //! so that a flag means the same thing wherever it is accepted.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
@@ -68,6 +69,26 @@ impl PkgArgs {
     /// The `--pkg` filter (everything when not given).
     pub fn crates(&self) -> Result<CrateFilter, UsageError> {
         Ok(CrateFilter::parse(self.pkg()?.unwrap_or("")))
+    }
+
+    /// With `--pkg`, an error when no crate of `present` matches it.
+    pub fn check_matches(&self, present: &BTreeSet<&str>) -> anyhow::Result<()> {
+        let Some(pkg) = self.pkg()? else {
+            return Ok(());
+        };
+        let filter = CrateFilter::parse(pkg);
+        if filter.is_empty() || present.iter().any(|c| filter.matches(c)) {
+            return Ok(());
+        }
+        let list: Vec<&str> = present.iter().copied().collect();
+        anyhow::bail!(
+            "--pkg={pkg} matches no crate of the inputs (crates present: {})",
+            if list.is_empty() {
+                "none".to_string()
+            } else {
+                list.join(", ")
+            }
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 //! `percent`, `func`, `pkglist`, `lcov`) and what every report shares:
 //! loading with warnings, the `--pkg` check, output and gates.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
 
 use anyhow::Context as _;
@@ -134,6 +135,8 @@ pub fn with_context(
     if cov.pods.is_empty() {
         return Err(plain(covdata::pods::no_pods(&dirs)));
     }
+    let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
+    args.filter.pkg.check_matches(&present)?;
     let ctx = Context::new(&cov, opts);
     write(&ctx)?;
     let thresholds = args.gate.thresholds();

@@ -1,13 +1,17 @@
 //! Warnings printed before a report: skipped inputs and dropped records.
 
-use covdata::{Coverage, Error};
+use covdata::{Coverage, Error, ErrorKind};
 
-/// One line per skipped input, then their count.
+/// One line per skipped input, then a count of the bad ones. An empty input
+/// directory next to one with data is a warning, not a bad input.
 pub fn skipped(skipped: &[Error]) {
     for e in skipped {
         eprintln!("covdata: warning: {e}");
     }
-    let bad = skipped.len();
+    let bad = skipped
+        .iter()
+        .filter(|e| *e.kind() != ErrorKind::NoData)
+        .count();
     if bad > 0 {
         eprintln!("covdata: warning: {}", covdata::ops::skipped_line(bad));
     }
