@@ -276,6 +276,12 @@ fn non_utf8_arguments() {
         stderr(&out),
         "covdata: percent: --pkg=m\u{fffd}in: crate-name globs must be valid UTF-8\n"
     );
+    let out = covdata_os(&[OsStr::new("func"), &i, OsStr::from_bytes(b"--root=/r\xff")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "covdata: func: --root=/r\u{fffd}: recorded source paths are UTF-8, so the root must be too\n"
+    );
     let out = covdata_os(&[OsStr::new("merge"), &i, pkg, OsStr::new("-o=x")]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     // A non-UTF-8 command name or flag is a usage error, not a panic.

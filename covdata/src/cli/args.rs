@@ -15,6 +15,8 @@ use super::UsageError;
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
     /// Input directories (COVDIRs), comma-separated; repeatable
+    // Another source of coverage (a center) makes this
+    // `required_unless_present = "<its flag>"`.
     #[arg(
         short = 'i',
         long = "input",

@@ -1,6 +1,8 @@
 //! `covdata completions SHELL`: a completion script from the CLI's own
 //! definition, so it never falls behind a new flag.
 
+use std::io::Write;
+
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
@@ -23,7 +25,6 @@ pub fn run(args: &CompletionsArgs) -> anyhow::Result<Outcome> {
     let mut cmd = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "covdata", &mut out);
-    use std::io::Write;
     let stdout = std::io::stdout();
     let mut lock = stdout.lock();
     lock.write_all(&out)

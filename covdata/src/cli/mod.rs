@@ -1,16 +1,25 @@
 //! covdata's command line (clap derive).
 //!
-//! How to add a subcommand:
-//! 1. Write `cli/<name>.rs` with a `#[derive(clap::Args)] pub struct
-//!    <Name>Args` (flatten the shared groups of [`args`]: `InputArgs`,
-//!    `FilterArgs`, `OutputArgs`, `GateArgs`, so each flag means the same
-//!    everywhere) and `pub fn run(args: &<Name>Args) -> anyhow::Result<Outcome>`.
-//!    A report over the model can use [`report::with_context`] and
-//!    [`report::write_stream`], which load, warn, check `--pkg`, write and
-//!    apply the gates the way every report does.
-//! 2. Add `mod <name>;` below, one variant to [`Command`] (its doc comment is
-//!    the one-line help; put examples in `after_help`) and one arm to
+//! How to add a subcommand (e.g. `html`):
+//! 1. Write `cli/html.rs` with `#[derive(clap::Args)] pub struct HtmlArgs`
+//!    that flattens the shared groups of [`args`] it takes
+//!    (`#[command(flatten)] pub input: InputArgs`, likewise `FilterArgs`,
+//!    `OutputArgs` or `OutputDirArgs`, `GateArgs`), so each flag means the
+//!    same everywhere, plus its own flags, a `pub const EXAMPLES: &str`, and
+//!    `pub fn run(args: &HtmlArgs) -> anyhow::Result<Outcome>`. A report over
+//!    the model calls [`report::with_context`]`(&a.input, &a.filter,
+//!    &a.gate, report::Load::default(), |ctx| ...)`, which loads, prints warnings,
+//!    checks `--pkg`, runs the closure and applies the gates as every report
+//!    does; a stream report writes with [`report::write_stream`]. Return
+//!    `UsageError` for bad usage found after parsing (exit 2); any other
+//!    error is bad input (exit 1, printed as `covdata: <error>`).
+//! 2. Here: `mod html;`, one variant `Html(html::HtmlArgs)` in [`Command`]
+//!    (its doc comment is the one-line help; `#[command(after_help =
+//!    html::EXAMPLES)]`), one arm `Command::Html(a) => html::run(a)` in
 //!    [`Command::run`].
+//! 3. A flag shared by several commands goes into a group of `args.rs`
+//!    (e.g. `--exclude-files` into `FilterArgs`, `--center` into
+//!    `InputArgs`), never into one command alone.
 //!
 //! Go's single-dash long flags (`-pkg=GLOBS`) are turned into `--pkg=GLOBS`
 //! before clap parses ([`argv::normalise`]); a new long flag gets that for

@@ -95,7 +95,7 @@ pub fn run(report: Report, args: &ReportArgs, mangled: bool) -> anyhow::Result<O
         keep_runs: report == Report::Debugdump,
         mangled,
     };
-    with_context(args, load, |ctx| {
+    with_context(&args.input, &args.filter, &args.gate, load, |ctx| {
         write_stream(ctx, &args.output, report.writer())
     })
 }
@@ -110,22 +110,26 @@ pub struct Load {
 }
 
 /// Loads the inputs (printing warnings), checks that `--pkg` matches a
-/// crate, runs `write` on the report context, then applies the gates.
+/// crate, runs `write` on the report context, then applies the gates. A
+/// report that writes a directory flattens `OutputDirArgs` instead of
+/// `OutputArgs` and calls this with its own groups.
 pub fn with_context(
-    args: &ReportArgs,
+    input: &InputArgs,
+    filter: &FilterArgs,
+    gate: &GateArgs,
     load: Load,
     write: impl FnOnce(&Context) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
-    let dirs = args.input.dirs();
+    let dirs = input.dirs();
     let opts = ReportOptions {
-        crates: args.filter.pkg.crates()?,
-        root: args.filter.root()?,
+        crates: filter.pkg.crates()?,
+        root: filter.root()?,
         mangled: load.mangled,
     };
     let cov: Coverage = load_coverage_with(
         &dirs,
         covdata::LoadOptions {
-            ignore_bad: args.input.ignore_bad,
+            ignore_bad: input.ignore_bad,
             keep_runs: load.keep_runs,
             ..Default::default()
         },
@@ -136,10 +140,10 @@ pub fn with_context(
         return Err(plain(covdata::pods::no_pods(&dirs)));
     }
     let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
-    args.filter.pkg.check_matches(&present)?;
+    filter.pkg.check_matches(&present)?;
     let ctx = Context::new(&cov, opts);
     write(&ctx)?;
-    let thresholds = args.gate.thresholds();
+    let thresholds = gate.thresholds();
     if !thresholds.any() {
         return Ok(Outcome::Ok);
     }
