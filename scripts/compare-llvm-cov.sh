@@ -7,6 +7,6 @@
 # llvm-cov-22 / llvm-profdata-22.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-crates=${1:-hexyl@0.16.0,sd@1.0.0,ripgrep@15.2.0}
+crates=${1:-hexyl@0.16.0,ripgrep@15.2.0}
 COVWRAP_LLVM_COV_CRATES=$crates cargo test --locked --test e2e \
   llvmcov::crates_io_clis_match_cargo_llvm_cov_line_by_line -- --nocapture

@@ -4,7 +4,8 @@
 //! both) and give every line of them the same covered/uncovered status.
 //!
 //! The suite runs `hexyl`; `COVWRAP_LLVM_COV_CRATES=name@version,...`
-//! picks others (`scripts/compare-llvm-cov.sh` runs the full list).
+//! picks others (`scripts/compare-llvm-cov.sh` adds ripgrep). Suites that
+//! draw random inputs (proptest) cannot be compared line by line.
 //! Requires `cargo-llvm-cov` (`.ci/run` installs it) and llvm-cov-22.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -173,6 +173,15 @@ fn edit_rebuild_rerun_reports_the_new_build_and_says_so() {
         report("lcov", &merged, &[]),
         (lcov.clone(), warning.to_string())
     );
+    let all_merged = scratch("rebuild-merged-all").join("out");
+    let out = covdata(&[
+        "merge",
+        "--all-builds",
+        &format!("-i={}", mixed.display()),
+        &format!("-o={}", all_merged.display()),
+    ]);
+    assert_success(&out, "merge --all-builds");
+    assert_eq!(stderr(&out), "");
     let combined = scratch("rebuild-pcombine").join("out");
     let out = covdata(&[
         "merge",
