@@ -86,7 +86,11 @@ pub fn build_meta(r: &(impl ReadAt + ?Sized)) -> Result<MetaBuilder> {
     }
     ident.push((ident_keys::WRITER.to_string(), WRITER.to_string()));
     let mut build_time_ns = None;
-    if let Some(s) = elf.section(slot::SECTION) {
+    // A slot of the earlier 32-byte layout (H only) holds nothing more.
+    if let Some(s) = elf
+        .section(slot::SECTION)
+        .filter(|s| s.size >= slot::LEN as u64)
+    {
         let bytes = elf.read(r, s)?;
         if let Some(info) = SlotInfo::decode(&bytes)? {
             ident.extend(info.target);
