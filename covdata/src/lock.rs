@@ -7,7 +7,7 @@
 //! `flock(2)` locks belong to the open file description, so they are
 //! released when the file is closed, also when the process dies.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use covwrap_rt::format::defs::{MetaHash, LOCK_FILE_PREFIX};
@@ -32,7 +32,7 @@ impl PodLock {
     /// does not (readers never create it: input directories may be
     /// read-only).
     pub fn shared_if_exists(path: &Path) -> Result<Option<PodLock>> {
-        let file = match File::open(path) {
+        let file = match sys::open_lock(path, false) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(path, &e)),
@@ -44,15 +44,10 @@ impl PodLock {
         }))
     }
 
-    /// Takes the exclusive lock on `path`, creating the file if needed.
+    /// Takes the exclusive lock on `path`, creating the file if needed; a
+    /// symlink there is refused, never followed.
     pub fn exclusive(path: &Path) -> Result<PodLock> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| Error::io(path, &e))?;
+        let file = sys::open_lock(path, true).map_err(|e| Error::io(path, &e))?;
         sys::lock(&file, sys::LOCK_EX).map_err(|e| Error::io(path, &e))?;
         Ok(PodLock {
             file,
@@ -74,35 +69,11 @@ impl Drop for PodLock {
     }
 }
 
+/// The shared rules (docs/FORMAT.md): lock files are opened without
+/// following symlinks and locked with `flock(2)`.
 #[cfg(unix)]
 mod sys {
-    use std::fs::File;
-    use std::os::unix::io::AsRawFd;
-
-    // The same values on Linux, the BSDs and macOS.
-    pub const LOCK_SH: i32 = 1;
-    pub const LOCK_EX: i32 = 2;
-    pub const LOCK_UN: i32 = 8;
-
-    extern "C" {
-        fn flock(fd: i32, operation: i32) -> i32;
-    }
-
-    /// `flock(2)`, retried when a signal interrupts the wait.
-    pub fn lock(file: &File, op: i32) -> std::io::Result<()> {
-        loop {
-            // SAFETY: `flock` only reads its two integer arguments; the
-            // descriptor stays open for the duration of the call.
-            let rc = unsafe { flock(file.as_raw_fd(), op) };
-            if rc == 0 {
-                return Ok(());
-            }
-            let err = std::io::Error::last_os_error();
-            if err.kind() != std::io::ErrorKind::Interrupted {
-                return Err(err);
-            }
-        }
-    }
+    pub use covwrap_rt::format::dirfiles::{lock, open_lock, LOCK_EX, LOCK_SH, LOCK_UN};
 }
 
 #[cfg(not(unix))]
@@ -112,6 +83,16 @@ mod sys {
     pub const LOCK_SH: i32 = 1;
     pub const LOCK_EX: i32 = 2;
     pub const LOCK_UN: i32 = 8;
+
+    /// Opens the lock file (creating it if asked).
+    pub fn open_lock(path: &std::path::Path, create: bool) -> std::io::Result<File> {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(create)
+            .create(create)
+            .truncate(false)
+            .open(path)
+    }
 
     /// Without `flock`, locking is a no-op (pools are a Unix feature).
     pub fn lock(_file: &File, _op: i32) -> std::io::Result<()> {

@@ -3,11 +3,14 @@
 //!
 //! - `build`: what covwrap does as cargo's wrapper.
 //! - `runtime`: what instrumented programs do when they run.
+//! - `hardening`: stack overflows, signals on the exit writer, planted
+//!   symlinks and files, writers killed holding the pool lock.
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 
 mod build;
+mod hardening;
 mod merge;
 mod parity;
 mod pool;
