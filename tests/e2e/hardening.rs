@@ -535,3 +535,19 @@ fn temp_files_of_writers_killed_holding_the_pool_lock_are_cleaned_up() {
         "killed mid-write: {killed}"
     );
 }
+
+#[test]
+fn a_32_bit_target_is_refused_in_one_line() {
+    let p = Project::bin("bits32", "fn main() {}\n", "");
+    let out = p
+        .cargo_cmd(&["build", "--target", "i686-unknown-linux-gnu"], true)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    let line = err
+        .lines()
+        .find(|l| l.contains("not a 64-bit target"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("i686-unknown-linux-gnu"), "{line}");
+}
