@@ -10,14 +10,13 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use covwrap_rt::format::defs::{MetaHash, LOCK_FILE_PREFIX};
-use covwrap_rt::format::md5::hex;
+use covwrap_rt::format::defs::MetaHash;
 
 use crate::error::{Error, Result};
 
 /// `DIR/.covlock.<H>`.
 pub fn lock_path(dir: &Path, hash: &MetaHash) -> PathBuf {
-    dir.join(format!("{LOCK_FILE_PREFIX}{}", hex(hash)))
+    dir.join(covwrap_rt::format::names::lock_file_name(hash))
 }
 
 /// A held lock; released when dropped.

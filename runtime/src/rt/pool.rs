@@ -16,18 +16,15 @@ use super::emit::START_NS;
 use super::state::Config;
 use super::sys;
 use crate::format::counters::{add_saturating, encode, CountersFile, CountersHeader};
-use crate::format::defs::{
-    arg_keys, counter_flags, end_reason, LOCK_FILE_PREFIX, POOL_NANOS, POOL_PID,
-};
+use crate::format::defs::{arg_keys, counter_flags, end_reason, POOL_NANOS, POOL_PID};
 use crate::format::dirfiles;
-use crate::format::md5::hex;
-use crate::format::names::counters_file_name;
+use crate::format::names::{self, counters_file_name};
 
 /// Adds this process's counters to the pool. On error nothing was changed
 /// and the caller writes a counter file of its own instead.
 pub fn merge_into_pool(config: &Config) -> Result<(), String> {
     let dir = Path::new(OsStr::from_bytes(&config.out_dir));
-    let lock = Lock::acquire(&dir.join(format!("{LOCK_FILE_PREFIX}{}", hex(&config.meta_hash))))?;
+    let lock = Lock::acquire(&dir.join(names::lock_file_name(&config.meta_hash)))?;
     // Under the lock, a pool temp file is a dead writer's (SIGKILL).
     dirfiles::remove_stale_pool_temps(dir, &config.meta_hash);
     let pool_name = counters_file_name(&config.meta_hash, POOL_PID, POOL_NANOS);
