@@ -42,7 +42,7 @@ pub const MAP_ANONYMOUS: c_int = 0x20;
 pub const MAP_FAILED: usize = usize::MAX;
 
 /// Room for libc's `struct sigaction` on every Linux ABI (glibc's is 152
-/// bytes on 64-bit targets); the handler is its first field there.
+/// bytes on 64-bit targets); the handler is its first field except on MIPS.
 #[repr(C, align(8))]
 pub struct SigactionBuf(pub [usize; 32]);
 
@@ -121,7 +121,8 @@ pub fn current_handler(sig: c_int) -> usize {
     if unsafe { sigaction(sig, std::ptr::null(), &mut old) } != 0 {
         return SIG_ERR;
     }
-    old.0[0]
+    // MIPS puts `sa_flags` (padded to 8 bytes) before the handler.
+    old.0[if cfg!(target_arch = "mips64") { 1 } else { 0 }]
 }
 
 /// A number that differs between calls and processes and is hard to guess
