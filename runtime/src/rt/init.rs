@@ -273,6 +273,7 @@ extern "C" fn on_fork_child() {
         }
     }
     emit::reset_after_fork();
+    signals::reset_after_fork();
 }
 
 fn eprintln_quietly(message: &str) {

@@ -78,6 +78,11 @@ fn allocate_stack() {
     STACK_TOP.store((base + len) & !15, Ordering::Release);
 }
 
+/// After `fork`, only the forking thread exists: nobody is on the stack.
+pub fn reset_after_fork() {
+    STACK_BUSY.store(false, Ordering::Release);
+}
+
 extern "C" fn on_signal(sig: c_int) {
     let top = STACK_TOP.load(Ordering::Acquire);
     if top != 0 && !STACK_BUSY.swap(true, Ordering::AcqRel) {
