@@ -15,14 +15,14 @@ use std::path::{Path, PathBuf};
 
 use covwrap_rt::format::counters::{encode, CountersFile};
 use covwrap_rt::format::defs::{arg_keys, MetaHash, POOL_NANOS, POOL_PID};
-use covwrap_rt::format::dirfiles::{open_nofollow, remove_stale_pool_temps};
+use covwrap_rt::format::dirfiles::open_nofollow;
 use covwrap_rt::format::md5::hex;
 use covwrap_rt::format::names::counters_file_name;
 
 use super::{write_file_atomic, RunSummary};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fasthash::FastSet;
-use crate::lock::{lock_path, PodLock};
+use crate::lock::PodLock;
 use crate::pods::{discover, list_counter_files, no_pods, CounterFile};
 use crate::reader::Pod;
 
@@ -148,9 +148,8 @@ fn compact_pod(
     opts: CompactOptions,
     report: &mut CompactReport,
 ) -> Result<PodCompaction> {
-    let _lock = PodLock::exclusive(&lock_path(dir, hash))?;
-    // Under the lock, a pool temp file is a dead writer's (SIGKILL).
-    remove_stale_pool_temps(dir, hash);
+    // Also removes pool temp files writers killed holding it left.
+    let _lock = PodLock::exclusive_for_pool(dir, hash)?;
     // Files are kept as (pid, nanos) and named when needed: memory grows
     // by little more than the `absorbed` names the new pool must list.
     let listed = list_counter_files(dir, 0, hash)?;

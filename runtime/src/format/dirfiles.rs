@@ -187,14 +187,52 @@ pub fn lock(file: &File, op: i32) -> io::Result<()> {
     }
 }
 
+/// A held lock on a pod's `.covlock.<H>` (docs/FORMAT.md, pools): an
+/// `flock`, released when dropped, or by the kernel when the process dies.
+#[derive(Debug)]
+pub struct PodLock(File);
+
+impl PodLock {
+    /// Steps 1 and 2 of the pool protocol, for every pool writer: the
+    /// exclusive lock (creating the lock file, refusing a symlink), then
+    /// removal of the pool temp files writers killed holding it left.
+    pub fn exclusive_for_pool(dir: &Path, hash: &MetaHash) -> io::Result<PodLock> {
+        let path = dir.join(super::names::lock_file_name(hash));
+        let file = open_lock(&path, true)?;
+        lock(&file, LOCK_EX)?;
+        remove_stale_pool_temps(dir, hash);
+        Ok(PodLock(file))
+    }
+
+    /// For readers: the shared lock, if the lock file exists (readers
+    /// never create it: input directories may be read-only).
+    pub fn shared_if_exists(path: &Path) -> io::Result<Option<PodLock>> {
+        let file = match open_lock(path, false) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        lock(&file, LOCK_SH)?;
+        Ok(Some(PodLock(file)))
+    }
+}
+
+impl Drop for PodLock {
+    fn drop(&mut self) {
+        // Closing releases it too; unlocking first makes the release
+        // independent of other descriptors of the same open file.
+        let _ = lock(&self.0, LOCK_UN);
+    }
+}
+
 /// Names of a pod's pool temp files begin with this:
 /// `.covtmp.covcounters.<H>.0.0.` (no other counter file has nanotime 0).
 pub fn pool_temp_prefix(hash: &MetaHash) -> String {
     format!("{TEMP_FILE_PREFIX}{COUNTERS_FILE_PREFIX}{}.0.0.", hex(hash))
 }
 
-/// Removes the pod's pool temp files. Call only while holding the pod's
-/// exclusive lock: every pool writer holds it from creating its temp file
+/// Removes the pod's pool temp files ([`PodLock::exclusive_for_pool`]
+/// does). Call only while holding the pod's exclusive lock: every pool writer holds it from creating its temp file
 /// to renaming it, so any such file seen then was left by a writer that
 /// died (SIGKILL) holding the lock, whatever its pid has become since.
 /// Returns how many were removed.

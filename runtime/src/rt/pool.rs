@@ -6,7 +6,6 @@
 //! where a signal handler may not.
 
 use std::ffi::OsStr;
-use std::fs;
 use std::io::Read as _;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -24,9 +23,10 @@ use crate::format::names::{self, counters_file_name};
 /// and the caller writes a counter file of its own instead.
 pub fn merge_into_pool(config: &Config) -> Result<(), String> {
     let dir = Path::new(OsStr::from_bytes(&config.out_dir));
-    let lock = Lock::acquire(&dir.join(names::lock_file_name(&config.meta_hash)))?;
-    // Under the lock, a pool temp file is a dead writer's (SIGKILL).
-    dirfiles::remove_stale_pool_temps(dir, &config.meta_hash);
+    let lock = dirfiles::PodLock::exclusive_for_pool(dir, &config.meta_hash).map_err(|e| {
+        let name = names::lock_file_name(&config.meta_hash);
+        format!("cannot lock {} ({e})", dir.join(name).display())
+    })?;
     let pool_name = counters_file_name(&config.meta_hash, POOL_PID, POOL_NANOS);
     let pool_path = dir.join(&pool_name);
     let n = config.counters.len();
@@ -96,25 +96,4 @@ pub fn merge_into_pool(config: &Config) -> Result<(), String> {
         .map_err(|e| format!("cannot write pool {} ({e})", pool_path.display()))?;
     drop(lock);
     Ok(())
-}
-
-/// An exclusive flock, released on drop, or by the kernel if the process
-/// dies holding it.
-struct Lock(fs::File);
-
-impl Lock {
-    fn acquire(path: &Path) -> Result<Lock, String> {
-        let file = dirfiles::open_lock(path, true)
-            .map_err(|e| format!("cannot open lock {} ({e})", path.display()))?;
-        dirfiles::lock(&file, dirfiles::LOCK_EX)
-            .map_err(|e| format!("cannot lock {} ({e})", path.display()))?;
-        Ok(Lock(file))
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        // Closing would unlock too.
-        let _ = dirfiles::lock(&self.0, dirfiles::LOCK_UN);
-    }
 }
