@@ -61,6 +61,15 @@ pub fn check_profiler_runtime(
         Some(t) => t.to_string(),
         None => host_triple(rustc)?,
     };
+    let mut cfg = Command::new(rustc);
+    cfg.args(["--print", "cfg", "--target", &target]);
+    if let Some(s) = sysroot {
+        cfg.args(["--sysroot", s]);
+    }
+    let cfg = cfg
+        .output()
+        .with_context(|| format!("cannot run {}", rustc.display()))?;
+    check_target_cfg(&target, &String::from_utf8_lossy(&cfg.stdout))?;
     let lib = Path::new(&root)
         .join("lib/rustlib")
         .join(&target)
@@ -80,6 +89,21 @@ pub fn check_profiler_runtime(
              coverage-instrumented code; use a rustup toolchain (`rustup target add {target}`) or build rustc \
              with `build.profiler = true`",
             rustc.display()
+        );
+    }
+    Ok(())
+}
+
+/// Checks `rustc --print cfg` of `target`: counters are 64-bit and the
+/// runtime reads and resets them atomically, which is exact only where
+/// the increments rustc emits are themselves atomic, that is on targets
+/// with 64-bit pointers and 64-bit atomics.
+pub fn check_target_cfg(target: &str, cfg: &str) -> Result<()> {
+    let has = |line: &str| cfg.lines().any(|l| l.trim() == line);
+    if !has(r#"target_pointer_width="64""#) || !has(r#"target_has_atomic="64""#) {
+        bail!(
+            "target {target} is not a 64-bit target: coverage counters are not updated atomically there, \
+             so counts could be lost; covwrap supports 64-bit Linux targets only"
         );
     }
     Ok(())
@@ -108,6 +132,24 @@ mod tests {
     fn accepts_supported_llvm() {
         assert!(check_version(&vv("22.1.2")).is_ok());
         assert!(check_version(&vv("19.1.0")).is_ok());
+    }
+
+    #[test]
+    fn refuses_32_bit_targets_in_one_line() {
+        let x86_64 =
+            "target_arch=\"x86_64\"\ntarget_has_atomic=\"64\"\ntarget_pointer_width=\"64\"\n";
+        assert!(check_target_cfg("x86_64-unknown-linux-gnu", x86_64).is_ok());
+        let i686 = "target_arch=\"x86\"\ntarget_has_atomic=\"64\"\ntarget_pointer_width=\"32\"\n";
+        let e = check_target_cfg("i686-unknown-linux-gnu", i686)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("i686-unknown-linux-gnu") && e.contains("64-bit"),
+            "{e}"
+        );
+        assert_eq!(e.lines().count(), 1);
+        let no_atomics = "target_pointer_width=\"64\"\n";
+        assert!(check_target_cfg("odd", no_atomics).is_err());
     }
 
     #[test]

@@ -7,23 +7,21 @@
 //! `flock(2)` locks belong to the open file description, so they are
 //! released when the file is closed, also when the process dies.
 
-use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
-use covwrap_rt::format::defs::{MetaHash, LOCK_FILE_PREFIX};
-use covwrap_rt::format::md5::hex;
+use covwrap_rt::format::defs::MetaHash;
 
 use crate::error::{Error, Result};
 
 /// `DIR/.covlock.<H>`.
 pub fn lock_path(dir: &Path, hash: &MetaHash) -> PathBuf {
-    dir.join(format!("{LOCK_FILE_PREFIX}{}", hex(hash)))
+    dir.join(covwrap_rt::format::names::lock_file_name(hash))
 }
 
 /// A held lock; released when dropped.
 #[derive(Debug)]
 pub struct PodLock {
-    file: File,
+    _held: sys::Held,
     path: PathBuf,
 }
 
@@ -32,32 +30,22 @@ impl PodLock {
     /// does not (readers never create it: input directories may be
     /// read-only).
     pub fn shared_if_exists(path: &Path) -> Result<Option<PodLock>> {
-        let file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io(path, &e)),
-        };
-        sys::lock(&file, sys::LOCK_SH).map_err(|e| Error::io(path, &e))?;
-        Ok(Some(PodLock {
-            file,
-            path: path.to_path_buf(),
-        }))
+        Ok(sys::Held::shared_if_exists(path)
+            .map_err(|e| Error::io(path, &e))?
+            .map(|held| PodLock {
+                _held: held,
+                path: path.to_path_buf(),
+            }))
     }
 
-    /// Takes the exclusive lock on `path`, creating the file if needed.
-    pub fn exclusive(path: &Path) -> Result<PodLock> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| Error::io(path, &e))?;
-        sys::lock(&file, sys::LOCK_EX).map_err(|e| Error::io(path, &e))?;
-        Ok(PodLock {
-            file,
-            path: path.to_path_buf(),
-        })
+    /// Takes the exclusive lock of the pod `hash` in `dir` for writing its
+    /// pool, as every pool writer does (docs/FORMAT.md): the lock file is
+    /// created if needed (a symlink there is refused, never followed), and
+    /// pool temp files of writers killed holding the lock are removed.
+    pub fn exclusive_for_pool(dir: &Path, hash: &MetaHash) -> Result<PodLock> {
+        let path = lock_path(dir, hash);
+        let held = sys::Held::exclusive_for_pool(dir, hash).map_err(|e| Error::io(&path, &e))?;
+        Ok(PodLock { _held: held, path })
     }
 
     /// The lock file.
@@ -66,56 +54,30 @@ impl PodLock {
     }
 }
 
-impl Drop for PodLock {
-    fn drop(&mut self) {
-        // Closing the file releases the lock too; unlocking first makes the
-        // release independent of other descriptors of the same file.
-        let _ = sys::lock(&self.file, sys::LOCK_UN);
-    }
-}
-
+/// The one implementation, shared with the runtime.
 #[cfg(unix)]
 mod sys {
-    use std::fs::File;
-    use std::os::unix::io::AsRawFd;
-
-    // The same values on Linux, the BSDs and macOS.
-    pub const LOCK_SH: i32 = 1;
-    pub const LOCK_EX: i32 = 2;
-    pub const LOCK_UN: i32 = 8;
-
-    extern "C" {
-        fn flock(fd: i32, operation: i32) -> i32;
-    }
-
-    /// `flock(2)`, retried when a signal interrupts the wait.
-    pub fn lock(file: &File, op: i32) -> std::io::Result<()> {
-        loop {
-            // SAFETY: `flock` only reads its two integer arguments; the
-            // descriptor stays open for the duration of the call.
-            let rc = unsafe { flock(file.as_raw_fd(), op) };
-            if rc == 0 {
-                return Ok(());
-            }
-            let err = std::io::Error::last_os_error();
-            if err.kind() != std::io::ErrorKind::Interrupted {
-                return Err(err);
-            }
-        }
-    }
+    pub use covwrap_rt::format::dirfiles::PodLock as Held;
 }
 
+/// Without `flock`, locking is a no-op (pools are a Unix feature).
 #[cfg(not(unix))]
 mod sys {
-    use std::fs::File;
+    use std::path::Path;
 
-    pub const LOCK_SH: i32 = 1;
-    pub const LOCK_EX: i32 = 2;
-    pub const LOCK_UN: i32 = 8;
+    use covwrap_rt::format::defs::MetaHash;
 
-    /// Without `flock`, locking is a no-op (pools are a Unix feature).
-    pub fn lock(_file: &File, _op: i32) -> std::io::Result<()> {
-        Ok(())
+    #[derive(Debug)]
+    pub struct Held;
+
+    impl Held {
+        pub fn shared_if_exists(path: &Path) -> std::io::Result<Option<Held>> {
+            Ok(path.exists().then_some(Held))
+        }
+
+        pub fn exclusive_for_pool(_dir: &Path, _hash: &MetaHash) -> std::io::Result<Held> {
+            Ok(Held)
+        }
     }
 }
 
@@ -130,7 +92,7 @@ mod tests {
         let path = lock_path(&dir, &[7; 16]);
         let _ = std::fs::remove_file(&path);
         assert!(PodLock::shared_if_exists(&path).unwrap().is_none());
-        let ex = PodLock::exclusive(&path).unwrap();
+        let ex = PodLock::exclusive_for_pool(&dir, &[7; 16]).unwrap();
         assert!(path.ends_with(".covlock.07070707070707070707070707070707"));
         // A shared lock from another open file waits for the exclusive one.
         let (tx, rx) = std::sync::mpsc::channel();

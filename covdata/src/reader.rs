@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use covwrap_rt::format::counters::{CountersFile, CountersHeader};
+use covwrap_rt::format::counters::{add_saturating, CountersFile, CountersHeader};
 use covwrap_rt::format::defs::{
     arg_keys, counter_flags, end_reason, MetaHash, POOL_NANOS, POOL_PID,
 };
@@ -523,15 +523,7 @@ fn read_runs(
 }
 
 /// Adds `src` into `dst` with saturation; true if anything saturated.
-pub fn saturating_add_into(dst: &mut [u64], src: &[u64]) -> bool {
-    let mut saturated = false;
-    for (d, s) in dst.iter_mut().zip(src) {
-        let (sum, overflow) = d.overflowing_add(*s);
-        *d = if overflow { u64::MAX } else { sum };
-        saturated |= overflow;
-    }
-    saturated
-}
+pub use covwrap_rt::format::counters::add_all_saturating as saturating_add_into;
 
 /// Reads one counter file into `dense`; `seen` gets its header and args.
 /// Returns whether a sum saturated.
@@ -570,10 +562,7 @@ fn read_one(
     // Every index is below num_counters, which is dense.len().
     let mut saturated = header.flags & covwrap_rt::format::defs::counter_flags::SATURATED != 0;
     for &(i, v) in entries.iter() {
-        let slot = &mut dense[i as usize];
-        let (sum, overflow) = slot.overflowing_add(v);
-        *slot = if overflow { u64::MAX } else { sum };
-        saturated |= overflow;
+        saturated |= add_saturating(&mut dense[i as usize], v);
     }
     seen(&header, file.args());
     Ok(saturated)

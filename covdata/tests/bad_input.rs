@@ -456,3 +456,74 @@ fn corrupted_llvm_sections_never_panic() {
         }
     }
 }
+
+/// A covmeta of the fixture's program whose names section is a zlib bomb:
+/// about 1 MB of deflate (kept in tests/fixtures/bombs) that inflates to
+/// 1 GiB of zeros and says so. Once took 2.1 GB and seconds to reject.
+fn names_bomb_covdir(s: &Scratch) -> (PathBuf, PathBuf) {
+    use covwrap_rt::format::meta::encode_modules;
+    let stream = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bombs/names-1gib-of-zeros.zlib"),
+    )
+    .unwrap();
+    let mut modules = MetaFile::parse(fixture_meta()).unwrap().to_builders();
+    let mut names = Vec::new();
+    covwrap_rt::format::leb128::push(&mut names, 1 << 30);
+    covwrap_rt::format::leb128::push(&mut names, stream.len() as u64);
+    names.extend_from_slice(&stream);
+    modules[0].names = names;
+    let (bytes, hash) = encode_modules(&modules);
+    let dir = s.path("bomb");
+    std::fs::create_dir_all(&dir).unwrap();
+    let meta = dir.join(covwrap_rt::format::names::meta_file_name(&hash));
+    std::fs::write(&meta, bytes).unwrap();
+    (dir, meta)
+}
+
+/// covdata with its address space limited to `mib` MiB (RLIMIT_AS): an
+/// allocation beyond it fails, so success means the input was rejected
+/// without allocating what it claims.
+fn covdata_within(mib: u64, args: &[&str]) -> std::process::Output {
+    Command::new("prlimit")
+        .arg(format!("--as={}", mib << 20))
+        .arg(env!("CARGO_BIN_EXE_covdata"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("prlimit (util-linux)")
+}
+
+#[test]
+fn names_zlib_bomb_is_rejected_without_allocating_what_it_claims() {
+    let s = Scratch::new("bad-bomb");
+    let (dir, meta) = names_bomb_covdir(&s);
+    let out_dir = s.path("merged");
+    let bomb = input(&dir);
+    let output = format!("-o={}", out_dir.display());
+    let text = format!("-o={}", s.path("cov.txt").display());
+    for args in [
+        vec!["percent", &bomb],
+        vec!["textfmt", &bomb, &text],
+        vec!["merge", &bomb, &output],
+    ] {
+        // Far below the 1 GiB claimed; the same limit lets the valid
+        // fixture through (checked below).
+        let out = covdata_within(256, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("covdata: {}: ", meta.display()))
+                && err.contains("decompression bomb"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!out_dir.exists(), "merge copied the bomb");
+    let valid = covdir(&s);
+    let out = covdata_within(256, &["percent", &input(&valid)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -228,3 +228,14 @@ fn crate_of_used_to_overflow_a_legacy_length() {
     let data = input("crate_of", "used-to-overflow-a-legacy-length");
     assert_eq!(harness::crate_of(&data), "_ZN18446744073709551615");
 }
+
+/// A names blob of 4 KB of deflate (4 MiB of zeros) claiming 1 GiB: the
+/// claim was the only limit, so inflating allocated toward 1 GiB before
+/// anything checked it. A claim beyond 256:1 is now refused up front.
+#[test]
+fn llvm_names_used_to_inflate_1gib_from_4kb() {
+    let data = input("llvm_names", "bad-used-to-inflate-1gib-from-4kb");
+    let err = harness::llvm_names(&data).unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Corrupt);
+    assert!(err.to_string().contains("decompression bomb"), "{err}");
+}

@@ -11,6 +11,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("format/counters.rs", include_str!("format/counters.rs")),
     ("format/crc32.rs", include_str!("format/crc32.rs")),
     ("format/defs.rs", include_str!("format/defs.rs")),
+    ("format/dirfiles.rs", include_str!("format/dirfiles.rs")),
     ("format/elf.rs", include_str!("format/elf.rs")),
     ("format/error.rs", include_str!("format/error.rs")),
     ("format/from_elf.rs", include_str!("format/from_elf.rs")),

@@ -3,6 +3,9 @@
 //!
 //! - `build`: what covwrap does as cargo's wrapper.
 //! - `runtime`: what instrumented programs do when they run.
+//! - `hardening`: stack overflows, signals on the exit writer, 32-bit targets.
+//! - `covdir_files`: planted symlinks and files in a shared COVDIR, writers
+//!   killed holding the pool lock, a missing COVDIR.
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
 //! - `rebuild`: edit, rebuild and rerun into one COVDIR.
@@ -11,6 +14,8 @@
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 
 mod build;
+mod covdir_files;
+mod hardening;
 mod llvmcov;
 mod merge;
 mod parity;

@@ -41,6 +41,7 @@ impl Lcg {
 
 fn spawn_pooled(exe: &Path, cov: &Path, arg: u64) -> Child {
     Command::new(exe)
+        .default_signals()
         .arg(arg.to_string())
         .env("COVDIR", cov)
         .env("COVWRAP_MERGE", "1")

@@ -224,6 +224,7 @@ fn ignored_signals_stay_ignored() {
     p.cargo(&["build"]);
     let cov = scratch("nohup-cov");
     let mut child = Command::new("sh")
+        .default_signals()
         .arg("-c")
         .arg(format!(
             "trap '' HUP; exec {}",
@@ -355,7 +356,7 @@ fn covdir_unset_or_unusable_says_one_line_and_changes_nothing_else() {
             .to_string();
         assert_eq!(
             first,
-            "error: covwrap: COVDIR \"/nonexistent/covdir\" is not a writable directory (no such file or directory); no coverage data written"
+            "error: covwrap: COVDIR \"/nonexistent/covdir\" is not a writable directory (cannot create it: no such file or directory; create it first, e.g. with `mkdir -p`); no coverage data written"
         );
         assert_eq!(
             stderr(&missing).lines().count(),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -173,9 +173,43 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+extern "C" {
+    fn signal(sig: i32, handler: usize) -> usize;
+    fn sigprocmask(how: i32, set: *const u64, old: *mut u64) -> i32;
+}
+
+/// Starts children with every signal at its default disposition and none
+/// blocked, whatever this test process inherited: a script's `&` job and
+/// nohup start it with SIGINT/SIGHUP ignored, and the runtime leaves
+/// ignored signals alone, so a signal test would otherwise hang or fail.
+pub trait DefaultSignals {
+    fn default_signals(&mut self) -> &mut Self;
+}
+
+impl DefaultSignals for Command {
+    fn default_signals(&mut self) -> &mut Self {
+        // SAFETY: the closure runs in the child between fork and exec and
+        // calls only async-signal-safe functions (signal, sigprocmask).
+        unsafe {
+            self.pre_exec(|| {
+                const SIGKILL: i32 = 9;
+                const SIGSTOP: i32 = 19;
+                const SIG_SETMASK: i32 = 2;
+                for sig in (1..32).filter(|s| *s != SIGKILL && *s != SIGSTOP) {
+                    signal(sig, 0);
+                }
+                let empty = [0u64; 16];
+                sigprocmask(SIG_SETMASK, empty.as_ptr(), std::ptr::null_mut());
+                Ok(())
+            })
+        }
+    }
+}
+
 /// Runs `exe args` with COVDIR=`covdir` (or unset).
 pub fn run(exe: &Path, args: &[&str], covdir: Option<&Path>) -> Output {
     let mut cmd = Command::new(exe);
+    cmd.default_signals();
     cmd.args(args)
         .env_remove("COVDIR")
         .env_remove("COVWRAP_QUIET")
@@ -311,6 +345,7 @@ pub fn stdout(out: &Output) -> String {
 /// Starts `exe` with COVDIR and piped stdout.
 pub fn spawn(exe: &Path, args: &[&str], covdir: &Path) -> std::process::Child {
     Command::new(exe)
+        .default_signals()
         .args(args)
         .env("COVDIR", covdir)
         .env_remove("COVWRAP_LABEL")

@@ -110,13 +110,30 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Inflates a zlib stream (RFC 1950) that must not exceed `expected` bytes.
+/// The most a zlib stream may claim to inflate to, per compressed byte.
+/// Deflate's own limit is about 1032:1; LLVM's names and filenames compress
+/// far less (mangled names and paths, typically 3–10:1), so a claim above
+/// this is a decompression bomb and is refused before anything is allocated.
+pub const MAX_INFLATE_RATIO: u64 = 256;
+
+/// Inflates a zlib stream (RFC 1950) to at most the `expected` bytes its
+/// header declares. The claim is checked against [`MAX_INFLATE_RATIO`]
+/// before allocating, and inflating stops at `expected`, so memory is
+/// bounded by both the declared size and the input's size.
 pub(crate) fn inflate(data: &[u8], expected: u64, what: &str) -> Result<Vec<u8>> {
+    let cap = (data.len() as u64).saturating_mul(MAX_INFLATE_RATIO);
+    if expected > cap {
+        return Err(Error::corrupt(format!(
+            "{what}: claims {expected} bytes uncompressed from {} compressed, more than \
+             {MAX_INFLATE_RATIO}:1 (a decompression bomb?)",
+            data.len()
+        )));
+    }
     let limit = usize::try_from(expected)
         .map_err(|_| Error::corrupt(format!("{what}: uncompressed size {expected} is too big")))?;
     miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(data, limit).map_err(|e| {
         Error::corrupt(format!(
-            "{what}: zlib data does not inflate ({:?})",
+            "{what}: zlib data does not inflate within the {expected} bytes declared ({:?})",
             e.status
         ))
     })

@@ -15,13 +15,14 @@ use std::path::{Path, PathBuf};
 
 use covwrap_rt::format::counters::{encode, CountersFile};
 use covwrap_rt::format::defs::{arg_keys, MetaHash, POOL_NANOS, POOL_PID};
+use covwrap_rt::format::dirfiles::open_nofollow;
 use covwrap_rt::format::md5::hex;
 use covwrap_rt::format::names::counters_file_name;
 
 use super::{write_file_atomic, RunSummary};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fasthash::FastSet;
-use crate::lock::{lock_path, PodLock};
+use crate::lock::PodLock;
 use crate::pods::{discover, list_counter_files, no_pods, CounterFile};
 use crate::reader::Pod;
 
@@ -103,9 +104,17 @@ pub fn compact(dir: &Path, opts: CompactOptions) -> Result<CompactReport> {
     Ok(report)
 }
 
+fn read_nofollow(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    open_nofollow(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// A counter file read for compaction.
 fn read_counters(path: &Path, hash: &MetaHash, total: usize) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
+    // Never through a symlink: the directory may be shared.
+    let bytes = read_nofollow(path).map_err(|e| Error::io(path, &e))?;
     let file = CountersFile::parse(&bytes).map_err(|e| Error::from(e).at(path))?;
     let h = file.header();
     if h.meta_hash != *hash {
@@ -139,7 +148,8 @@ fn compact_pod(
     opts: CompactOptions,
     report: &mut CompactReport,
 ) -> Result<PodCompaction> {
-    let _lock = PodLock::exclusive(&lock_path(dir, hash))?;
+    // Also removes pool temp files writers killed holding it left.
+    let _lock = PodLock::exclusive_for_pool(dir, hash)?;
     // Files are kept as (pid, nanos) and named when needed: memory grows
     // by little more than the `absorbed` names the new pool must list.
     let listed = list_counter_files(dir, 0, hash)?;

@@ -88,6 +88,17 @@ fn merge_pod(pod: &Pod, p: usize, opts: &MergeOptions, out: &mut Output) -> Resu
     let mut summary = RunSummary::default();
     summary.merge(&pod.summary);
     if crates.is_empty() {
+        // Copied verbatim, but only once it decodes as a report decodes
+        // it: a merge must not pass on a meta file (a decompression bomb,
+        // a bad mapping) that every report of its output would reject.
+        if let Err(e) = crate::model::decode_pod(pod) {
+            let e = e.at(&pod.meta_path);
+            if opts.op.ignore_bad {
+                out.skipped.push(e);
+                return Ok(());
+            }
+            return Err(e);
+        }
         out.files.push(OutFile {
             name: meta_file_name(&pod.hash),
             bytes: pod.meta_bytes().to_vec(),

@@ -314,9 +314,7 @@ impl<'a> CountersFile<'a> {
         let mut saturated = false;
         for (i, v) in self.entries() {
             if let Some(slot) = dense.get_mut(i as usize) {
-                let (sum, overflow) = slot.overflowing_add(v);
-                *slot = if overflow { u64::MAX } else { sum };
-                saturated |= overflow;
+                saturated |= add_saturating(slot, v);
             }
         }
         saturated
@@ -378,6 +376,25 @@ impl Iterator for Entries<'_> {
         self.prev += delta as i64;
         Some((self.prev as u32, value))
     }
+}
+
+/// Adds `v` into `slot`, saturating at `u64::MAX` (counts are summed this
+/// way everywhere: pools, compaction, merges, reports). True if it saturated.
+#[inline]
+pub fn add_saturating(slot: &mut u64, v: u64) -> bool {
+    let (sum, overflow) = slot.overflowing_add(v);
+    *slot = if overflow { u64::MAX } else { sum };
+    overflow
+}
+
+/// Adds `src` into `dst` element-wise with [`add_saturating`]; true if
+/// anything saturated.
+pub fn add_all_saturating(dst: &mut [u64], src: &[u64]) -> bool {
+    let mut saturated = false;
+    for (d, s) in dst.iter_mut().zip(src) {
+        saturated |= add_saturating(d, *s);
+    }
+    saturated
 }
 
 #[cfg(test)]

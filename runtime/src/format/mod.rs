@@ -5,6 +5,7 @@
 //! - [`meta`] / [`counters`]: symmetric encoders and decoders per file kind.
 //! - [`from_elf`]: the meta file of an instrumented binary.
 //! - [`names`]: file names and their parsing.
+//! - [`dirfiles`]: creating, locking and cleaning files in a (shared) COVDIR.
 //!
 //! The specification is docs/FORMAT.md.
 
@@ -12,6 +13,8 @@ pub mod bytes;
 pub mod counters;
 pub mod crc32;
 pub mod defs;
+#[cfg(unix)]
+pub mod dirfiles;
 pub mod elf;
 pub mod error;
 pub mod from_elf;

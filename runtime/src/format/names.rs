@@ -1,6 +1,6 @@
 //! File names in a coverage directory (COVDIR), and their parsing.
 
-use super::defs::{MetaHash, COUNTERS_FILE_PREFIX, HASH_LEN, META_FILE_PREFIX};
+use super::defs::{MetaHash, COUNTERS_FILE_PREFIX, HASH_LEN, LOCK_FILE_PREFIX, META_FILE_PREFIX};
 use super::md5::hex;
 
 /// `covmeta.<H>`.
@@ -11,6 +11,11 @@ pub fn meta_file_name(hash: &MetaHash) -> String {
 /// `covcounters.<H>.<pid>.<nanotime>`.
 pub fn counters_file_name(hash: &MetaHash, pid: u64, nanos: u64) -> String {
     format!("{COUNTERS_FILE_PREFIX}{}.{pid}.{nanos}", hex(hash))
+}
+
+/// `.covlock.<H>`, a pod's lock file (docs/FORMAT.md, pools).
+pub fn lock_file_name(hash: &MetaHash) -> String {
+    format!("{LOCK_FILE_PREFIX}{}", hex(hash))
 }
 
 /// What a file name in a coverage directory denotes.

@@ -16,13 +16,14 @@ use crate::format::defs::{COUNTERS_FILE_PREFIX, TEMP_FILE_PREFIX};
 pub const PATH_CAP: usize = 4096;
 const NAME_CAP: usize = 128;
 
-/// What the final (exit or fatal-signal) write has done so far.
-static FINAL_STATE: AtomicU32 = AtomicU32::new(IDLE);
-const IDLE: u32 = 0;
-const WRITING: u32 = 1;
-const DONE: u32 = 2;
-/// `pthread_self` of the thread doing the final write.
-static FINAL_WRITER: AtomicUsize = AtomicUsize::new(0);
+/// What the final (exit or fatal-signal) write has done so far: `IDLE`,
+/// `DONE`, or, while it is being written, the `pthread_self` of the writing
+/// thread. Claim and owner are one value, set by one compare-and-swap, so a
+/// signal landing on the writer right after the claim already sees itself
+/// as the owner (a `pthread_t` is a non-null, aligned pointer: never 1).
+static FINAL_STATE: AtomicUsize = AtomicUsize::new(IDLE);
+const IDLE: usize = 0;
+const DONE: usize = 1;
 /// A fatal signal that arrived on the writing thread itself; re-raised when
 /// the write is done.
 static DEFERRED_SIGNAL: AtomicU32 = AtomicU32::new(0);
@@ -55,10 +56,10 @@ pub enum Path {
 /// Writes this process's counter file once, whichever of exit or a fatal
 /// signal gets here first. `end` is [`crate::format::defs::end_reason`].
 pub fn write_final(end: u32, path: Path) -> Final {
+    // SAFETY: pthread_self has no preconditions and is async-signal-safe.
     let me = unsafe { sys::pthread_self() };
-    match FINAL_STATE.compare_exchange(IDLE, WRITING, Ordering::AcqRel, Ordering::Acquire) {
+    match FINAL_STATE.compare_exchange(IDLE, me, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => {
-            FINAL_WRITER.store(me, Ordering::Release);
             if let Some(config) = CONFIG.get() {
                 let pooled = config.merge && path == Path::Exit && {
                     match super::pool::merge_into_pool(config) {
@@ -80,7 +81,7 @@ pub fn write_final(end: u32, path: Path) -> Final {
             FINAL_STATE.store(DONE, Ordering::Release);
             Final::Written
         }
-        Err(WRITING) if FINAL_WRITER.load(Ordering::Acquire) == me => {
+        Err(owner) if owner == me => {
             DEFERRED_SIGNAL.store(end, Ordering::Release);
             Final::Deferred
         }
@@ -154,6 +155,7 @@ impl Sink for FdSink {
 /// successive snapshots.
 pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), EmitError> {
     let counters = config.counters;
+    // SAFETY: getpid has no preconditions.
     let pid = unsafe { sys::getpid() } as u64;
     let now = sys::realtime_ns();
     let mut name = StackBuf::<NAME_CAP>::new();
@@ -166,21 +168,34 @@ pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), Emit
     final_path.push(&config.out_dir);
     final_path.push(b"/");
     final_path.push(name.as_bytes());
-    let mut temp_path = StackBuf::<PATH_CAP>::new();
-    temp_path.push(&config.out_dir);
-    temp_path.push(b"/");
-    temp_path.push(TEMP_FILE_PREFIX.as_bytes());
-    temp_path.push(name.as_bytes());
-    let _ = write!(temp_path, ".{pid}");
     let too_long = EmitError {
         step: "name",
         errno: 36,
     };
+    // A name nobody can plant in advance (docs/FORMAT.md, shared COVDIRs);
+    // one that is taken anyway is skipped for another.
+    let mut temp_path = StackBuf::<PATH_CAP>::new();
+    let mut attempts = 0;
+    let fd = loop {
+        temp_path.truncate(0);
+        temp_path.push(&config.out_dir);
+        temp_path.push(b"/");
+        temp_path.push(TEMP_FILE_PREFIX.as_bytes());
+        temp_path.push(name.as_bytes());
+        let _ = write!(temp_path, ".{pid}.{:016x}", sys::unpredictable_u64());
+        let temp = temp_path.c_path().ok_or(too_long)?;
+        match sys::create_exclusive(temp) {
+            Ok(fd) => break fd,
+            Err(sys::EEXIST) if attempts < 16 => attempts += 1,
+            Err(errno) => {
+                return Err(EmitError {
+                    step: "create",
+                    errno,
+                })
+            }
+        }
+    };
     let temp = temp_path.c_path().ok_or(too_long)?;
-    let fd = sys::create_exclusive(temp).map_err(|errno| EmitError {
-        step: "create",
-        errno,
-    })?;
     let header = CountersHeader {
         flags: 0,
         meta_hash: config.meta_hash,
@@ -209,14 +224,15 @@ pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), Emit
         }),
         (Ok(()), _) => {
             let target = final_path.c_path().ok_or(too_long)?;
-            // SAFETY: both paths are NUL-terminated.
-            if unsafe { sys::rename(temp.as_ptr().cast(), target.as_ptr().cast()) } == 0 {
-                return Ok(());
+            // A file or symlink already at this run's own name was planted:
+            // refused (EEXIST), never replaced or followed.
+            match sys::rename_noreplace(temp, target) {
+                Ok(()) => return Ok(()),
+                Err(errno) => Err(EmitError {
+                    step: "rename",
+                    errno,
+                }),
             }
-            Err(EmitError {
-                step: "rename",
-                errno: sys::errno(),
-            })
         }
     };
     // SAFETY: NUL-terminated path of the file this call created.

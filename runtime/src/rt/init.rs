@@ -5,7 +5,6 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::io::Write as _;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -13,7 +12,8 @@ use std::sync::atomic::Ordering;
 use super::emit::{self, write_final, Path as WritePath, PATH_CAP, START_NS};
 use super::state::{Config, CONFIG};
 use super::{llvm, signals, sys};
-use crate::format::defs::{arg_keys, end_reason::EXIT, slot, MetaHash, TEMP_FILE_PREFIX};
+use crate::format::defs::{arg_keys, end_reason::EXIT, slot, MetaHash};
+use crate::format::dirfiles::{refuse_symlink, write_new_file};
 use crate::format::elf::FileReader;
 use crate::format::from_elf::build_meta;
 use crate::format::kv;
@@ -128,6 +128,22 @@ fn check_dir(dir: &Path) -> Result<(), String> {
         return fail("path too long".into());
     }
     match fs::metadata(dir) {
+        // One level, private to this user: a directory another user could
+        // write into must be created deliberately (README).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use std::os::unix::fs::DirBuilderExt;
+            let created = fs::DirBuilder::new().mode(0o700).create(dir);
+            if let Err(e) = created {
+                if e.kind() != std::io::ErrorKind::AlreadyExists {
+                    let why = e
+                        .raw_os_error()
+                        .map_or_else(|| e.to_string(), |n| sys::errno_name(n).to_string());
+                    return fail(format!(
+                        "cannot create it: {why}; create it first, e.g. with `mkdir -p`"
+                    ));
+                }
+            }
+        }
         Err(e) => {
             return fail(
                 e.raw_os_error()
@@ -157,7 +173,7 @@ fn ensure_meta(dir: &Path, num_counters: usize) -> Result<Option<MetaHash>, Stri
     if slot_bytes[..16] == slot::SET {
         let mut hash = [0u8; 16];
         hash.copy_from_slice(&slot_bytes[16..32]);
-        if dir.join(meta_file_name(&hash)).exists() {
+        if meta_present(dir, &meta_file_name(&hash))? {
             return Ok(Some(hash));
         }
     }
@@ -189,8 +205,8 @@ fn ensure_meta(dir: &Path, num_counters: usize) -> Result<Option<MetaHash>, Stri
     }
     let (bytes, hash) = meta.encode();
     let name = meta_file_name(&hash);
-    if !dir.join(&name).exists() {
-        write_atomically(dir, &name, &bytes).map_err(|e| {
+    if !meta_present(dir, &name)? {
+        write_new_file(dir, &name, &bytes, false).map_err(|e| {
             format!(
                 "error: covwrap: cannot write {} in COVDIR \"{}\" ({e}); no coverage data written",
                 name,
@@ -201,23 +217,12 @@ fn ensure_meta(dir: &Path, num_counters: usize) -> Result<Option<MetaHash>, Stri
     Ok(Some(hash))
 }
 
-/// Temp file in the same directory, then rename: readers never see a
-/// partial file, and concurrent writers of the same content are harmless.
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let temp = dir.join(format!("{TEMP_FILE_PREFIX}{name}.{}", std::process::id()));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
-        f.write_all(bytes)?;
-        drop(f);
-        fs::rename(&temp, dir.join(name))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
+/// Whether `dir/name` exists; a symlink there is refused, never followed
+/// (docs/FORMAT.md, shared COVDIRs).
+fn meta_present(dir: &Path, name: &str) -> Result<bool, String> {
+    let path = dir.join(name);
+    refuse_symlink(&path).map_err(|e| format!("error: covwrap: {e}; no coverage data written"))?;
+    Ok(path.exists())
 }
 
 fn encode_args() -> Vec<u8> {
@@ -276,6 +281,7 @@ extern "C" fn on_fork_child() {
         }
     }
     emit::reset_after_fork();
+    signals::reset_after_fork();
 }
 
 fn eprintln_quietly(message: &str) {

@@ -6,28 +6,29 @@
 //! where a signal handler may not.
 
 use std::ffi::OsStr;
-use std::fs;
+use std::io::Read as _;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::io::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use super::emit::START_NS;
 use super::state::Config;
 use super::sys;
-use crate::format::counters::{encode, CountersFile, CountersHeader};
-use crate::format::defs::{
-    arg_keys, counter_flags, end_reason, LOCK_FILE_PREFIX, POOL_NANOS, POOL_PID, TEMP_FILE_PREFIX,
-};
-use crate::format::md5::hex;
-use crate::format::names::counters_file_name;
+use crate::format::counters::{add_saturating, encode, CountersFile, CountersHeader};
+use crate::format::defs::{arg_keys, counter_flags, end_reason, POOL_NANOS, POOL_PID};
+use crate::format::dirfiles;
+use crate::format::names::{self, counters_file_name};
 
 /// Adds this process's counters to the pool. On error nothing was changed
 /// and the caller writes a counter file of its own instead.
 pub fn merge_into_pool(config: &Config) -> Result<(), String> {
     let dir = Path::new(OsStr::from_bytes(&config.out_dir));
-    let lock = Lock::acquire(&dir.join(format!("{LOCK_FILE_PREFIX}{}", hex(&config.meta_hash))))?;
-    let pool_path = dir.join(counters_file_name(&config.meta_hash, POOL_PID, POOL_NANOS));
+    let lock = dirfiles::PodLock::exclusive_for_pool(dir, &config.meta_hash).map_err(|e| {
+        let name = names::lock_file_name(&config.meta_hash);
+        format!("cannot lock {} ({e})", dir.join(name).display())
+    })?;
+    let pool_name = counters_file_name(&config.meta_hash, POOL_PID, POOL_NANOS);
+    let pool_path = dir.join(&pool_name);
     let n = config.counters.len();
     let mut sums = vec![0u64; n];
     let mut header = CountersHeader {
@@ -47,7 +48,11 @@ pub fn merge_into_pool(config: &Config) -> Result<(), String> {
             std::env::consts::ARCH.to_string(),
         ),
     ];
-    match fs::read(&pool_path) {
+    let read = dirfiles::open_nofollow(&pool_path).and_then(|mut f| {
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    match read {
         Ok(bytes) => {
             let pool = CountersFile::parse(&bytes)
                 .map_err(|e| format!("pool {} is unreadable ({e})", pool_path.display()))?;
@@ -77,9 +82,7 @@ pub fn merge_into_pool(config: &Config) -> Result<(), String> {
         Err(e) => return Err(format!("cannot read pool {} ({e})", pool_path.display())),
     }
     for (slot, c) in sums.iter_mut().zip(config.counters) {
-        let (sum, overflow) = slot.overflowing_add(c.load(Ordering::Relaxed));
-        *slot = if overflow { u64::MAX } else { sum };
-        if overflow {
+        if add_saturating(slot, c.load(Ordering::Relaxed)) {
             header.flags |= counter_flags::SATURATED;
         }
     }
@@ -89,54 +92,8 @@ pub fn merge_into_pool(config: &Config) -> Result<(), String> {
         &args,
         sums.iter().enumerate().map(|(i, v)| (i as u32, *v)),
     );
-    let temp = temp_path(&pool_path);
-    let written = fs::write(&temp, &bytes).and_then(|()| fs::rename(&temp, &pool_path));
-    if let Err(e) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(format!("cannot write pool {} ({e})", pool_path.display()));
-    }
+    dirfiles::write_new_file(dir, &pool_name, &bytes, true)
+        .map_err(|e| format!("cannot write pool {} ({e})", pool_path.display()))?;
     drop(lock);
     Ok(())
-}
-
-fn temp_path(target: &Path) -> PathBuf {
-    let name = target.file_name().unwrap_or_default().to_string_lossy();
-    target.with_file_name(format!("{TEMP_FILE_PREFIX}{name}.{}", std::process::id()))
-}
-
-/// An exclusive flock, released on drop, or by the kernel if the process
-/// dies holding it.
-struct Lock(fs::File);
-
-impl Lock {
-    fn acquire(path: &Path) -> Result<Lock, String> {
-        let file = fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| format!("cannot open lock {} ({e})", path.display()))?;
-        loop {
-            // SAFETY: a valid open descriptor.
-            if unsafe { sys::flock(file.as_raw_fd(), sys::LOCK_EX) } == 0 {
-                return Ok(Lock(file));
-            }
-            let e = sys::errno();
-            if e != sys::EINTR {
-                return Err(format!(
-                    "cannot lock {} ({})",
-                    path.display(),
-                    sys::errno_name(e)
-                ));
-            }
-        }
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        // SAFETY: a valid open descriptor; closing would unlock too.
-        unsafe { sys::flock(self.0.as_raw_fd(), sys::LOCK_UN) };
-    }
 }

@@ -4,7 +4,7 @@
 //!
 //! Everything the exit and signal paths call from here is async-signal-safe
 //! per POSIX: open, write, close, rename, unlink, getpid, clock_gettime,
-//! signal, raise, nanosleep.
+//! signal, sigaction, raise, nanosleep, syscall(renameat2).
 
 use std::ffi::{c_char, c_int, c_uint, c_void};
 
@@ -12,6 +12,8 @@ pub const O_WRONLY: c_int = 0o1;
 pub const O_CREAT: c_int = 0o100;
 pub const O_EXCL: c_int = 0o200;
 pub const O_CLOEXEC: c_int = 0o2000000;
+/// Per architecture, shared with covdata (docs/FORMAT.md, shared COVDIRs).
+pub const O_NOFOLLOW: c_int = crate::format::dirfiles::O_NOFOLLOW;
 
 pub const W_OK: c_int = 2;
 pub const X_OK: c_int = 1;
@@ -28,9 +30,21 @@ pub const SIG_DFL: usize = 0;
 pub const SIG_ERR: usize = usize::MAX;
 
 pub const EINTR: i32 = 4;
+pub const EEXIST: i32 = 17;
+pub const EINVAL: i32 = 22;
+pub const ENOSYS: i32 = 38;
 
-pub const LOCK_EX: c_int = 2;
-pub const LOCK_UN: c_int = 8;
+pub const PROT_NONE: c_int = 0;
+pub const PROT_READ: c_int = 1;
+pub const PROT_WRITE: c_int = 2;
+pub const MAP_PRIVATE: c_int = 2;
+pub const MAP_ANONYMOUS: c_int = 0x20;
+pub const MAP_FAILED: usize = usize::MAX;
+
+/// Room for libc's `struct sigaction` on every Linux ABI (glibc's is 152
+/// bytes on 64-bit targets); the handler is its first field except on MIPS.
+#[repr(C, align(8))]
+pub struct SigactionBuf(pub [usize; 32]);
 
 #[repr(C)]
 pub struct Timespec {
@@ -49,6 +63,17 @@ extern "C" {
     pub fn clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
     pub fn nanosleep(req: *const Timespec, rem: *mut Timespec) -> c_int;
     pub fn signal(sig: c_int, handler: usize) -> usize;
+    pub fn sigaction(sig: c_int, act: *const SigactionBuf, old: *mut SigactionBuf) -> c_int;
+    pub fn mmap(
+        addr: *mut c_void,
+        len: usize,
+        prot: c_int,
+        flags: c_int,
+        fd: c_int,
+        off: i64,
+    ) -> usize;
+    pub fn mprotect(addr: *mut c_void, len: usize, prot: c_int) -> c_int;
+    pub fn syscall(number: i64, ...) -> i64;
     pub fn raise(sig: c_int) -> c_int;
     pub fn atexit(f: extern "C" fn()) -> c_int;
     pub fn pthread_atfork(
@@ -57,7 +82,6 @@ extern "C" {
         child: Option<extern "C" fn()>,
     ) -> c_int;
     pub fn pthread_self() -> usize;
-    pub fn flock(fd: c_int, operation: c_int) -> c_int;
 }
 
 /// The calling thread's errno. Reading it does not allocate.
@@ -88,14 +112,100 @@ pub fn sleep_ms(ms: u64) {
     unsafe { nanosleep(&ts, std::ptr::null_mut()) };
 }
 
-/// Opens `path` (NUL-terminated) for exclusive creation with mode 0644.
+/// The handler currently installed for `sig` (`SIG_DFL`, `SIG_IGN` = 1,
+/// or a function), queried without changing it.
+pub fn current_handler(sig: c_int) -> usize {
+    let mut old = SigactionBuf([0; 32]);
+    // SAFETY: a null `act` only reads the disposition into `old`, which is
+    // larger than libc's struct sigaction.
+    if unsafe { sigaction(sig, std::ptr::null(), &mut old) } != 0 {
+        return SIG_ERR;
+    }
+    // MIPS puts `sa_flags` (padded to 8 bytes) before the handler.
+    old.0[if cfg!(target_arch = "mips64") { 1 } else { 0 }]
+}
+
+/// A number that differs between calls and processes and is hard to guess
+/// from outside: wall-clock ns, pid, a stack address (ASLR) and a counter,
+/// mixed (splitmix64). For temp-file names, without allocating.
+pub fn unpredictable_u64() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static CALLS: AtomicU64 = AtomicU64::new(0);
+    let local = 0u8;
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { getpid() } as u64;
+    let mut z = realtime_ns()
+        ^ (pid << 40)
+        ^ (&local as *const u8 as u64).rotate_left(17)
+        ^ CALLS.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// `renameat2` system call numbers; other architectures use plain rename.
+#[cfg(target_arch = "x86_64")]
+const SYS_RENAMEAT2: Option<i64> = Some(316);
+#[cfg(any(
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "loongarch64"
+))]
+const SYS_RENAMEAT2: Option<i64> = Some(276);
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "loongarch64"
+)))]
+const SYS_RENAMEAT2: Option<i64> = None;
+
+/// Renames `old` to `new` (both NUL-terminated) unless `new` exists (a
+/// file or a symlink someone planted: EEXIST, nothing followed). Where the
+/// kernel or file system lacks `RENAME_NOREPLACE`, a plain rename, which
+/// replaces a planted symlink itself and never writes through it.
+pub fn rename_noreplace(old: &[u8], new: &[u8]) -> Result<(), i32> {
+    const AT_FDCWD: c_int = -100;
+    const RENAME_NOREPLACE: c_uint = 1;
+    debug_assert!(old.last() == Some(&0) && new.last() == Some(&0));
+    if let Some(number) = SYS_RENAMEAT2 {
+        // SAFETY: renameat2(AT_FDCWD, old, AT_FDCWD, new, flags) with
+        // NUL-terminated paths; the variadic arguments are the syscall's.
+        let rc = unsafe {
+            syscall(
+                number,
+                AT_FDCWD,
+                old.as_ptr(),
+                AT_FDCWD,
+                new.as_ptr(),
+                RENAME_NOREPLACE,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = errno();
+        if e != EINVAL && e != ENOSYS {
+            return Err(e);
+        }
+    }
+    // SAFETY: both paths are NUL-terminated.
+    if unsafe { rename(old.as_ptr().cast(), new.as_ptr().cast()) } == 0 {
+        Ok(())
+    } else {
+        Err(errno())
+    }
+}
+
+/// Opens `path` (NUL-terminated) for exclusive creation with mode 0644,
+/// never through a symlink.
 pub fn create_exclusive(path: &[u8]) -> Result<c_int, i32> {
     debug_assert_eq!(path.last(), Some(&0));
     // SAFETY: `path` is NUL-terminated; the mode argument is the variadic int.
     let fd = unsafe {
         open(
             path.as_ptr().cast(),
-            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
             0o644 as c_uint,
         )
     };
