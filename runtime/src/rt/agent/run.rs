@@ -63,6 +63,7 @@ struct Agent<'a> {
 }
 
 pub fn run(setup: &Setup) {
+    block_fatal_signals();
     let Some(mut agent) = Agent::prepare(setup) else {
         return;
     };
@@ -107,6 +108,31 @@ pub fn run(setup: &Setup) {
         }
         sleep_jittered(backoff_ms);
         backoff_ms = (backoff_ms * 2).min(MAX_BACKOFF_MS);
+    }
+}
+
+/// SIGINT, SIGTERM and SIGHUP go to the program's threads, never to this
+/// one: the final write then never interrupts a snapshot-reset halfway, and
+/// this thread's system calls see no EINTR. (SIGABRT stays: `abort` here
+/// must still work.)
+fn block_fatal_signals() {
+    #[repr(C)]
+    struct SigSet([u64; 16]);
+    extern "C" {
+        fn sigemptyset(set: *mut SigSet) -> i32;
+        fn sigaddset(set: *mut SigSet, sig: i32) -> i32;
+        fn pthread_sigmask(how: i32, set: *const SigSet, old: *mut SigSet) -> i32;
+    }
+    const SIG_BLOCK: i32 = 0;
+    let mut set = SigSet([0; 16]);
+    // SAFETY: `set` is a sigset_t-sized buffer (128 bytes on Linux),
+    // initialized by sigemptyset before use.
+    unsafe {
+        sigemptyset(&mut set);
+        for sig in [sys::SIGINT, sys::SIGTERM, sys::SIGHUP] {
+            sigaddset(&mut set, sig);
+        }
+        pthread_sigmask(SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
 
