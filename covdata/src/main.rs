@@ -10,7 +10,12 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use covdata::crates::CrateFilter;
 use covdata::report::{self, Context, ReportOptions};
-use covdata::{load_coverage_with, ops, profraw, Coverage, Error};
+use covdata::{ops, profraw, Coverage, Error};
+
+mod center_cli;
+
+/// The center's own commands.
+const CENTER_COMMANDS: [&str; 6] = ["serve", "agents", "profile", "clear", "remove", "init"];
 
 const USAGE: &str = "\
 usage: covdata <command> -i=DIR[,DIR...] [flags]
@@ -28,6 +33,15 @@ Commands:
   subtract    -i=A,B -o=OUTDIR: the regions A reaches and B does not
   intersect   -i=A,B[,...] -o=OUTDIR: the regions every input reaches
 
+Center (docs/CENTER.md):
+  serve       --addr=127.0.0.1:7777 --store=DIR|memory [--token=T] [--heartbeat=30s]
+  agents      --center=URL: one row per agent
+  profile     --center=URL -o=DIR: the live profile as a COVDIR [--pcombine]
+  clear       --center=URL: reset the selected agents' counters
+  remove      --center=URL --id=N [--data]: drop agents from the registry
+  init        --center=URL: wipe the registry and the data, reset every agent
+  Report commands and merge take --center=URL in place of -i.
+
 Flags:
   -i, --input DIR[,DIR...]   input directories (repeatable)
   -o, --output PATH          output file (directory for profraw, merge, subtract,
@@ -38,6 +52,14 @@ Flags:
   --ignore-bad               skip bad files with a warning instead of failing
   --pcombine                 merge: fold pods of different binaries into one pod
   --in-place                 merge: compact the one input directory (pools)
+  --center URL               a center (http://HOST:PORT) as the input
+  --service A,B              center: only these services
+  --id N,M                   center: only these agent ids
+  --label REGEX              center: only agents whose whole label matches
+  --token T                  center token (default: $COVDATA_CENTER_TOKEN)
+  --timeout D                center: per-agent timeout (default 5s)
+  --data                     remove: drop the agents' stored counters too
+  --addr, --store, --heartbeat, --exit-after   serve's settings
   -h, --help                 show this help
 ";
 
@@ -52,6 +74,17 @@ struct Args {
     ignore_bad: bool,
     pcombine: bool,
     in_place: bool,
+    center: Option<String>,
+    services: Vec<String>,
+    ids: Vec<String>,
+    label: Option<String>,
+    token: Option<String>,
+    timeout: Option<String>,
+    data: bool,
+    addr: Option<String>,
+    store: Option<String>,
+    heartbeat: Option<String>,
+    exit_after: Option<String>,
 }
 
 /// Splits `-x=v`, `--x=v`, `-x v` and `--x v` forms.
@@ -90,7 +123,28 @@ fn parse_args(raw: Vec<String>) -> Result<Option<Args>, String> {
             "o" | "output" => args.output = Some(PathBuf::from(value(name)?)),
             "pkg" => args.pkg = Some(value(name)?),
             "root" => args.root = Some(value(name)?),
-            "mangled" | "ignore-bad" | "pcombine" | "in-place" if inline.is_some() => {
+            "center" => args.center = Some(value(name)?),
+            "service" => args.services.extend(
+                value(name)?
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            ),
+            "id" => args.ids.extend(
+                value(name)?
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            ),
+            "label" => args.label = Some(value(name)?),
+            "token" => args.token = Some(value(name)?),
+            "timeout" => args.timeout = Some(value(name)?),
+            "addr" => args.addr = Some(value(name)?),
+            "store" => args.store = Some(value(name)?),
+            "heartbeat" => args.heartbeat = Some(value(name)?),
+            "exit-after" => args.exit_after = Some(value(name)?),
+            "data" if inline.is_none() => args.data = true,
+            "mangled" | "ignore-bad" | "pcombine" | "in-place" | "data" if inline.is_some() => {
                 return Err(format!("flag -{name} takes no value"));
             }
             "mangled" => args.mangled = true,
@@ -130,12 +184,52 @@ fn main() -> ExitCode {
         "subtract",
         "intersect",
     ];
+    if CENTER_COMMANDS.contains(&args.command.as_str()) {
+        return match center_cli::run(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(center_cli::Failure::Usage(msg)) => {
+                eprintln!("covdata: {}: {msg}", args.command);
+                ExitCode::from(2)
+            }
+            Err(center_cli::Failure::Run(e)) => {
+                if is_broken_pipe(&e) {
+                    return ExitCode::SUCCESS;
+                }
+                eprintln!("covdata: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if !COMMANDS.contains(&args.command.as_str()) {
         eprintln!("covdata: unknown command {:?}", args.command);
         eprint!("{USAGE}");
         return ExitCode::from(2);
     }
-    if args.inputs.is_empty() {
+    if args.center.is_some() && !args.inputs.is_empty() {
+        eprintln!("covdata: {}: give -i or --center, not both", args.command);
+        return ExitCode::from(2);
+    }
+    if args.inputs.is_empty() && args.center.is_some() {
+        if ![
+            "merge",
+            "debugdump",
+            "textfmt",
+            "percent",
+            "func",
+            "pkglist",
+            "lcov",
+            "profraw",
+        ]
+        .contains(&args.command.as_str())
+            || args.in_place
+        {
+            eprintln!(
+                "covdata: {}: --center is an input of the reports and merge only",
+                args.command
+            );
+            return ExitCode::from(2);
+        }
+    } else if args.inputs.is_empty() {
         eprintln!(
             "covdata: {}: no input directories (use -i=DIR)",
             args.command
@@ -265,7 +359,12 @@ fn run_writer(args: &Args) -> anyhow::Result<()> {
     };
     let output = match args.command.as_str() {
         "merge" => {
-            let loaded = covdata::load(&args.inputs, load_opts).map_err(plain)?;
+            let source = center_cli::source(args).map_err(center_cli::usage_to_anyhow)?;
+            let loaded = source.load(load_opts).map_err(plain)?;
+            for w in &loaded.warnings {
+                eprintln!("covdata: warning: {w}");
+            }
+            let loaded = loaded.loaded;
             ops::merge(
                 &loaded,
                 &ops::MergeOptions {
@@ -300,6 +399,9 @@ fn run_writer(args: &Args) -> anyhow::Result<()> {
         if let Some(pkg) = &args.pkg {
             anyhow::bail!("no function of the inputs belongs to a crate matching --pkg={pkg}");
         }
+        if args.center.is_some() {
+            anyhow::bail!("the center's profile holds no coverage data");
+        }
         return Err(plain(covdata::pods::no_pods(&args.inputs)));
     }
     let dir = args.output.as_deref().expect("checked");
@@ -322,8 +424,16 @@ fn run(args: &Args) -> anyhow::Result<()> {
         keep_runs: args.command == "debugdump",
         ..Default::default()
     };
-    let cov: Coverage = load_coverage_with(&args.inputs, opts).map_err(plain)?;
+    let source = center_cli::source(args).map_err(center_cli::usage_to_anyhow)?;
+    let loaded = source.load(opts).map_err(plain)?;
+    for w in &loaded.warnings {
+        eprintln!("covdata: warning: {w}");
+    }
+    let cov: Coverage = Coverage::build(loaded.loaded, opts.ignore_bad).map_err(plain)?;
     warn_about(&cov);
+    if cov.pods.is_empty() && args.center.is_some() {
+        anyhow::bail!("the center's profile holds no coverage data");
+    }
     if cov.pods.is_empty() {
         return Err(plain(covdata::pods::no_pods(&args.inputs)));
     }

@@ -20,11 +20,14 @@ pub use pod::{Pod, PodModule, Run};
 pub use stream::{saturating_add_into, visit_run_counters};
 pub use summary::RunSummary;
 
+pub(crate) use pools::absorbed_in;
+pub(crate) use stream::{read_pods, CounterBytes};
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::lock_path;
 use crate::pods::{discover, no_pods};
 use pools::locked_counter_files;
-use stream::read_runs;
+use stream::DirFiles;
 
 /// How to treat bad input.
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,12 +40,16 @@ pub struct LoadOptions {
     /// otherwise only [`Pod::summary`], so memory does not grow with the
     /// number of counter files.
     pub keep_runs: bool,
+    /// Keep runs of different `label`s apart: one pod per (H, label),
+    /// with [`Pod::label`] set, instead of one per H.
+    pub by_label: bool,
 }
 
 /// The pods of a set of input directories.
 #[derive(Clone, Debug, Default)]
 pub struct Loaded {
-    /// Loaded pods, sorted by H.
+    /// Loaded pods, sorted by H (then label, with
+    /// [`LoadOptions::by_label`]).
     pub pods: Vec<Pod>,
     /// Bad inputs that were skipped (only with `ignore_bad`), in order.
     pub skipped: Vec<Error>,
@@ -79,12 +86,17 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         // Without a lock file, a first compaction may start meanwhile: a
         // file that vanished is then read again, under its lock.
         let mut retried = false;
-        let errors = loop {
+        let (pods, errors) = loop {
             let (locks, counters) = match locked_counter_files(dirs, &files) {
                 Ok(v) => v,
-                Err(e) => break vec![e],
+                Err(e) => break (vec![pod], vec![e]),
             };
-            let errors = read_runs(&mut pod, dirs, &counters, opts);
+            let source = DirFiles {
+                dirs,
+                files: &counters,
+                hash: files.hash,
+            };
+            let (mut pods, errors) = read_pods(pod, &source, opts);
             let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
             if !retried
                 && locks.is_empty()
@@ -92,18 +104,20 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                 && dirs.iter().any(|d| lock_path(d, &files.hash).exists())
             {
                 retried = true;
+                pod = pods.swap_remove(0);
                 pod.counters.iter_mut().for_each(|c| *c = 0);
                 pod.runs.clear();
                 pod.summary = RunSummary::default();
                 pod.saturated = false;
+                pod.label = None;
                 continue;
             }
-            break errors;
+            break (pods, errors);
         };
         for e in errors {
             skip_or_fail(&mut out, e, opts)?;
         }
-        out.pods.push(pod);
+        out.pods.extend(pods);
     }
     if out.pods.is_empty() && !opts.ignore_bad {
         return Err(no_pods(dirs));
@@ -111,7 +125,7 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     Ok(out)
 }
 
-fn skip_or_fail(out: &mut Loaded, e: Error, opts: LoadOptions) -> Result<()> {
+pub(crate) fn skip_or_fail(out: &mut Loaded, e: Error, opts: LoadOptions) -> Result<()> {
     if opts.ignore_bad {
         out.skipped.push(e);
         Ok(())

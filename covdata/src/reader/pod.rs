@@ -21,6 +21,8 @@ pub struct Run {
     pub header: CountersHeader,
     /// Its args table (argv, exe, os, arch, label).
     pub args: Vec<(String, String)>,
+    /// The file's bytes, when it was loaded from memory.
+    pub(crate) data: Option<std::sync::Arc<[u8]>>,
 }
 
 impl Run {
@@ -93,6 +95,9 @@ pub struct Pod {
     /// [`LoadOptions::keep_runs`] asks (their args grow with the number of
     /// files).
     pub runs: Vec<Run>,
+    /// With [`LoadOptions::by_label`](super::LoadOptions::by_label): the
+    /// `label` every run of this pod has (`""`: runs without a label).
+    pub label: Option<String>,
 }
 
 impl Pod {
@@ -222,6 +227,7 @@ impl Pod {
             saturated: false,
             summary: RunSummary::default(),
             runs: Vec::new(),
+            label: None,
             meta_bytes: Vec::new(),
         };
         Ok(Pod {

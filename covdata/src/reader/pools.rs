@@ -68,18 +68,24 @@ pub(super) fn locked_counter_files<'a>(
 /// `absorbed`, if `listed` has a pool that can be read; an unreadable pool
 /// absorbs nothing (it is reported when it is read).
 fn absorbed_files(dir: &Path, hash: &MetaHash, listed: &[CounterFile]) -> FastSet<(u64, u64)> {
-    let mut out = FastSet::default();
     if !listed
         .iter()
         .any(|f| f.pid == POOL_PID && f.nanos == POOL_NANOS)
     {
-        return out;
+        return FastSet::default();
     }
     let pool = dir.join(counters_file_name(hash, POOL_PID, POOL_NANOS));
-    let Ok(bytes) = std::fs::read(&pool) else {
-        return out;
-    };
-    let Ok(file) = CountersFile::parse(&bytes) else {
+    match std::fs::read(&pool) {
+        Ok(bytes) => absorbed_in(&bytes, hash),
+        Err(_) => FastSet::default(),
+    }
+}
+
+/// The (pid, nanos) of the files that pool file `bytes` of pod `hash`
+/// lists as `absorbed`; nothing when it does not parse.
+pub(crate) fn absorbed_in(bytes: &[u8], hash: &MetaHash) -> FastSet<(u64, u64)> {
+    let mut out = FastSet::default();
+    let Ok(file) = CountersFile::parse(bytes) else {
         return out;
     };
     for (_, name) in file.args().iter().filter(|(k, _)| k == arg_keys::ABSORBED) {

@@ -1,10 +1,12 @@
 //! Streaming counter files into a pod's dense counter array on several
 //! threads; the result does not depend on the order threads finish in.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use covwrap_rt::format::counters::{CountersFile, CountersHeader};
-use covwrap_rt::format::defs::MetaHash;
+use covwrap_rt::format::defs::{arg_keys, MetaHash};
 use covwrap_rt::format::md5::hex;
 
 use super::pod::{Pod, Run};
@@ -12,6 +14,121 @@ use super::summary::RunSummary;
 use super::LoadOptions;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pods::CounterFile;
+
+/// The counter files of one pod, wherever they are: numbered `0..len()`
+/// in reading order.
+pub(crate) trait CounterBytes: Sync {
+    /// How many files.
+    fn len(&self) -> usize;
+    /// The path that names file `i` in messages and in [`Run::path`].
+    fn path(&self, i: usize) -> PathBuf;
+    /// Replaces `buf` with the contents of file `i`.
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()>;
+    /// The contents of file `i` when they are in memory already (kept by
+    /// runs so that per-run reports need no file).
+    fn shared(&self, _i: usize) -> Option<Arc<[u8]>> {
+        None
+    }
+}
+
+/// Counter files listed in input directories.
+pub(crate) struct DirFiles<'a> {
+    pub dirs: &'a [PathBuf],
+    pub files: &'a [CounterFile],
+    pub hash: MetaHash,
+}
+
+impl CounterBytes for DirFiles<'_> {
+    fn len(&self) -> usize {
+        self.files.len()
+    }
+    fn path(&self, i: usize) -> PathBuf {
+        self.files[i].path(self.dirs, &self.hash)
+    }
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        use std::io::Read;
+        buf.clear();
+        std::fs::File::open(self.path(i))?.read_to_end(buf)?;
+        Ok(())
+    }
+}
+
+/// The files `indices` of another set, in that order.
+struct Subset<'a> {
+    all: &'a dyn CounterBytes,
+    indices: &'a [usize],
+}
+
+impl CounterBytes for Subset<'_> {
+    fn len(&self) -> usize {
+        self.indices.len()
+    }
+    fn path(&self, i: usize) -> PathBuf {
+        self.all.path(self.indices[i])
+    }
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        self.all.read(self.indices[i], buf)
+    }
+    fn shared(&self, i: usize) -> Option<Arc<[u8]>> {
+        self.all.shared(self.indices[i])
+    }
+}
+
+/// Reads the runs of `files` into `pod`: one pod, or with
+/// [`LoadOptions::by_label`] one pod per `label` value (in label order,
+/// the unlabelled runs under `""`), each with [`Pod::label`] set. Returns
+/// the pods and the bad files' errors in file order.
+pub(crate) fn read_pods(
+    pod: Pod,
+    files: &dyn CounterBytes,
+    opts: LoadOptions,
+) -> (Vec<Pod>, Vec<Error>) {
+    if !opts.by_label || files.len() == 0 {
+        let mut pod = pod;
+        let errors = read_runs(&mut pod, files, opts);
+        return (vec![pod], errors);
+    }
+    // A first pass reads each file's args only: labels are not in names.
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut buf = Vec::new();
+    for i in 0..files.len() {
+        let label = files
+            .read(i, &mut buf)
+            .map_err(|e| Error::io(&files.path(i), &e))
+            .and_then(|()| {
+                let file =
+                    CountersFile::parse(&buf).map_err(|e| Error::from(e).at(&files.path(i)))?;
+                Ok(file
+                    .args()
+                    .iter()
+                    .find(|(k, _)| k == arg_keys::LABEL)
+                    .map_or(String::new(), |(_, v)| v.clone()))
+            });
+        match label {
+            Ok(l) => groups.entry(l).or_default().push(i),
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    let mut pods = Vec::with_capacity(groups.len());
+    for (label, indices) in groups {
+        let mut one = pod.clone();
+        one.label = Some(label);
+        let subset = Subset {
+            all: files,
+            indices: &indices,
+        };
+        // Errors of the second pass (a file changed meanwhile) come last.
+        let errs = read_runs(&mut one, &subset, opts);
+        errors.extend(errs.into_iter().map(|err| (usize::MAX, err)));
+        pods.push(one);
+    }
+    if pods.is_empty() {
+        pods.push(pod);
+    }
+    errors.sort_by_key(|(i, _)| *i);
+    (pods, errors.into_iter().map(|(_, e)| e).collect())
+}
 
 /// What one reader thread produced.
 struct Partial {
@@ -24,12 +141,7 @@ struct Partial {
 
 /// Adds every counter file of `files` into `pod`; returns the bad files'
 /// errors in file order (their counters are not added).
-pub(super) fn read_runs(
-    pod: &mut Pod,
-    dirs: &[PathBuf],
-    files: &[CounterFile],
-    opts: LoadOptions,
-) -> Vec<Error> {
+pub(crate) fn read_runs(pod: &mut Pod, files: &dyn CounterBytes, opts: LoadOptions) -> Vec<Error> {
     let n = files.len();
     if n == 0 {
         return Vec::new();
@@ -41,6 +153,7 @@ pub(super) fn read_runs(
     .min(n);
     let total = pod.counters.len();
     let hash = pod.hash;
+    let label = pod.label.as_deref();
     let work = |t: usize| {
         let mut part = Partial {
             counters: vec![0; total],
@@ -52,23 +165,31 @@ pub(super) fn read_runs(
         let mut buf = Vec::new();
         let mut entries = Vec::new();
         for i in (t..n).step_by(threads) {
-            let path = &files[i].path(dirs, &hash);
+            let path = &files.path(i);
             let read = read_one(
+                files,
+                i,
                 path,
                 &hash,
                 &mut part.counters,
                 &mut buf,
                 &mut entries,
                 |header, args| {
+                    if label.is_some_and(|l| label_of(args) != l) {
+                        // Changed since the first pass: not this label's.
+                        return false;
+                    }
                     part.summary.add(header, args);
                     if opts.keep_runs {
                         let run = Run {
                             path: path.clone(),
                             header: *header,
                             args: args.to_vec(),
+                            data: files.shared(i),
                         };
                         part.runs.push((i, run));
                     }
+                    true
                 },
             );
             match read {
@@ -115,21 +236,28 @@ pub fn saturating_add_into(dst: &mut [u64], src: &[u64]) -> bool {
     saturated
 }
 
-/// Reads one counter file into `dense`; `seen` gets its header and args.
-/// Returns whether a sum saturated.
+/// The `label` value of a counter file's args (`""` when unset).
+fn label_of(args: &[(String, String)]) -> &str {
+    args.iter()
+        .find(|(k, _)| k == arg_keys::LABEL)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Reads counter file `i` of `files` into `dense`; `seen` gets its header
+/// and args first and says whether to add it. Returns whether a sum
+/// saturated.
+#[allow(clippy::too_many_arguments)]
 fn read_one(
+    files: &dyn CounterBytes,
+    i: usize,
     path: &Path,
     hash: &MetaHash,
     dense: &mut [u64],
     buf: &mut Vec<u8>,
     entries: &mut Vec<(u32, u64)>,
-    seen: impl FnOnce(&CountersHeader, &[(String, String)]),
+    seen: impl FnOnce(&CountersHeader, &[(String, String)]) -> bool,
 ) -> Result<bool> {
-    use std::io::Read;
-    buf.clear();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(buf))
-        .map_err(|e| Error::io(path, &e))?;
+    files.read(i, buf).map_err(|e| Error::io(path, &e))?;
     let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
     let header = *file.header();
     if header.meta_hash != *hash {
@@ -149,6 +277,9 @@ fn read_one(
             ),
         ));
     }
+    if !seen(&header, file.args()) {
+        return Ok(false);
+    }
     // Every index is below num_counters, which is dense.len().
     let mut saturated = header.flags & covwrap_rt::format::defs::counter_flags::SATURATED != 0;
     for &(i, v) in entries.iter() {
@@ -157,7 +288,6 @@ fn read_one(
         *slot = if overflow { u64::MAX } else { sum };
         saturated |= overflow;
     }
-    seen(&header, file.args());
     Ok(saturated)
 }
 
@@ -168,8 +298,15 @@ pub fn visit_run_counters(
     run: &Run,
     mut visit: impl FnMut(&mut dyn Iterator<Item = (u32, u64)>),
 ) -> Result<()> {
-    let bytes = std::fs::read(&run.path).map_err(|e| Error::io(&run.path, &e))?;
-    let file = CountersFile::parse(&bytes).map_err(|e| Error::from(e).at(&run.path))?;
+    let read;
+    let bytes: &[u8] = match &run.data {
+        Some(data) => data,
+        None => {
+            read = std::fs::read(&run.path).map_err(|e| Error::io(&run.path, &e))?;
+            &read
+        }
+    };
+    let file = CountersFile::parse(bytes).map_err(|e| Error::from(e).at(&run.path))?;
     visit(&mut file.entries());
     Ok(())
 }

@@ -132,3 +132,60 @@ impl RunSummary {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(runs: u32, start: u64, write: u64) -> CountersHeader {
+        CountersHeader {
+            flags: 0,
+            meta_hash: [0; 16],
+            pid: 1,
+            start_ns: start,
+            write_ns: write,
+            num_counters: 0,
+            end: 0,
+            runs,
+        }
+    }
+
+    #[test]
+    fn summaries_merge_in_any_order() {
+        let files = [
+            (
+                header(1, 50, 60),
+                vec![("os".into(), "linux".into()), ("exe".into(), "/a".into())],
+            ),
+            (
+                header(3, 10, 90),
+                vec![
+                    ("os".into(), "linux".into()),
+                    ("argv".into(), "/b x".into()),
+                ],
+            ),
+            (header(2, 30, 70), vec![("os".into(), "macos".into())]),
+        ];
+        let mut forward = RunSummary::default();
+        for (h, a) in &files {
+            forward.add(h, a);
+        }
+        let mut parts = [RunSummary::default(), RunSummary::default()];
+        parts[0].add(&files[2].0, &files[2].1);
+        parts[1].add(&files[1].0, &files[1].1);
+        parts[1].add(&files[0].0, &files[0].1);
+        let mut backward = parts[0].clone();
+        backward.merge(&parts[1]);
+        assert_eq!(forward, backward);
+        assert_eq!(
+            (forward.runs, forward.start_ns, forward.write_ns),
+            (6, Some(10), 90)
+        );
+        assert_eq!(forward.latest_exe(), Some("/b x"));
+        // The files disagree on os: it is dropped; arch was never there.
+        assert!(forward.args().is_empty());
+        assert_eq!(forward.files(), 3);
+        let h = forward.header([1; 16], 4, false);
+        assert_eq!((h.runs, h.end, h.num_counters), (6, end_reason::MERGED, 4));
+    }
+}
