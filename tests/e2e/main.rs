@@ -3,6 +3,7 @@
 //!
 //! - `agent`: COVWRAP_CENTER, the agent against the real center.
 //! - `build`: what covwrap does as cargo's wrapper.
+//! - `center`: covdata serve with real instrumented services.
 //! - `runtime`: what instrumented programs do when they run.
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
@@ -10,6 +11,7 @@
 
 mod agent;
 mod build;
+mod center;
 mod merge;
 mod parity;
 mod pool;
