@@ -19,6 +19,7 @@
 //! - [`profraw`]: LLVM raw profiles (read and write, version 10).
 //! - [`center`]: `covdata serve` and its client.
 //! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
+//! - [`gate`]: `--fail-under-*` thresholds over a report's totals.
 //!
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
@@ -26,6 +27,7 @@ pub mod center;
 pub mod crates;
 pub mod error;
 pub(crate) mod fasthash;
+pub mod gate;
 pub mod llvm;
 pub mod lock;
 pub mod model;
