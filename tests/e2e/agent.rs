@@ -174,12 +174,17 @@ struct Center {
 
 impl Center {
     fn start(addr: &str, store: &str, token: Option<&str>) -> Center {
+        Center::start_with(addr, store, token, &[])
+    }
+
+    fn start_with(addr: &str, store: &str, token: Option<&str>, extra: &[&str]) -> Center {
         let mut cmd = Command::new(covdata_exe());
         cmd.args([
             "serve",
             &format!("--addr={addr}"),
             &format!("--store={store}"),
         ])
+        .args(extra)
         .env_remove("COVDATA_CENTER_TOKEN")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -590,6 +595,36 @@ fn a_forked_child_does_not_speak_for_its_parent() {
     assert_eq!(center.wait_for(pid, "exited", Duration::from_secs(10)), id);
     assert_eq!(center.profile_ticks(), 2);
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn a_removed_agent_registers_again_and_keeps_serving() {
+    // A short heartbeat makes the polls short, so the removal is seen soon.
+    let center = Center::start_with("127.0.0.1:0", "memory", None, &["--heartbeat=3s"]);
+    let mut p = Prog::start(&center.url, &[]);
+    let id = center.wait_for(p.pid(), "connected", Duration::from_secs(20));
+    assert_eq!(p.ask("run 4"), "done 4");
+    center.covdata(&["remove", &format!("--id={id}")]);
+    let start = Instant::now();
+    loop {
+        if let Some((_, status)) = center.agent(p.pid()) {
+            if status == "connected" {
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "never registered again: {}",
+            center.log.text()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(p.ask("run 1"), "done 1");
+    // Nothing was reset: the live counters still hold every tick.
+    assert_eq!(center.profile_ticks(), 5);
+    let (code, _, err, _) = p.exit();
+    assert_eq!(code, Some(0));
+    assert_eq!(err.lines().count(), 1, "no line for a removal: {err}");
 }
 
 #[test]

@@ -83,10 +83,13 @@ pub fn run(setup: &Setup) {
         }
         match failure {
             Failure::UnknownId => {
-                // Removed or wiped by the center: register anew.
+                // Removed or wiped by the center: register anew, soon
+                // unless that keeps happening.
                 agent.id = None;
-                sleep_jittered(FIRST_BACKOFF_MS);
-                continue;
+                if started.elapsed() > Duration::from_secs(10) {
+                    sleep_jittered(FIRST_BACKOFF_MS);
+                    continue;
+                }
             }
             Failure::Unreachable(why) if !agent.failing => {
                 agent.failing = true;
