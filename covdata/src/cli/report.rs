@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use anyhow::Context as _;
 use clap::Args;
 use covdata::report::{self, Context, ReportOptions};
-use covdata::{gate, load_coverage_with, Coverage};
+use covdata::{gate, Coverage};
 
 use super::args::{FilterArgs, GateArgs, InputArgs, OutputArgs};
 use super::{plain, warn, Outcome};
@@ -120,25 +120,12 @@ pub fn with_context(
     load: Load,
     write: impl FnOnce(&Context) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
-    let dirs = input.dirs();
     let opts = ReportOptions {
         crates: filter.pkg.crates()?,
         root: filter.root()?,
         mangled: load.mangled,
     };
-    let cov: Coverage = load_coverage_with(
-        &dirs,
-        covdata::LoadOptions {
-            ignore_bad: input.ignore_bad,
-            keep_runs: load.keep_runs,
-            ..Default::default()
-        },
-    )
-    .map_err(plain)?;
-    warn::about(&cov);
-    if cov.pods.is_empty() {
-        return Err(plain(covdata::pods::no_pods(&dirs)));
-    }
+    let cov = load_model(input, load.keep_runs)?;
     let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
     filter.pkg.check_matches(&present)?;
     let ctx = Context::new(&cov, opts);
@@ -156,6 +143,36 @@ pub fn with_context(
     } else {
         Outcome::GateFailed
     })
+}
+
+/// Loads the input (directories or a center) into the model, printing
+/// the warnings; no pod at all is an error.
+pub fn load_model(input: &InputArgs, keep_runs: bool) -> anyhow::Result<Coverage> {
+    let source = input.source()?;
+    let ignore_bad = input.ignore_bad;
+    let loaded = source
+        .load(covdata::LoadOptions {
+            ignore_bad,
+            keep_runs,
+            ..Default::default()
+        })
+        .map_err(plain)?;
+    warn::source(&loaded.warnings);
+    let cov = Coverage::build(loaded.loaded, ignore_bad).map_err(plain)?;
+    warn::about(&cov);
+    if cov.pods.is_empty() {
+        return Err(no_data(input));
+    }
+    Ok(cov)
+}
+
+/// The error for inputs without a single pod.
+pub fn no_data(input: &InputArgs) -> anyhow::Error {
+    if input.is_center() {
+        anyhow::anyhow!("the center's profile holds no coverage data for the selected agents")
+    } else {
+        plain(covdata::pods::no_pods(&input.dirs()))
+    }
 }
 
 /// Writes one stream report to `-o` (atomically) or to standard output.
