@@ -266,6 +266,34 @@ fn profile_clear_exit_and_restart_keep_everything() {
     let from_dir = covdata_ok(&["textfmt", &format!("-i={}", snap.display())]);
     assert_eq!(String::from_utf8_lossy(&direct.stdout), from_dir);
 
+    // The report commands' own flags work with --center: --pkg, --root.
+    let pct = covdata_ok(&["percent", &format!("--center={}", center.url), "--pkg=svc*"]);
+    assert!(pct.starts_with("crate") && pct.contains("svc1"), "{pct}");
+    let none = covdata_cmd(&[
+        "percent",
+        &format!("--center={}", center.url),
+        "--pkg=nothing",
+    ]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("matches no crate"));
+    // -i and --center are one or the other; --service needs --center.
+    assert_eq!(
+        covdata_cmd(&["percent", "-i=/tmp", &format!("--center={}", center.url)])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        covdata_cmd(&["percent", "-i=/tmp", "--service=x"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        covdata_cmd(&["agents", "--center=https://x"]).status.code(),
+        Some(2)
+    );
+
     // clear: zero everywhere, then counts again.
     let out = covdata_cmd(&[
         "clear",
