@@ -138,14 +138,13 @@ fn default_signals(cmd: &mut Command) {
 }
 
 /// Everything a child wrote to one stream, collected by a thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+struct Captured(Arc<Mutex<Vec<u8>>>, Option<thread::JoinHandle<()>>);
 
 impl Captured {
     fn drain(from: impl Read + Send + 'static) -> Captured {
-        let c = Captured::default();
-        let sink = c.0.clone();
-        thread::spawn(move || {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let sink = bytes.clone();
+        let reader = thread::spawn(move || {
             let mut from = from;
             let mut buf = [0u8; 4096];
             while let Ok(n) = from.read(&mut buf) {
@@ -155,7 +154,15 @@ impl Captured {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        c
+        Captured(bytes, Some(reader))
+    }
+
+    /// Everything, once the stream has ended.
+    fn all(&mut self) -> String {
+        if let Some(reader) = self.1.take() {
+            reader.join().unwrap();
+        }
+        self.text()
     }
 
     fn text(&self) -> String {
@@ -357,8 +364,7 @@ impl Prog {
         let status = wait_with_timeout(&mut self.child, Duration::from_secs(10));
         let took = start.elapsed();
         self.said.push_str(&rest);
-        thread::sleep(Duration::from_millis(50));
-        (status.code(), self.said, self.err.text(), took)
+        (status.code(), self.said, self.err.all(), took)
     }
 }
 
@@ -504,7 +510,7 @@ fn sigterm_sends_the_final_counters_to_the_center_and_to_covdir() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let err = Captured::drain(child.stderr.take().unwrap());
+    let mut err = Captured::drain(child.stderr.take().unwrap());
     let addr = line
         .trim()
         .strip_prefix("listening on http://")
@@ -532,7 +538,8 @@ fn sigterm_sends_the_final_counters_to_the_center_and_to_covdir() {
     // `route` ran once per request.
     assert_eq!(runs_and_executions(&cov, "5route").1, 3);
     assert_eq!(runs_and_executions(&snap, "5route").1, 3);
-    assert_eq!(lines_with(&err.text(), "covwrap:"), 1, "{}", err.text());
+    let err = err.all();
+    assert_eq!(lines_with(&err, "covwrap:"), 1, "{err}");
 }
 
 #[test]
@@ -625,6 +632,22 @@ fn a_removed_agent_registers_again_and_keeps_serving() {
     let (code, _, err, _) = p.exit();
     assert_eq!(code, Some(0));
     assert_eq!(err.lines().count(), 1, "no line for a removal: {err}");
+}
+
+#[test]
+fn a_program_that_ends_at_once_still_reaches_the_center() {
+    let center = Center::memory();
+    for _ in 0..3 {
+        // No waiting for the registration: the exit path waits for it.
+        let mut p = Prog::start(&center.url, &[]);
+        assert_eq!(p.ask("run 3"), "done 3");
+        let pid = p.pid();
+        let (code, said, _, took) = p.exit();
+        assert_eq!((code, said.as_str()), (Some(0), "done 3\nbye\n"));
+        assert!(took < Duration::from_millis(1500), "{took:?}");
+        center.wait_for(pid, "exited", Duration::from_secs(10));
+    }
+    assert_eq!(center.profile_ticks(), 9, "three runs of 3");
 }
 
 #[test]

@@ -7,7 +7,7 @@
 
 use std::ffi::{c_int, c_void};
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use super::super::emit::{for_each_nonzero, START_NS};
@@ -33,8 +33,11 @@ pub struct Prepared {
 
 static PREPARED: OnceLock<Prepared> = OnceLock::new();
 
-/// The agent's id plus one; 0 before the first registration.
+/// The agent's id plus one; 0 until the first registration (and meta
+/// upload) is done.
 static ID_PLUS_ONE: AtomicU64 = AtomicU64::new(0);
+/// The agent thread's first attempt to register has ended (either way).
+static FIRST_TRY_OVER: AtomicBool = AtomicBool::new(false);
 
 /// The center's address as last connected to, behind a sequence lock:
 /// odd while being written. Words: family (4 or 6) << 16 | port, then the
@@ -48,6 +51,10 @@ pub fn publish(prepared: Prepared) {
 
 pub fn set_id(id: u64) {
     ID_PLUS_ONE.store(id.wrapping_add(1), Ordering::Release);
+}
+
+pub fn first_try_over() {
+    FIRST_TRY_OVER.store(true, Ordering::Release);
 }
 
 /// Only the agent thread writes the peer.
@@ -93,6 +100,16 @@ pub fn send_final(end: u32) {
     {
         return;
     }
+    let deadline = monotonic_ms() + BUDGET_MS;
+    // A program that ends right after it started (a CLI): its agent is
+    // still registering; wait for that, within the budget, unless it has
+    // already failed once (the center is down: do not wait for nothing).
+    while ID_PLUS_ONE.load(Ordering::Acquire) == 0
+        && !FIRST_TRY_OVER.load(Ordering::Acquire)
+        && monotonic_ms() < deadline
+    {
+        sys::sleep_ms(1);
+    }
     let (Some(prepared), Some(setup)) = (PREPARED.get(), SETUP.get()) else {
         return;
     };
@@ -103,7 +120,6 @@ pub fn send_final(end: u32) {
     if id == 0 {
         return;
     }
-    let deadline = monotonic_ms() + BUDGET_MS;
     let outcome = Socket::connect(family, port, &ip, deadline)
         .and_then(|s| s.post_final(prepared, id - 1, end, deadline));
     match outcome {

@@ -70,7 +70,9 @@ pub fn run(setup: &Setup) {
     let mut backoff_ms = FIRST_BACKOFF_MS;
     while running() {
         let started = Instant::now();
-        let failure = match agent.session() {
+        let outcome = agent.session();
+        exit::first_try_over();
+        let failure = match outcome {
             Ok(()) => return,
             Err(f) => f,
         };
@@ -217,10 +219,11 @@ impl<'a> Agent<'a> {
             .collect();
         let (id, need_meta, poll_seconds) = self.register()?;
         self.id = Some(id);
-        exit::set_id(id);
         if need_meta {
             self.upload_meta()?;
         }
+        // Only now can the center take final counters (409 before the meta).
+        exit::set_id(id);
         self.connected = true;
         if self.failing || !self.announced {
             self.failing = false;
