@@ -640,6 +640,22 @@ fn versions_combine_and_two_centers_merge_to_one() {
     assert!(!err.contains("error"), "{err}");
     let pct = covdata_ok(&["percent", &format!("-i={}", s.path("combined").display())]);
     assert!(pct.contains("total"), "{pct}");
+    // Without --pcombine the two versions are two pods: reports read them
+    // together, straight from the center, as from a COVDIR of both.
+    let live = covdata_ok(&["percent", &format!("--center={}", one.url)]);
+    let dir = s.path("both");
+    profile(&one.url, &dir, &[]);
+    assert_eq!(
+        covdata::load(&[dir.clone()], Default::default())
+            .unwrap()
+            .pods
+            .len(),
+        2
+    );
+    assert_eq!(
+        live,
+        covdata_ok(&["percent", &format!("-i={}", dir.display())])
+    );
     // One center's store equals east + west merged.
     let stores: Vec<PathBuf> = ["one", "east", "west"].iter().map(|n| s.path(n)).collect();
     for c in [one, east, west] {
