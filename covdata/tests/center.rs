@@ -706,3 +706,27 @@ fn versions_combine_and_two_centers_merge_to_one() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn ids_are_kept_by_the_same_process_and_never_taken_over() {
+    let (meta, _) = metas();
+    let center = Center::start("memory", &[]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // A process coming back to a center that lost its memory keeps its id.
+    let mut back = SimAgent::new(&center.url, None, "orders", 1, meta).unwrap();
+    back.reg.id = Some(5);
+    assert_eq!(rt.block_on(back.register()).unwrap().id, 5);
+    // Another process claiming that id gets its own; so does a wild id.
+    let mut other = SimAgent::new(&center.url, None, "orders", 2, meta).unwrap();
+    other.reg.id = Some(5);
+    let id = rt.block_on(other.register()).unwrap().id;
+    assert_eq!(id, 6, "the next id after the highest given");
+    let mut wild = SimAgent::new(&center.url, None, "orders", 3, meta).unwrap();
+    wild.reg.id = Some(u64::MAX);
+    assert_eq!(rt.block_on(wild.register()).unwrap().id, 7);
+    // The same process registering again keeps its id.
+    assert_eq!(rt.block_on(back.register()).unwrap().id, 5);
+}

@@ -58,13 +58,15 @@ pub async fn register(
         Some(id) => match registry.agents.get(&id) {
             Some(a) if a.same_process(&reg) => Some(id),
             Some(_) => None,
-            None => Some(id),
+            // Ids are small counters; anything else is not one we gave.
+            None if (1..u64::MAX / 2).contains(&id) => Some(id),
+            None => None,
         },
         None => None,
     };
     let id = id.unwrap_or(inner.store.registry.next_id);
     let registry = &mut inner.store.registry;
-    registry.next_id = registry.next_id.max(id + 1);
+    registry.next_id = registry.next_id.max(id.saturating_add(1));
     let counters_name = match registry.agents.get(&id) {
         Some(a) => a.counters_name.clone(),
         None => registry.counters_name(&reg, &hash),
