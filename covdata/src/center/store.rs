@@ -60,6 +60,8 @@ pub struct Store {
     /// The files of `DIR/cov` (or of the memory store).
     pub cov: MemDir,
     writer: Option<mpsc::Sender<Job>>,
+    /// The registry changed since it was last written.
+    dirty: bool,
 }
 
 const REGISTRY: &str = "registry.json";
@@ -76,6 +78,7 @@ impl Store {
                 },
                 cov: MemDir::new("memory"),
                 writer: None,
+                dirty: false,
             });
         };
         let cov_dir = dir.join("cov");
@@ -101,6 +104,7 @@ impl Store {
             registry,
             cov,
             writer: Some(tx),
+            dirty: false,
         })
     }
 
@@ -146,8 +150,23 @@ impl Store {
         self.save_registry();
     }
 
-    /// Writes `registry.json` (durably).
-    pub fn save_registry(&self) {
+    /// Notes a registry change that may wait for [`Store::save_if_dirty`]
+    /// (registrations: a thousand agents registering at once must not
+    /// write the registry a thousand times).
+    pub fn registry_changed(&mut self) {
+        self.dirty = true;
+    }
+
+    /// Writes the registry if it changed since it was last written.
+    pub fn save_if_dirty(&mut self) {
+        if self.dirty {
+            self.save_registry();
+        }
+    }
+
+    /// Writes `registry.json` (durably), now.
+    pub fn save_registry(&mut self) {
+        self.dirty = false;
         if let Some(dir) = &self.dir {
             let bytes = serde_json::to_vec_pretty(&self.registry).expect("registry serializes");
             self.send(Job::Write {

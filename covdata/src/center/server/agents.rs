@@ -89,7 +89,7 @@ pub async fn register(
         },
     );
     inner.links.entry(id).or_default();
-    inner.store.save_registry();
+    inner.store.registry_changed();
     let need_meta = inner.store.cov.get(&meta_file_name(&hash)).is_none();
     Ok(Json(Registered {
         id,
@@ -312,7 +312,10 @@ pub async fn counters(
             inner.store.put(&name, Arc::from(&body[..]), is_final);
         }
         if is_final {
-            inner.store.save_registry();
+            // The counters are synced before the answer; the registry's
+            // `exited` follows with the next batch (a stored counter file
+            // is in every profile either way).
+            inner.store.registry_changed();
             inner.store.flush()
         } else {
             None

@@ -214,7 +214,7 @@ async fn run(opts: ServeOptions) -> Result<(), String> {
             }
         }
     }
-    let listener = tokio::net::TcpListener::bind(&opts.addr)
+    let listener = listen(&opts.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", opts.addr))?;
     let addr: SocketAddr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -248,6 +248,16 @@ async fn run(opts: ServeOptions) -> Result<(), String> {
             sh.wake_all();
         }
     };
+    // Registrations are written in batches, a few times a second.
+    {
+        let sh = sh.clone();
+        tokio::spawn(async move {
+            while !sh.stopping() {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                sh.lock().store.save_if_dirty();
+            }
+        });
+    }
     let server = axum::serve(listener, router(sh.clone())).with_graceful_shutdown(stop);
     let stopped = Arc::new(tokio::sync::Notify::new());
     let serving = {
@@ -276,11 +286,36 @@ async fn run(opts: ServeOptions) -> Result<(), String> {
         r = serving => r.map_err(|e| format!("serving on {addr}: {e}"))?,
         () = watchdog => {}
     }
-    let done = sh.lock().store.flush();
+    let done = {
+        let mut inner = sh.lock();
+        inner.store.save_if_dirty();
+        inner.store.flush()
+    };
     if let Some(rx) = done {
         let _ = tokio::task::spawn_blocking(move || rx.recv()).await;
     }
     Ok(())
+}
+
+/// Binds `addr` with a deep accept queue: a profile makes every agent
+/// connect at once (1,000 agents, 1,000 connections within milliseconds),
+/// and a full queue drops SYNs that the client retries only after a
+/// second. The kernel caps the depth at `net.core.somaxconn`.
+async fn listen(addr: &str) -> std::io::Result<tokio::net::TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = if a.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(8192)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("the address resolves to nothing")))
 }
 
 async fn stop_signal(exit_after: Option<Duration>) {
