@@ -21,7 +21,10 @@ def section(rows, quiet):
         "\"profile\" is `GET /v1/profile` of all N agents (every agent snapshotted at once, "
         "the covbundle read and decoded), median and worst of the runs; \"one at a time\" is "
         "M one-agent profiles in a row scaled to N (what a center that fetches agents "
-        "serially, as goc's does, pays at best); \"center RSS\" is its peak (VmHWM).\n\n"
+        "serially, as goc's does, pays at best: goc itself is not run here, since it cannot be "
+        "installed on this machine without fetching it, and its fetches have no timeout besides); "
+        "\"center RSS\" is its peak (VmHWM); \"center CPU\" is its user+system time over the whole row "
+        "(registration, every profile, the one-at-a-time profiles).\n\n"
     )
     out.append(
         "| counters per agent | agents | store | profile median | profile worst | one at a time (scaled) | bundle | center RSS | center CPU |\n"
