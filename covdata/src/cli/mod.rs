@@ -104,10 +104,10 @@ pub enum Command {
     /// Run a center: agents dial in, clients profile, clear, remove, init
     #[command(after_help = center::SERVE_EXAMPLES)]
     Serve(center::ServeArgs),
-    /// One row per agent of a center: id, service, host, pid, label, status, last seen, meta hash
+    /// List a center's agents, one row each (id, service, host, pid, status, ...)
     #[command(after_help = center::AGENTS_EXAMPLES)]
     Agents(center::CenterArgs),
-    /// A center's live profile (and its exited agents' final counters) into -o=DIR as a COVDIR
+    /// A center's live profile into -o=DIR, as a COVDIR
     #[command(after_help = center::PROFILE_EXAMPLES)]
     Profile(center::ProfileArgs),
     /// Reset the selected agents' counters and drop their stored counters
