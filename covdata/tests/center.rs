@@ -646,7 +646,7 @@ fn versions_combine_and_two_centers_merge_to_one() {
     let dir = s.path("both");
     profile(&one.url, &dir, &[]);
     assert_eq!(
-        covdata::load(&[dir.clone()], Default::default())
+        covdata::load(std::slice::from_ref(&dir), Default::default())
             .unwrap()
             .pods
             .len(),
