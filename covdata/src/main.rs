@@ -38,6 +38,8 @@ Flags:
   --ignore-bad               skip bad files with a warning instead of failing
   --pcombine                 merge: fold pods of different binaries into one pod
   --in-place                 merge: compact the one input directory (pools)
+  --include-live             also read running processes' dense counter files
+                             (COVWRAP_CONTINUOUS), as a snapshot
   -h, --help                 show this help
 ";
 
@@ -52,6 +54,7 @@ struct Args {
     ignore_bad: bool,
     pcombine: bool,
     in_place: bool,
+    include_live: bool,
 }
 
 /// Splits `-x=v`, `--x=v`, `-x v` and `--x v` forms.
@@ -90,13 +93,16 @@ fn parse_args(raw: Vec<String>) -> Result<Option<Args>, String> {
             "o" | "output" => args.output = Some(PathBuf::from(value(name)?)),
             "pkg" => args.pkg = Some(value(name)?),
             "root" => args.root = Some(value(name)?),
-            "mangled" | "ignore-bad" | "pcombine" | "in-place" if inline.is_some() => {
+            "mangled" | "ignore-bad" | "pcombine" | "in-place" | "include-live"
+                if inline.is_some() =>
+            {
                 return Err(format!("flag -{name} takes no value"));
             }
             "mangled" => args.mangled = true,
             "ignore-bad" => args.ignore_bad = true,
             "pcombine" => args.pcombine = true,
             "in-place" => args.in_place = true,
+            "include-live" => args.include_live = true,
             _ => return Err(format!("unknown flag {arg:?}")),
         }
     }
@@ -150,11 +156,16 @@ fn main() -> ExitCode {
         eprintln!("covdata: {}: {msg}", args.command);
         return ExitCode::from(2);
     }
+    covdata::dense::set_include_live(args.include_live);
     let result = if WRITERS.contains(&args.command.as_str()) {
         run_writer(&args)
     } else {
         run(&args)
     };
+    let live = covdata::dense::take_live_skipped();
+    if live > 0 {
+        eprintln!("covdata: note: skipped {live} counter files of running processes (COVWRAP_CONTINUOUS); --include-live reads them");
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

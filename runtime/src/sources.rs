@@ -11,6 +11,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("format/counters.rs", include_str!("format/counters.rs")),
     ("format/crc32.rs", include_str!("format/crc32.rs")),
     ("format/defs.rs", include_str!("format/defs.rs")),
+    ("format/dense.rs", include_str!("format/dense.rs")),
     ("format/elf.rs", include_str!("format/elf.rs")),
     ("format/error.rs", include_str!("format/error.rs")),
     ("format/from_elf.rs", include_str!("format/from_elf.rs")),
@@ -21,6 +22,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("format/names.rs", include_str!("format/names.rs")),
     ("rt/mod.rs", include_str!("rt/mod.rs")),
     ("rt/api.rs", include_str!("rt/api.rs")),
+    ("rt/dense.rs", include_str!("rt/dense.rs")),
     ("rt/emit.rs", include_str!("rt/emit.rs")),
     ("rt/init.rs", include_str!("rt/init.rs")),
     ("rt/llvm.rs", include_str!("rt/llvm.rs")),
@@ -28,6 +30,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("rt/signals.rs", include_str!("rt/signals.rs")),
     ("rt/state.rs", include_str!("rt/state.rs")),
     ("rt/sys.rs", include_str!("rt/sys.rs")),
+    ("rt/sys_map.rs", include_str!("rt/sys_map.rs")),
     ("rt/text.rs", include_str!("rt/text.rs")),
 ];
 

@@ -3,11 +3,13 @@
 //!
 //! - `build`: what covwrap does as cargo's wrapper.
 //! - `runtime`: what instrumented programs do when they run.
+//! - `continuous`: COVWRAP_CONTINUOUS (mapped counters: SIGKILL, OOM, exec) and exec.
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 
 mod build;
+mod continuous;
 mod merge;
 mod parity;
 mod pool;

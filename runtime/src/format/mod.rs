@@ -5,6 +5,7 @@
 //! - [`meta`] / [`counters`]: symmetric encoders and decoders per file kind.
 //! - [`from_elf`]: the meta file of an instrumented binary.
 //! - [`names`]: file names and their parsing.
+//! - [`dense`]: dense counter files, mapped by processes in continuous mode.
 //!
 //! The specification is docs/FORMAT.md.
 
@@ -12,6 +13,7 @@ pub mod bytes;
 pub mod counters;
 pub mod crc32;
 pub mod defs;
+pub mod dense;
 pub mod elf;
 pub mod error;
 pub mod from_elf;

@@ -71,8 +71,13 @@ pub fn write_final(end: u32, path: Path) -> Final {
                         }
                     }
                 };
-                if !pooled {
-                    if let Err(e) = write_counters(config, end, false) {
+                if pooled {
+                    super::dense::discard(config);
+                } else {
+                    // Continuous mode: the dense file's name, so the rename
+                    // replaces it in one step (rt::dense).
+                    let name_ns = super::dense::final_name_ns();
+                    if let Err(e) = write_counters_named(config, end, false, name_ns) {
                         e.report(config);
                     }
                 }
@@ -153,6 +158,16 @@ impl Sink for FdSink {
 /// zero as it is read, so no increment is lost or counted twice between
 /// successive snapshots.
 pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), EmitError> {
+    write_counters_named(config, end, reset, None)
+}
+
+/// [`write_counters`], named with `name_ns` instead of the write time.
+pub fn write_counters_named(
+    config: &Config,
+    end: u32,
+    reset: bool,
+    name_ns: Option<u64>,
+) -> Result<(), EmitError> {
     let counters = config.counters;
     let pid = unsafe { sys::getpid() } as u64;
     let now = sys::realtime_ns();
@@ -161,7 +176,7 @@ pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), Emit
     for b in config.meta_hash {
         let _ = write!(name, "{b:02x}");
     }
-    let _ = write!(name, ".{pid}.{now}");
+    let _ = write!(name, ".{pid}.{}", name_ns.unwrap_or(now));
     let mut final_path = StackBuf::<PATH_CAP>::new();
     final_path.push(&config.out_dir);
     final_path.push(b"/");

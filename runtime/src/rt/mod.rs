@@ -5,10 +5,12 @@
 //! - [`emit`]: the single counter-file writer (allocation-free), shared by
 //!   [`init`]'s exit hook, [`signals`] and [`api`] snapshots.
 //! - [`pool`]: `COVWRAP_MERGE`, folding a run into the pod's pool file.
+//! - [`dense`]: `COVWRAP_CONTINUOUS`, counters in a mapped file.
 //! - [`llvm`]: the compiler-rt profile runtime we sit next to.
 //! - [`sys`], [`text`]: raw libc and fixed-size buffers.
 
 pub mod api;
+mod dense;
 mod emit;
 mod init;
 mod llvm;
@@ -16,4 +18,5 @@ mod pool;
 mod signals;
 mod state;
 mod sys;
+mod sys_map;
 mod text;
