@@ -24,6 +24,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("rt/api.rs", include_str!("rt/api.rs")),
     ("rt/dense.rs", include_str!("rt/dense.rs")),
     ("rt/emit.rs", include_str!("rt/emit.rs")),
+    ("rt/exec.rs", include_str!("rt/exec.rs")),
     ("rt/init.rs", include_str!("rt/init.rs")),
     ("rt/llvm.rs", include_str!("rt/llvm.rs")),
     ("rt/pool.rs", include_str!("rt/pool.rs")),

@@ -361,3 +361,166 @@ fn sigkill_at_random_points_leaves_exact_or_readable_counts() {
     let (_, got) = executions(&cov, "cont_step");
     assert!(low <= got && got <= high, "{low} <= {got} <= {high}");
 }
+
+#[test]
+fn exec_chains_keep_every_images_counts_in_both_modes() {
+    for continuous in [true, false] {
+        // Itself, four images: 3 + 2 + 1 chain steps; the last one exits.
+        let cov = scratch("cont-exec");
+        let out = command(prog(), &["exec", "3"], &cov, continuous)
+            .output()
+            .unwrap();
+        assert_success(&out, "exec chain");
+        assert_eq!(
+            executions(&cov, "chain_step"),
+            (4, 6),
+            "continuous: {continuous}"
+        );
+        // The last image SIGKILLed: in continuous mode its (empty) run is
+        // still there; the earlier images' counts are kept either way.
+        let cov = scratch("cont-exec-kill");
+        let out = command(prog(), &["exec", "4", "kill"], &cov, continuous)
+            .output()
+            .unwrap();
+        assert_eq!(signal_of(out.status), Some(9));
+        let runs = if continuous { 5 } else { 4 };
+        assert_eq!(
+            executions(&cov, "chain_step"),
+            (runs, 10),
+            "continuous: {continuous}"
+        );
+        // Another instrumented program: two pods, each with its counts.
+        let cov = scratch("cont-exec-other");
+        let out = command(prog(), &["exec-other", "5", "9"], &cov, continuous)
+            .output()
+            .unwrap();
+        assert_success(&out, "exec other");
+        assert_eq!(executions(&cov, "chain_step"), (2, 5));
+        assert_eq!(executions(&cov, "other_step"), (2, 9));
+    }
+}
+
+#[test]
+fn fork_child_gets_its_own_file_from_zero() {
+    let cov = scratch("cont-fork");
+    let out = command(prog(), &["fork", "1000", "777", "555"], &cov, true)
+        .output()
+        .unwrap();
+    assert_eq!(signal_of(out.status), Some(9));
+    assert_eq!(dense_files(&cov).len(), 2, "parent and child each have one");
+    assert_eq!(executions(&cov, "pre_fork"), (2, 1000));
+    assert_eq!(executions(&cov, "child_work"), (2, 777));
+    assert_eq!(executions(&cov, "parent_work"), (2, 555));
+}
+
+/// Puts the child started by `cmd` into a memory-limited cgroup (v2 or
+/// v1), through a shell that joins it and then execs the program.
+fn in_memory_cgroup(exe: &Path, args: &[&str], cov: &Path) -> Option<(Command, PathBuf)> {
+    let name = format!("covwrap-e2e-{}", std::process::id());
+    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers");
+    let (dir, limits): (PathBuf, &[(&str, &str)]) =
+        if std::fs::read_to_string(v2).is_ok_and(|c| c.split_whitespace().any(|x| x == "memory")) {
+            (
+                Path::new("/sys/fs/cgroup").join(&name),
+                &[("memory.max", "67108864"), ("memory.swap.max", "0")],
+            )
+        } else {
+            (
+                Path::new("/sys/fs/cgroup/memory").join(&name),
+                &[("memory.limit_in_bytes", "67108864")],
+            )
+        };
+    let _ = std::fs::remove_dir(&dir);
+    std::fs::create_dir(&dir).ok()?;
+    for (file, value) in limits {
+        if std::fs::write(dir.join(file), value).is_err() && !file.contains("swap") {
+            let _ = std::fs::remove_dir(&dir);
+            return None;
+        }
+    }
+    let mut all = vec![
+        "-c".to_string(),
+        format!(
+            "echo $$ > {}/cgroup.procs && exec \"$0\" \"$@\"",
+            dir.display()
+        ),
+        exe.display().to_string(),
+    ];
+    all.extend(args.iter().map(|a| a.to_string()));
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    Some((command(Path::new("/bin/sh"), &all, cov, true), dir))
+}
+
+#[test]
+fn oom_kill_keeps_the_counts_up_to_the_kill() {
+    let cov = scratch("cont-oom");
+    let (mut cmd, cgroup) = match in_memory_cgroup(prog(), &["oom", "321"], &cov) {
+        Some(v) => v,
+        None => {
+            // prlimit: allocation fails instead (the program aborts); the
+            // counts must still be there.
+            eprintln!("NOTE: no writable memory cgroup here; limiting the address space with prlimit instead of a real OOM kill");
+            let mut cmd = command(Path::new("prlimit"), &["--as=1073741824", "--"], &cov, true);
+            cmd.arg(prog()).args(["oom", "321"]);
+            (cmd, PathBuf::new())
+        }
+    };
+    let out = cmd.stderr(Stdio::null()).output();
+    if !cgroup.as_os_str().is_empty() {
+        let _ = std::fs::remove_dir(&cgroup);
+    }
+    let Ok(out) = out else {
+        eprintln!("SKIPPED: neither a memory cgroup nor prlimit is available on this machine");
+        return;
+    };
+    assert!(stdout(&out).contains("ready"), "{}", stdout(&out));
+    let sig = signal_of(out.status);
+    if !cgroup.as_os_str().is_empty() {
+        assert_eq!(sig, Some(9), "killed by the OOM killer: {:?}", out.status);
+    } else {
+        assert!(sig.is_some(), "died of a signal: {:?}", out.status);
+    }
+    assert_eq!(executions(&cov, "cont_step"), (1, 321));
+}
+
+#[test]
+fn five_hundred_concurrent_runs_a_third_sigkilled_add_up() {
+    let cov = scratch("cont-500");
+    let mut seed = 0x2545_f491_4f6c_dd1du64 ^ std::process::id() as u64;
+    let mut rand = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut expected = 0;
+    let mut children = Vec::new();
+    for _ in 0..500 {
+        let n = 1 + rand(60);
+        let mut args = vec!["loop".to_string(), n.to_string()];
+        if rand(3) == 0 {
+            let k = rand(n);
+            args.push(k.to_string());
+            expected += k;
+        } else {
+            expected += n;
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let child = command(prog(), &args, &cov, true)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        children.push(child);
+    }
+    let mut killed = 0;
+    for mut c in children {
+        let status = wait_with_timeout(&mut c, Duration::from_secs(120));
+        killed += usize::from(signal_of(status) == Some(9));
+    }
+    assert!(killed > 100 && killed < 250, "{killed} killed");
+    assert_eq!(dense_files(&cov).len(), killed);
+    assert_eq!(executions(&cov, "cont_step"), (500, expected));
+    let out = covdata(&["merge", "--in-place", &format!("-i={}", cov.display())]);
+    assert_success(&out, "compaction");
+    assert_eq!(executions(&cov, "cont_step"), (500, expected));
+}

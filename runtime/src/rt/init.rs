@@ -41,6 +41,9 @@ static SLOT: [u8; slot::LEN] = {
 };
 
 extern "C" fn init() {
+    // The exec wrappers forward to libc in every process (rt::exec).
+    #[cfg(all(target_env = "gnu", not(target_feature = "crt-static")))]
+    super::exec::resolve();
     // Always, even when we write nothing: rustc's profile runtime would
     // otherwise leave default_*.profraw files in the working directory.
     llvm::silence_default_writer();

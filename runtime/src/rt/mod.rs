@@ -6,12 +6,15 @@
 //!   [`init`]'s exit hook, [`signals`] and [`api`] snapshots.
 //! - [`pool`]: `COVWRAP_MERGE`, folding a run into the pod's pool file.
 //! - [`dense`]: `COVWRAP_CONTINUOUS`, counters in a mapped file.
+//! - `exec`: the exec functions, saving counts before the image goes.
 //! - [`llvm`]: the compiler-rt profile runtime we sit next to.
 //! - [`sys`], [`text`]: raw libc and fixed-size buffers.
 
 pub mod api;
 mod dense;
 mod emit;
+#[cfg(all(target_env = "gnu", not(target_feature = "crt-static")))]
+mod exec;
 mod init;
 mod llvm;
 mod pool;
