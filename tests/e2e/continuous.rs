@@ -524,3 +524,58 @@ fn five_hundred_concurrent_runs_a_third_sigkilled_add_up() {
     assert_success(&out, "compaction");
     assert_eq!(executions(&cov, "cont_step"), (500, expected));
 }
+
+#[test]
+fn pools_take_normal_ends_and_dead_dense_files_count_once() {
+    let cov = scratch("cont-pool");
+    let mut expected = 0;
+    for i in 0..12u64 {
+        let mut cmd = if i % 3 == 0 {
+            expected += i;
+            command(prog(), &["loop", "40", &i.to_string()], &cov, true)
+        } else {
+            expected += 40;
+            command(prog(), &["loop", "40"], &cov, true)
+        };
+        let out = cmd.env("COVWRAP_MERGE", "1").output().unwrap();
+        assert_eq!(signal_of(out.status).is_some(), i % 3 == 0);
+    }
+    assert_eq!(
+        dense_files(&cov).len(),
+        4,
+        "only the killed runs left dense files"
+    );
+    assert_eq!(executions(&cov, "cont_step"), (12, expected));
+    let out = covdata(&["merge", "--in-place", &format!("-i={}", cov.display())]);
+    assert_success(&out, "compaction");
+    assert!(dense_files(&cov).is_empty());
+    assert_eq!(executions(&cov, "cont_step"), (12, expected));
+    // Twice: nothing more to fold, nothing counted twice.
+    let out = covdata(&["merge", "--in-place", &format!("-i={}", cov.display())]);
+    assert_success(&out, "second compaction");
+    assert_eq!(executions(&cov, "cont_step"), (12, expected));
+}
+
+#[test]
+fn a_cut_or_damaged_dense_file_is_one_line_never_a_panic() {
+    let cov = scratch("cont-cut");
+    let out = command(prog(), &["loop", "50", "20"], &cov, true)
+        .output()
+        .unwrap();
+    assert_eq!(signal_of(out.status), Some(9));
+    let name = dense_files(&cov).pop().unwrap();
+    let path = cov.join(&name);
+    let whole = std::fs::read(&path).unwrap();
+    for cut in [0, 7, 40, 64, 100, 4096, whole.len() - 1] {
+        std::fs::write(&path, &whole[..cut]).unwrap();
+        let out = covdata(&["percent", &format!("-i={}", cov.display())]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "cut at {cut}: {err}");
+        assert_eq!(err.lines().count(), 1, "cut at {cut}: {err}");
+        assert!(err.contains(&name), "cut at {cut}: {err}");
+        let out = covdata(&["percent", "--ignore-bad", &format!("-i={}", cov.display())]);
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+    std::fs::write(&path, &whole).unwrap();
+    assert_eq!(executions(&cov, "cont_step"), (1, 20));
+}
