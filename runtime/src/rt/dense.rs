@@ -89,8 +89,13 @@ pub fn start(
     // child replaces it in place at the same address).
     let counters: &'static [std::sync::atomic::AtomicU64] =
         unsafe { std::slice::from_raw_parts(counters_addr as *const _, original.len()) };
+    // Only non-zero counts (few, this early): storing zeros would fault in
+    // and dirty every page of the file.
     for (to, from) in counters.iter().zip(original) {
-        to.store(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        let v = from.load(Ordering::Relaxed);
+        if v != 0 {
+            to.store(v, Ordering::Relaxed);
+        }
     }
     let delta = (counters_addr as i64).wrapping_sub(original.as_ptr() as i64);
     bias.store(delta, Ordering::SeqCst);
