@@ -14,7 +14,7 @@
 //! files skipped, which the CLI reports once ([`take_live_skipped`]).
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
@@ -66,6 +66,12 @@ pub fn read_counter_file(path: &Path, buf: &mut Vec<u8>) -> Result<Outcome> {
         // The process writes while we read: take each counter with one
         // atomic load from a mapping, never a torn value.
         *buf = snapshot(&file, path)?;
+    } else {
+        // It may have died while we read: read its final counts again.
+        buf.clear();
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.read_to_end(buf))
+            .map_err(|e| Error::io(path, &e))?;
     }
     *buf = to_counters(&file, buf, path)?;
     Ok(Outcome::Counters)
