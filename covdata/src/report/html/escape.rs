@@ -1,0 +1,125 @@
+//! HTML escaping and the pages' file names.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use covwrap_rt::format::md5::{hex, md5};
+
+/// Appends `text` to `out` with `&`, `<`, `>`, `"` and `'` escaped, so the
+/// result is safe both as element text and inside a quoted attribute.
+pub fn push_escaped(out: &mut String, text: &str) {
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[last..i]);
+        out.push_str(entity);
+        last = i + 1;
+    }
+    out.push_str(&text[last..]);
+}
+
+/// `text` escaped as [`push_escaped`] does.
+pub fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    push_escaped(&mut out, text);
+    out
+}
+
+/// The longest readable part of a page name, in bytes.
+const MAX_STEM: usize = 80;
+
+/// Page file names for the display paths `paths` (in that order): the
+/// path's last components with every byte outside `[A-Za-z0-9._-]` made
+/// `_`, then 12 hex digits of the path's MD5, then `.html`. A name has no
+/// `/`, never starts with a dot and never is `.` or `..`, so it cannot
+/// leave the directory or hide; the same paths always give the same
+/// names; and a collision of the hash prefix (or two equal paths) gets a
+/// numbered suffix, in order, so no two paths share a page.
+pub fn page_names<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut taken = BTreeSet::new();
+    let mut names = Vec::new();
+    for path in paths {
+        let digest = hex(&md5(path.as_bytes()));
+        let mut stem = readable_stem(path);
+        let _ = write!(stem, ".{}", &digest[..12]);
+        let mut name = format!("{stem}.html");
+        let mut n = 1;
+        while !taken.insert(name.clone()) {
+            n += 1;
+            name = format!("{stem}-{n}.html");
+        }
+        names.push(name);
+    }
+    names
+}
+
+/// Up to [`MAX_STEM`] bytes of the end of `path`, components joined by
+/// `_`, unsafe bytes replaced, leading dots and underscores dropped.
+fn readable_stem(path: &str) -> String {
+    let safe: String = path
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => b as char,
+            _ => '_',
+        })
+        .collect();
+    let tail = &safe[safe.len().saturating_sub(MAX_STEM)..];
+    let stem = tail.trim_start_matches(['.', '_']);
+    if stem.is_empty() {
+        "file".to_string()
+    } else {
+        stem.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_text_and_attributes() {
+        assert_eq!(
+            escaped(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(escaped("plain é"), "plain é");
+    }
+
+    #[test]
+    fn page_names_are_safe_unique_and_stable() {
+        let paths = [
+            "src/main.rs",
+            "src_main.rs",
+            "../../etc/passwd",
+            "..",
+            "/abs/.hidden.rs",
+            "src/main.rs",
+            "a b/<x>.rs",
+        ];
+        let names = page_names(paths.iter().copied());
+        assert_eq!(names, page_names(paths.iter().copied()));
+        let unique: BTreeSet<&String> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        for n in &names {
+            assert!(!n.contains('/') && !n.starts_with('.'), "{n}");
+            assert!(n.ends_with(".html"), "{n}");
+            assert!(
+                n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+                "{n}"
+            );
+        }
+        assert!(names[0].starts_with("src_main.rs."), "{}", names[0]);
+        assert!(names[5].ends_with("-2.html"), "{}", names[5]);
+        let long = "d/".repeat(200) + "file.rs";
+        let name = &page_names([long.as_str()])[0];
+        assert!(name.len() < MAX_STEM + 20, "{name}");
+    }
+}
