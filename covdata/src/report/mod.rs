@@ -16,6 +16,7 @@
 
 pub mod debugdump;
 pub mod func;
+pub mod html;
 pub mod lcov;
 pub mod percent;
 pub mod pkglist;
