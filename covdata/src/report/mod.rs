@@ -14,15 +14,18 @@
 //! - `percent`, `func`: the summaries;
 //! - `textfmt`: code regions, counts summed per (file, range).
 
+pub mod cobertura;
 pub mod debugdump;
 pub mod func;
-pub mod html;
+pub mod json;
 pub mod lcov;
 pub mod percent;
 pub mod pkglist;
+pub mod sonar;
 pub mod tabwriter;
 pub mod textfmt;
 pub mod view;
+pub mod xml;
 
 use std::sync::OnceLock;
 
