@@ -17,6 +17,7 @@
 pub mod cobertura;
 pub mod debugdump;
 pub mod func;
+pub mod html;
 pub mod json;
 pub mod lcov;
 pub mod percent;
