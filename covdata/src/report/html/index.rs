@@ -294,10 +294,12 @@ mod tests {
     use super::*;
 
     fn row<'a>(path: &'a str, krate: &'a str, lines: (u64, u64)) -> FileRow<'a> {
-        let mut summary = FileSummary::default();
-        summary.lines = Ratio {
-            covered: lines.0,
-            total: lines.1,
+        let summary = FileSummary {
+            lines: Ratio {
+                covered: lines.0,
+                total: lines.1,
+            },
+            ..FileSummary::default()
         };
         FileRow {
             path,

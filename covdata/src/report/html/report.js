@@ -242,6 +242,7 @@
         if (n.textContent === "") text = "line " + line + ": no code";
         else text = "line " + line + ": " + (n.dataset.n || n.textContent) + (n.textContent === "1" ? " hit" : " hits");
         if (row.classList.contains("p")) text += ", with regions not executed";
+        if (row.dataset.b) text += "; branch outcomes taken: " + row.dataset.b;
       }
       if (!text) { tip.style.display = "none"; return; }
       tip.textContent = text;
