@@ -6,8 +6,10 @@
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
+//! - `diff`: covdata diff (changed-lines coverage) on a real git repository.
 
 mod build;
+mod diff;
 mod merge;
 mod parity;
 mod pool;
