@@ -95,16 +95,17 @@
       }
       return true;
     }
-    // Whether the row stays: a file matching the filter (and not hidden as
-    // fully covered), or a crate or directory with such a file under it.
-    function visit(row, q, shown) {
+    // Whether the row stays: a file whose path (or crate) matches the
+    // filter and that is not hidden as fully covered, or a crate or
+    // directory with such a file under it.
+    function visit(row, q) {
       var keep = false;
       if (row.kids.length) {
-        row.kids.forEach(function (k) { if (visit(k, q, shown)) keep = true; });
+        if (q && row.classList.contains("crate") && row.cells[0].dataset.s.toLowerCase().indexOf(q) >= 0) q = "";
+        row.kids.forEach(function (k) { if (visit(k, q)) keep = true; });
       } else {
         keep = (!q || row.dataset.path.toLowerCase().indexOf(q) >= 0) && !(state.hide && fullyCovered(row));
       }
-      if (keep) shown.push(row);
       row.keep = keep;
       return keep;
     }
@@ -125,7 +126,7 @@
       order.forEach(function (r) { frag.appendChild(r); });
       body.appendChild(frag);
       var q = state.q.toLowerCase();
-      roots.forEach(function (r) { visit(r, q, []); });
+      roots.forEach(function (r) { visit(r, q); });
       order.forEach(function (r) {
         var closed = false;
         for (var u = r.up; u; u = u.up) if (u.classList.contains("closed")) closed = true;
