@@ -18,6 +18,8 @@ pub const MARKER: &str = ".covdata-html";
 pub struct Staging {
     target: PathBuf,
     tmp: PathBuf,
+    /// Where the report being replaced is moved while the new one goes in.
+    old: PathBuf,
     done: bool,
 }
 
@@ -58,7 +60,9 @@ impl Staging {
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, &e))?;
-        let tmp = parent.join(format!("{TEMP_FILE_PREFIX}{name}.{}", std::process::id()));
+        let pid = std::process::id();
+        let tmp = parent.join(format!("{TEMP_FILE_PREFIX}{name}.{pid}"));
+        let old = parent.join(format!("{TEMP_FILE_PREFIX}{name}.{pid}.old"));
         if tmp.exists() {
             std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, &e))?;
         }
@@ -66,6 +70,7 @@ impl Staging {
         Ok(Staging {
             target,
             tmp,
+            old,
             done: false,
         })
     }
@@ -79,20 +84,23 @@ impl Staging {
     pub fn commit(mut self) -> Result<()> {
         let marker = self.tmp.join(MARKER);
         std::fs::write(&marker, "covdata html report\n").map_err(|e| Error::io(&marker, &e))?;
-        let old = self.tmp.with_extension("old");
+        let old = &self.old;
+        if old.exists() {
+            std::fs::remove_dir_all(old).map_err(|e| Error::io(old, &e))?;
+        }
         let replacing = self.target.exists();
         if replacing {
-            std::fs::rename(&self.target, &old).map_err(|e| Error::io(&self.target, &e))?;
+            std::fs::rename(&self.target, old).map_err(|e| Error::io(&self.target, &e))?;
         }
         if let Err(e) = std::fs::rename(&self.tmp, &self.target) {
             if replacing {
-                let _ = std::fs::rename(&old, &self.target);
+                let _ = std::fs::rename(old, &self.target);
             }
             return Err(Error::io(&self.target, &e));
         }
         self.done = true;
         if replacing {
-            std::fs::remove_dir_all(&old).map_err(|e| Error::io(&old, &e))?;
+            std::fs::remove_dir_all(old).map_err(|e| Error::io(old, &e))?;
         }
         Ok(())
     }
