@@ -5,21 +5,34 @@ use std::fmt::Write as _;
 
 use covwrap_rt::format::md5::{hex, md5};
 
+/// Bytes that [`push_escaped`] replaces.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t
+};
+
 /// Appends `text` to `out` with `&`, `<`, `>`, `"` and `'` escaped, so the
 /// result is safe both as element text and inside a quoted attribute.
 pub fn push_escaped(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
     let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let entity = match b {
+    for (i, &b) in bytes.iter().enumerate() {
+        if !SPECIAL[b as usize] {
+            continue;
+        }
+        out.push_str(&text[last..i]);
+        out.push_str(match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&text[last..i]);
-        out.push_str(entity);
+            _ => "&#39;",
+        });
         last = i + 1;
     }
     out.push_str(&text[last..]);
@@ -60,18 +73,24 @@ pub fn page_names<'a>(paths: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     names
 }
 
-/// Up to [`MAX_STEM`] bytes of the end of `path`, components joined by
-/// `_`, unsafe bytes replaced, leading dots and underscores dropped.
+/// The last components of `path` that fit in [`MAX_STEM`] bytes (at
+/// least the last one, cut to its end), joined by `_`, unsafe bytes
+/// replaced, leading dots and underscores dropped.
 fn readable_stem(path: &str) -> String {
-    let safe: String = path
-        .bytes()
-        .map(|b| match b {
+    // The first component start from which the rest fits.
+    let starts = std::iter::once(0).chain(path.match_indices('/').map(|(i, _)| i + 1));
+    let start = starts
+        .filter(|&s| s < path.len())
+        .find(|&s| path.len() - s <= MAX_STEM)
+        .unwrap_or(path.len().saturating_sub(MAX_STEM));
+    let safe: String = path.as_bytes()[start..]
+        .iter()
+        .map(|&b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => b as char,
             _ => '_',
         })
         .collect();
-    let tail = &safe[safe.len().saturating_sub(MAX_STEM)..];
-    let stem = tail.trim_start_matches(['.', '_']);
+    let stem = safe.trim_start_matches(['.', '_']);
     if stem.is_empty() {
         "file".to_string()
     } else {
@@ -117,6 +136,14 @@ mod tests {
             );
         }
         assert!(names[0].starts_with("src_main.rs."), "{}", names[0]);
+        let deep = "/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/encoding_rs-0.8.35/src/data.rs";
+        let name = &page_names([deep])[0];
+        assert!(
+            name.starts_with(
+                "registry_src_index.crates.io-1949cf8c6b5b557f_encoding_rs-0.8.35_src_data.rs."
+            ),
+            "{name}"
+        );
         assert!(names[5].ends_with("-2.html"), "{}", names[5]);
         let long = "d/".repeat(200) + "file.rs";
         let name = &page_names([long.as_str()])[0];

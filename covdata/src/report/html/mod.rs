@@ -61,6 +61,7 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
     let names = escape::page_names(files.iter().map(|&f| ctx.display_path(f)));
     // Every page needs the summaries: computed once, before the threads.
     ctx.summaries();
+    let sources = Sources::new(ctx);
     let staging = outdir::Staging::new(target)?;
     let pages_dir = staging.dir().join("files");
     std::fs::create_dir(&pages_dir).map_err(|e| Error::io(&pages_dir, &e))?;
@@ -79,7 +80,8 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
                     if i >= files.len() {
                         break;
                     }
-                    let r = write_page(ctx, files[i], &pages_dir.join(&names[i]), &mut html);
+                    let dest = pages_dir.join(&names[i]);
+                    let r = write_page(ctx, &sources, files[i], &dest, &mut html);
                     results
                         .lock()
                         .expect("no thread panics holding it")
@@ -134,12 +136,13 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 /// that cannot be read is returned, not an error.
 fn write_page(
     ctx: &Context,
+    sources: &Sources,
     file: u32,
     dest: &Path,
     html: &mut String,
 ) -> Result<Option<MissingSource>> {
     let view = ctx.file_view(file);
-    let (text, missing) = match read_source(ctx, file) {
+    let (text, missing) = match sources.read(ctx, file) {
         Ok(text) => (Some(text), None),
         Err((tried, error)) => (
             None,
@@ -164,34 +167,56 @@ fn write_page(
     Ok(missing)
 }
 
-/// The text of a file's source (invalid UTF-8 replaced), or where it was
-/// looked for and why it could not be read.
-fn read_source(ctx: &Context, file: u32) -> std::result::Result<String, (PathBuf, String)> {
-    let path = source_path(ctx, file);
-    match std::fs::read(&path) {
-        Ok(bytes) => Ok(match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        }),
-        Err(e) => Err((path, e.to_string())),
-    }
+/// Where sources are read from (see the module documentation).
+struct Sources<'c> {
+    /// The root display paths are relative to.
+    root: Option<&'c str>,
+    /// With `--root`: (`--root`, the recorded compilation directory).
+    moved: Option<(&'c str, &'c str)>,
 }
 
-/// Where a file's source is read from: under the root when its display
-/// path is relative; else, with `--root`, under `--root` at its path
-/// relative to the recorded compilation directory (sources checked out
-/// elsewhere); else where it was recorded.
-fn source_path(ctx: &Context, file: u32) -> PathBuf {
-    let display = ctx.display_path(file);
-    if let Some(root) = ctx.root().filter(|_| !paths::is_absolute(display)) {
-        return Path::new(root).join(display);
-    }
-    let recorded = ctx.cov.file_path(file);
-    if let (Some(root), Some(comp_dir)) = (&ctx.opts.root, ctx.cov.default_root()) {
-        let rel = paths::relative_to(recorded, comp_dir);
-        if !paths::is_absolute(rel) {
-            return Path::new(root).join(rel);
+impl<'c> Sources<'c> {
+    fn new(ctx: &'c Context) -> Sources<'c> {
+        let moved = ctx
+            .opts
+            .root
+            .as_deref()
+            .and_then(|root| Some((root, ctx.cov.default_root()?)));
+        Sources {
+            root: ctx.root(),
+            moved,
         }
     }
-    PathBuf::from(recorded)
+
+    /// Where a file's source is read from: under the root when its
+    /// display path is relative; else, with `--root`, under `--root` at its
+    /// path relative to the recorded compilation directory (sources
+    /// checked out elsewhere); else where it was recorded.
+    fn path(&self, ctx: &Context, file: u32) -> PathBuf {
+        let display = ctx.display_path(file);
+        if let Some(root) = self.root.filter(|_| !paths::is_absolute(display)) {
+            return Path::new(root).join(display);
+        }
+        let recorded = ctx.cov.file_path(file);
+        if let Some((root, comp_dir)) = self.moved {
+            let rel = paths::relative_to(recorded, comp_dir);
+            if !paths::is_absolute(rel) {
+                return Path::new(root).join(rel);
+            }
+        }
+        PathBuf::from(recorded)
+    }
+
+    /// The text of a file's source (invalid UTF-8 replaced), or where it
+    /// was looked for and why it could not be read.
+    fn read(&self, ctx: &Context, file: u32) -> std::result::Result<String, (PathBuf, String)> {
+        let path = self.path(ctx, file);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(match String::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            }),
+            Err(e) => Err((path, e.to_string())),
+        }
+    }
 }

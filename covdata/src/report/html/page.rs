@@ -113,10 +113,13 @@ fn functions_table(out: &mut String, view: &FileView, branches: bool) {
 }
 
 /// A count as the count column shows it: exact below 10,000, else
-/// abbreviated (12.3k, 4.56M); the exact value goes into `data-n`.
+/// abbreviated (12.3k, 4.56M); the exact value goes into `data-n`. Source
+/// rows leave out the optional end tags of `th` and of all but their last
+/// `td`, and class names (the stylesheet finds cells by position): page
+/// weight is per line.
 fn push_count(out: &mut String, count: u64) {
     if count < 10_000 {
-        let _ = write!(out, "<td class=n>{count}</td>");
+        let _ = write!(out, "<td>{count}");
         return;
     }
     let (value, unit) = [
@@ -138,10 +141,7 @@ fn push_count(out: &mut String, count: u64) {
     } else {
         0
     };
-    let _ = write!(
-        out,
-        "<td class=n data-n={count}>{value:.digits$}{unit}</td>"
-    );
+    let _ = write!(out, "<td data-n={count}>{value:.digits$}{unit}");
 }
 
 /// Walks the line runs in step with the lines of the page.
@@ -256,12 +256,12 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
                 b.outcomes.covered, b.outcomes.total
             );
         }
-        let _ = write!(out, "><th>{line}</th>");
+        let _ = write!(out, "><th>{line}");
         match count {
             Some(c) => push_count(out, c),
-            None => out.push_str("<td class=n></td>"),
+            None => out.push_str("<td>"),
         }
-        out.push_str("<td class=s>");
+        out.push_str("<td>");
         if text.is_some() {
             let mut at = 0;
             for (a, b) in pieces {
@@ -380,10 +380,7 @@ mod tests {
         push_count(&mut s, 9999);
         push_count(&mut s, 12_345);
         push_count(&mut s, 4_560_000);
-        assert_eq!(
-            s,
-            "<td class=n>9999</td><td class=n data-n=12345>12.3k</td><td class=n data-n=4560000>4.56M</td>"
-        );
+        assert_eq!(s, "<td>9999<td data-n=12345>12.3k<td data-n=4560000>4.56M");
     }
 
     #[test]
