@@ -119,7 +119,8 @@ fn functions_table(out: &mut String, view: &FileView, branches: bool) {
 /// weight is per line.
 fn push_count(out: &mut String, count: u64) {
     if count < 10_000 {
-        let _ = write!(out, "<td>{count}");
+        out.push_str("<td>");
+        push_decimal(out, count);
         return;
     }
     let (value, unit) = [
@@ -193,12 +194,15 @@ fn uncovered(s: Option<&Segment>, previous: bool) -> bool {
 }
 
 /// The pieces of a line of `len` bytes not executed, as byte ranges.
+/// Puts into `pieces` the pieces of a line of `len` bytes not executed,
+/// as byte ranges.
 fn uncovered_pieces(
     len: usize,
     wrapped: Option<&Segment>,
     here: &[Segment],
-) -> Vec<(usize, usize)> {
-    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    pieces: &mut Vec<(usize, usize)>,
+) {
+    pieces.clear();
     let mut red = uncovered(wrapped, false);
     let mut from = 0usize;
     for s in here {
@@ -212,7 +216,22 @@ fn uncovered_pieces(
     if red && len > from {
         pieces.push((from, len));
     }
-    pieces
+}
+
+/// Appends the decimal digits of `n` (reports write millions of them).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // SAFETY: ASCII digits are valid UTF-8.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&digits[at..]) });
 }
 
 fn source_table(out: &mut String, view: &FileView, source: &Source) {
@@ -228,24 +247,29 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
     let branch_lines = view.branch_lines();
     let mut branches = branch_lines.iter().peekable();
     out.push_str("<table class=\"src\" id=\"src\"><tbody>\n");
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    // Rows end with a newline and no end tags: a trailing newline in a
+    // `white-space: pre` cell adds no height.
     let mut write_line = |out: &mut String, line: u32, text: Option<&str>| {
         let count = counts.get(line);
         let (wrapped, here) = segments.on_line(line);
         let code = text.unwrap_or("");
-        let pieces = match text {
-            Some(t) => uncovered_pieces(t.len(), wrapped, here)
-                .into_iter()
-                .filter(|&(a, b)| t[floor(t, a)..ceil(t, b)].trim() != "")
-                .collect(),
-            None => uncovered_pieces(usize::MAX, wrapped, here),
-        };
+        match text {
+            Some(t) => {
+                uncovered_pieces(t.len(), wrapped, here, &mut pieces);
+                pieces.retain(|&(a, b)| t[floor(t, a)..ceil(t, b)].trim() != "");
+            }
+            None => uncovered_pieces(usize::MAX, wrapped, here, &mut pieces),
+        }
         let class = match count {
             None => "",
             Some(0) => " class=u",
             Some(_) if !pieces.is_empty() => " class=p",
             Some(_) => " class=c",
         };
-        let _ = write!(out, "<tr id=L{line}{class}");
+        out.push_str("<tr id=L");
+        push_decimal(out, line.into());
+        out.push_str(class);
         while branches.peek().is_some_and(|b| b.line < line) {
             branches.next();
         }
@@ -256,7 +280,8 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
                 b.outcomes.covered, b.outcomes.total
             );
         }
-        let _ = write!(out, "><th>{line}");
+        out.push_str("><th>");
+        push_decimal(out, line.into());
         match count {
             Some(c) => push_count(out, c),
             None => out.push_str("<td>"),
@@ -264,7 +289,7 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
         out.push_str("<td>");
         if text.is_some() {
             let mut at = 0;
-            for (a, b) in pieces {
+            for &(a, b) in &pieces {
                 let (a, b) = (floor(code, a).max(at), ceil(code, b));
                 if a >= b {
                     continue;
@@ -281,7 +306,7 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
             }
             push_escaped(out, &code[at..]);
         }
-        out.push_str("</td></tr>\n");
+        out.push('\n');
     };
     match source {
         Source::Text(text) => {
@@ -349,29 +374,31 @@ mod tests {
 
     #[test]
     fn pieces_follow_segments() {
+        let pieces = |len, wrapped: Option<&Segment>, here: &[Segment]| {
+            let mut out = Vec::new();
+            uncovered_pieces(len, wrapped, here, &mut out);
+            out
+        };
         // `    if x { a } else { b }`: the else block (cols 21..26) not run.
         let here = [
             seg(1, 5, 3, true, false),
             seg(1, 21, 0, true, false),
             seg(1, 26, 3, true, false),
         ];
-        assert_eq!(uncovered_pieces(26, None, &here), [(20, 25)]);
+        assert_eq!(pieces(26, None, &here), [(20, 25)]);
         // Wrapped zero count: the whole line up to a covered segment.
         let w = seg(1, 1, 0, true, false);
-        assert_eq!(
-            uncovered_pieces(10, Some(&w), &[seg(2, 4, 1, true, false)]),
-            [(0, 3)]
-        );
+        assert_eq!(pieces(10, Some(&w), &[seg(2, 4, 1, true, false)]), [(0, 3)]);
         // A gap continues red, but does not start it.
         let here = [
             seg(2, 3, 0, true, false),
             seg(2, 6, 0, true, true),
             seg(2, 8, 1, true, false),
         ];
-        assert_eq!(uncovered_pieces(9, None, &here), [(2, 5), (5, 7)]);
-        assert_eq!(uncovered_pieces(9, None, &[seg(2, 3, 0, true, true)]), []);
+        assert_eq!(pieces(9, None, &here), [(2, 5), (5, 7)]);
+        assert_eq!(pieces(9, None, &[seg(2, 3, 0, true, true)]), []);
         // No count: nothing to mark.
-        assert_eq!(uncovered_pieces(9, None, &[seg(2, 3, 0, false, false)]), []);
+        assert_eq!(pieces(9, None, &[seg(2, 3, 0, false, false)]), []);
     }
 
     #[test]
