@@ -23,7 +23,8 @@ covwrap: program coverage for Rust
 usage:
     RUSTC_WRAPPER=covwrap cargo build        (any cargo command: test, run, install, nextest)
     COVDIR=/tmp/cov ./target/debug/app ...   (each run writes coverage files into COVDIR)
-    covdata textfmt -i=/tmp/cov -o=cov.txt   (reports; see `covdata help`)
+    covdata percent -i=/tmp/cov              (reports: `covdata help` lists the commands,
+                                             `covdata help <command>` shows one)
 
 build-time environment:
     COVWRAP_PKG=GLOBS          comma-separated crate-name globs to instrument besides local
@@ -35,6 +36,8 @@ build-time environment:
 run-time environment (instrumented programs):
     COVDIR=DIR                 directory for covmeta/covcounters files
     COVWRAP_LABEL=TEXT         recorded with the run (e.g. a test name)
+    COVWRAP_MERGE=1            fold each run into one pool file per binary under a file
+                               lock, instead of one file per process
     COVWRAP_QUIET=1            no warning when COVDIR is unset
 ";
 
@@ -76,4 +79,39 @@ pub fn unique_suffix() -> String {
         .unwrap_or_default()
         .as_nanos();
     format!("{}-{nanos}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::USAGE;
+
+    /// The names in the README's "At build time" and "At run time" tables.
+    fn readme_variables() -> Vec<&'static str> {
+        let mut in_table = false;
+        let mut names = Vec::new();
+        for line in include_str!("../README.md").lines() {
+            if line.starts_with("At build time") || line.starts_with("At run time") {
+                in_table = true;
+            } else if line.starts_with("## ") {
+                in_table = false;
+            } else if let Some(row) = line.strip_prefix("| `").filter(|_| in_table) {
+                names.push(row.split(['=', '`']).next().unwrap_or(row));
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn help_lists_every_variable_the_readme_lists() {
+        let names = readme_variables();
+        assert!(names.contains(&"COVWRAP_MERGE"), "{names:?}");
+        assert!(names.len() >= 9, "{names:?}");
+        for name in names {
+            assert!(
+                USAGE.contains(&format!("{name}=")),
+                "covwrap --help lacks {name}"
+            );
+        }
+        assert!(USAGE.contains("`covdata help`"));
+    }
 }

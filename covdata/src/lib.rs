@@ -18,6 +18,7 @@
 //!   per-file comparison of two data sets.
 //! - [`profraw`]: LLVM raw profiles (read and write, version 10).
 //! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
+//! - [`gate`]: `--fail-under-*` thresholds over a report's totals.
 //!
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
@@ -25,6 +26,7 @@ pub mod crates;
 pub mod diff;
 pub mod error;
 pub(crate) mod fasthash;
+pub mod gate;
 pub mod llvm;
 pub mod lock;
 pub mod model;

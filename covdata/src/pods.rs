@@ -114,7 +114,7 @@ pub struct Discovery {
 }
 
 /// Scans `dirs` (not recursively). A missing or unreadable directory is an
-/// error. Finding no pod is left to the caller, which first reports the
+/// error; an empty one is a problem ([`ErrorKind::NoData`]). Finding no pod is left to the caller, which first reports the
 /// problems found.
 pub fn discover(dirs: &[PathBuf]) -> Result<Discovery> {
     if dirs.is_empty() {
@@ -127,7 +127,13 @@ pub fn discover(dirs: &[PathBuf]) -> Result<Discovery> {
     let mut counters: BTreeMap<MetaHash, Vec<CounterFile>> = BTreeMap::new();
     let mut problems = Vec::new();
     for (index, dir) in dirs.iter().enumerate() {
-        let meta = std::fs::metadata(dir).map_err(|e| Error::io(dir, &e))?;
+        let meta = std::fs::metadata(dir).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::new(
+                ErrorKind::NotFound,
+                format!("input directory {} does not exist", dir.display()),
+            ),
+            _ => Error::io(dir, &e),
+        })?;
         if !meta.is_dir() {
             return Err(Error::new(ErrorKind::NotADirectory, "not a directory").at(dir));
         }

@@ -259,7 +259,8 @@ pub struct LoadOptions {
 pub struct Loaded {
     /// Loaded pods, sorted by H.
     pub pods: Vec<Pod>,
-    /// Bad inputs that were skipped (only with `ignore_bad`), in order.
+    /// Bad inputs that were skipped (only with `ignore_bad`), in order, and
+    /// empty input directories next to ones with data ([`ErrorKind::NoData`]).
     pub skipped: Vec<Error>,
 }
 
@@ -271,6 +272,11 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
     let found = discover(dirs)?;
     let mut out = Loaded::default();
     for problem in found.problems {
+        // An empty directory next to one with data is only a warning.
+        if *problem.kind() == ErrorKind::NoData && !found.pods.is_empty() {
+            out.skipped.push(problem);
+            continue;
+        }
         skip_or_fail(&mut out, problem, opts)?;
     }
     for files in found.pods {

@@ -44,7 +44,7 @@ fn generics_closures_macros_traits_unused() {
         ("percent", None),
         ("pkglist", None),
         ("func", Some("--mangled")),
-        ("percent", Some("--pkg=nothing*")),
+        ("percent", Some("--pkg=nothing*,m?in")),
     ] {
         let mut args = vec![report, input.as_str(), root.as_str()];
         args.extend(extra);

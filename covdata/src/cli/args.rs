@@ -1,0 +1,192 @@
+//! Argument groups shared by several subcommands (`#[command(flatten)]`),
+//! so that a flag means the same thing wherever it is accepted.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::Args;
+use covdata::crates::CrateFilter;
+use covdata::gate::Thresholds;
+
+use super::UsageError;
+
+/// Where coverage comes from.
+#[derive(Args, Debug, Clone)]
+pub struct InputArgs {
+    /// Input directories (COVDIRs), comma-separated; repeatable
+    // Another source of coverage (a center) makes this
+    // `required_unless_present = "<its flag>"`.
+    #[arg(
+        short = 'i',
+        long = "input",
+        alias = "i",
+        value_name = "DIR[,DIR...]",
+        value_delimiter = ',',
+        action = clap::ArgAction::Append,
+        required = true
+    )]
+    input: Vec<PathBuf>,
+
+    /// Skip bad files with a warning instead of failing
+    #[arg(long)]
+    pub ignore_bad: bool,
+}
+
+impl InputArgs {
+    /// The input directories, in order (empty list items dropped).
+    pub fn dirs(&self) -> Vec<PathBuf> {
+        self.input
+            .iter()
+            .filter(|d| !d.as_os_str().is_empty())
+            .cloned()
+            .collect()
+    }
+}
+
+/// `--pkg`: which crates count.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PkgArgs {
+    /// Keep crates matching comma-separated globs (* and ?)
+    #[arg(long, value_name = "GLOBS")]
+    pkg: Option<OsString>,
+}
+
+impl PkgArgs {
+    /// The `--pkg` globs as typed, if given.
+    pub fn pkg(&self) -> Result<Option<&str>, UsageError> {
+        self.pkg
+            .as_deref()
+            .map(|p| {
+                p.to_str().ok_or_else(|| {
+                    UsageError(format!(
+                        "--pkg={}: crate-name globs must be valid UTF-8",
+                        p.to_string_lossy()
+                    ))
+                })
+            })
+            .transpose()
+    }
+
+    /// The `--pkg` filter (everything when not given).
+    pub fn crates(&self) -> Result<CrateFilter, UsageError> {
+        Ok(CrateFilter::parse(self.pkg()?.unwrap_or("")))
+    }
+
+    /// With `--pkg`, an error when no crate of `present` matches it.
+    pub fn check_matches(&self, present: &BTreeSet<&str>) -> anyhow::Result<()> {
+        let Some(pkg) = self.pkg()? else {
+            return Ok(());
+        };
+        let filter = CrateFilter::parse(pkg);
+        if filter.is_empty() || present.iter().any(|c| filter.matches(c)) {
+            return Ok(());
+        }
+        let list: Vec<&str> = present.iter().copied().collect();
+        anyhow::bail!(
+            "--pkg={pkg} matches no crate of the inputs (crates present: {})",
+            if list.is_empty() {
+                "none".to_string()
+            } else {
+                list.join(", ")
+            }
+        );
+    }
+}
+
+/// Which code a report covers, and how its paths are shown.
+#[derive(Args, Debug, Clone, Default)]
+pub struct FilterArgs {
+    #[command(flatten)]
+    pub pkg: PkgArgs,
+
+    /// Make report paths relative to DIR (default: the recorded compilation directory)
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+}
+
+impl FilterArgs {
+    /// `--root` as text: recorded source paths are UTF-8, so a root that is
+    /// not could never match one.
+    pub fn root(&self) -> Result<Option<String>, UsageError> {
+        self.root
+            .as_deref()
+            .map(|r| {
+                r.to_str().map(String::from).ok_or_else(|| {
+                    UsageError(format!(
+                        "--root={}: recorded source paths are UTF-8, so the root must be too",
+                        r.display()
+                    ))
+                })
+            })
+            .transpose()
+    }
+}
+
+/// Where a report goes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutputArgs {
+    /// Output file (written atomically); default: standard output
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+}
+
+/// Output directory of the commands that write one.
+#[derive(Args, Debug, Clone, Default)]
+pub struct OutputDirArgs {
+    /// Output directory
+    #[arg(short = 'o', long = "output", value_name = "OUTDIR")]
+    pub output: Option<PathBuf>,
+}
+
+/// Coverage thresholds (cargo-llvm-cov's names): the report is written,
+/// then each failed threshold gets one line and the exit status is 1.
+#[derive(Args, Debug, Clone, Default)]
+pub struct GateArgs {
+    /// Exit 1 when line coverage is below PCT
+    #[arg(long, value_name = "PCT", value_parser = percent)]
+    pub fail_under_lines: Option<f64>,
+
+    /// Exit 1 when region coverage is below PCT
+    #[arg(long, value_name = "PCT", value_parser = percent)]
+    pub fail_under_regions: Option<f64>,
+
+    /// Exit 1 when function coverage is below PCT
+    #[arg(long, value_name = "PCT", value_parser = percent)]
+    pub fail_under_functions: Option<f64>,
+}
+
+impl GateArgs {
+    /// The thresholds given.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            lines: self.fail_under_lines,
+            regions: self.fail_under_regions,
+            functions: self.fail_under_functions,
+        }
+    }
+}
+
+/// A percentage from 0 to 100 (`80`, `72.5`, `80%`).
+fn percent(text: &str) -> Result<f64, String> {
+    let number = text.strip_suffix('%').unwrap_or(text);
+    match number.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err("expected a percentage from 0 to 100".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages() {
+        assert_eq!(percent("80"), Ok(80.0));
+        assert_eq!(percent("72.5%"), Ok(72.5));
+        assert_eq!(percent("0"), Ok(0.0));
+        for bad in ["", "101", "-1", "eighty", "NaN", "inf"] {
+            assert!(percent(bad).is_err(), "{bad}");
+        }
+    }
+}

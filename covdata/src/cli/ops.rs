@@ -1,0 +1,200 @@
+//! The subcommands that write a coverage directory: `merge` (and
+//! `merge --in-place`), `subtract`, `intersect`.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Args;
+use covdata::ops;
+
+use super::args::{InputArgs, OutputDirArgs, PkgArgs};
+use super::{plain, warn, Outcome, UsageError};
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub pkg: PkgArgs,
+    #[command(flatten)]
+    pub output: OutputDirArgs,
+    /// Fold the pods of different binaries into one pod
+    #[arg(long)]
+    pub pcombine: bool,
+    /// Compact the one input directory: fold each pod's counter files into its pool
+    #[arg(long)]
+    pub in_place: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SetOpArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub pkg: PkgArgs,
+    #[command(flatten)]
+    pub output: OutputDirArgs,
+}
+
+pub const MERGE_EXAMPLES: &str = "\
+One pod per input pod (one per binary); --pcombine makes one pod of all.
+
+Examples:
+  covdata merge -i=/tmp/cov1,/tmp/cov2 -o=/tmp/merged
+  covdata merge -i=/tmp/cov -o=/tmp/one --pcombine --pkg='myapp*'
+  covdata merge --in-place -i=/tmp/cov     # compact a COVDIR that runs keep writing to";
+pub const SUBTRACT_EXAMPLES: &str = "\
+Examples:
+  covdata subtract -i=/tmp/all,/tmp/unit -o=/tmp/only-e2e   # reached by e2e runs, not by unit tests";
+pub const INTERSECT_EXAMPLES: &str = "\
+Examples:
+  covdata intersect -i=/tmp/linux,/tmp/macos -o=/tmp/both";
+
+/// `subtract` or `intersect`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    Subtract,
+    Intersect,
+}
+
+pub fn run_merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
+    let dirs = args.input.dirs();
+    let ignore_bad = args.input.ignore_bad;
+    if args.in_place {
+        if dirs.len() != 1 {
+            return Err(usage("--in-place compacts exactly one directory (-i=DIR)"));
+        }
+        if args.output.output.is_some() || args.pcombine || args.pkg.pkg()?.is_some() {
+            return Err(usage("--in-place takes no -o, --pcombine or --pkg"));
+        }
+        return compact(&dirs[0], ignore_bad);
+    }
+    let out = out_dir(&args.output, &dirs)?;
+    let opts = op_options(&args.pkg, ignore_bad)?;
+    let loaded = covdata::load(&dirs, load_options(ignore_bad)).map_err(plain)?;
+    let output = ops::merge(
+        &loaded,
+        &ops::MergeOptions {
+            pcombine: args.pcombine,
+            op: opts,
+        },
+    )
+    .map_err(plain)?;
+    finish(output, &args.pkg, &dirs, out)
+}
+
+pub fn run_set_op(op: SetOp, args: &SetOpArgs) -> anyhow::Result<Outcome> {
+    let dirs = args.input.dirs();
+    match op {
+        SetOp::Subtract if dirs.len() != 2 => {
+            return Err(usage(format!(
+                "needs exactly two input directories (-i=A,B), got {}",
+                dirs.len()
+            )));
+        }
+        SetOp::Intersect if dirs.len() < 2 => {
+            return Err(usage(format!(
+                "needs at least two input directories (-i=A,B,...), got {}",
+                dirs.len()
+            )));
+        }
+        _ => {}
+    }
+    let out = out_dir(&args.output, &dirs)?;
+    let opts = op_options(&args.pkg, args.input.ignore_bad)?;
+    let mut inputs = Vec::with_capacity(dirs.len());
+    for dir in &dirs {
+        let one = std::slice::from_ref(dir);
+        inputs.push(covdata::load(one, load_options(args.input.ignore_bad)).map_err(plain)?);
+    }
+    let output = match op {
+        SetOp::Subtract => ops::subtract(&inputs, &opts),
+        SetOp::Intersect => ops::intersect(&inputs, &opts),
+    }
+    .map_err(plain)?;
+    finish(output, &args.pkg, &dirs, out)
+}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+fn load_options(ignore_bad: bool) -> covdata::LoadOptions {
+    covdata::LoadOptions {
+        ignore_bad,
+        ..Default::default()
+    }
+}
+
+fn op_options(pkg: &PkgArgs, ignore_bad: bool) -> anyhow::Result<ops::OpOptions> {
+    Ok(ops::OpOptions {
+        crates: pkg.crates()?,
+        ignore_bad,
+    })
+}
+
+/// `-o=OUTDIR`, required, and not one of the inputs.
+fn out_dir<'a>(output: &'a OutputDirArgs, inputs: &[PathBuf]) -> anyhow::Result<&'a Path> {
+    let Some(out) = output.output.as_deref() else {
+        return Err(usage("needs -o=OUTDIR"));
+    };
+    if let Ok(canonical) = out.canonicalize() {
+        for input in inputs {
+            if input.canonicalize().is_ok_and(|i| i == canonical) {
+                return Err(usage(format!(
+                    "the output directory {} is also an input (use merge --in-place to compact a directory)",
+                    input.display()
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn finish(
+    output: ops::Output,
+    pkg: &PkgArgs,
+    dirs: &[PathBuf],
+    out: &Path,
+) -> anyhow::Result<Outcome> {
+    warn::skipped(&output.skipped);
+    for note in &output.notes {
+        eprintln!("covdata: {note}");
+    }
+    if output.saturated {
+        eprintln!(
+            "covdata: warning: some counts saturated at 2^64-1; the output's counter files are flagged as saturated"
+        );
+    }
+    if output.files.is_empty() {
+        if let Some(pkg) = pkg.pkg()? {
+            anyhow::bail!("no function of the inputs belongs to a crate matching --pkg={pkg}");
+        }
+        return Err(plain(covdata::pods::no_pods(dirs)));
+    }
+    output.write_to(out).map_err(plain)?;
+    Ok(Outcome::Ok)
+}
+
+fn compact(dir: &Path, ignore_bad: bool) -> anyhow::Result<Outcome> {
+    let report = ops::compact(dir, ops::CompactOptions { ignore_bad }).map_err(plain)?;
+    warn::skipped(&report.skipped);
+    for e in &report.not_deleted {
+        eprintln!("covdata: warning: {e} (the pool lists it as absorbed; readers ignore it)");
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for p in &report.pods {
+        writeln!(
+            out,
+            "{}\tfolded {} files\truns {}",
+            p.pool.display(),
+            p.folded,
+            p.runs
+        )
+        .context("writing to standard output")?;
+    }
+    out.flush().context("writing to standard output")?;
+    Ok(Outcome::Ok)
+}

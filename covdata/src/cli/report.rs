@@ -1,0 +1,176 @@
+//! The report subcommands over the model (`debugdump`, `textfmt`,
+//! `percent`, `func`, `pkglist`, `lcov`) and what every report shares:
+//! loading with warnings, the `--pkg` check, output and gates.
+
+use std::collections::BTreeSet;
+use std::io::{self, Write};
+
+use anyhow::Context as _;
+use clap::Args;
+use covdata::report::{self, Context, ReportOptions};
+use covdata::{gate, load_coverage_with, Coverage};
+
+use super::args::{FilterArgs, GateArgs, InputArgs, OutputArgs};
+use super::{plain, warn, Outcome};
+
+/// Flags of every report.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// Flags of the reports that print function names.
+#[derive(Args, Debug, Clone)]
+pub struct NamedReportArgs {
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Print mangled function names
+    #[arg(long)]
+    pub mangled: bool,
+}
+
+pub const DEBUGDUMP_EXAMPLES: &str = "\
+Examples:
+  covdata debugdump -i=/tmp/cov | less";
+pub const TEXTFMT_EXAMPLES: &str = "\
+Examples:
+  covdata textfmt -i=/tmp/cov -o=cov.txt --root=$PWD
+  go tool cover -func=cov.txt     # Go's tools read it";
+pub const PERCENT_EXAMPLES: &str = "\
+Examples:
+  covdata percent -i=/tmp/cov
+  covdata percent -i=/tmp/cov --pkg='myapp*' --fail-under-lines=80 --fail-under-functions=90";
+pub const FUNC_EXAMPLES: &str = "\
+Examples:
+  covdata func -i=/tmp/cov --root=$PWD
+  covdata func -i=/tmp/cov --mangled | grep -v ' 100.0%'";
+pub const PKGLIST_EXAMPLES: &str = "\
+Examples:
+  covdata pkglist -i=/tmp/cov
+  covdata pkglist -i=/tmp/cov --pkg='serde*'";
+pub const LCOV_EXAMPLES: &str = "\
+Examples:
+  covdata lcov -i=/tmp/cov -o=lcov.info
+  genhtml -o html lcov.info";
+
+/// A report written as one stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    Debugdump,
+    Textfmt,
+    Percent,
+    Func,
+    Pkglist,
+    Lcov,
+}
+
+impl Report {
+    fn writer(self) -> Writer {
+        match self {
+            Report::Debugdump => report::debugdump::write,
+            Report::Textfmt => report::textfmt::write,
+            Report::Percent => report::percent::write,
+            Report::Func => report::func::write,
+            Report::Pkglist => report::pkglist::write,
+            Report::Lcov => report::lcov::write,
+        }
+    }
+}
+
+/// A report's serializer.
+pub type Writer = fn(&Context, &mut dyn Write) -> io::Result<()>;
+
+/// Runs one of the stream reports.
+pub fn run(report: Report, args: &ReportArgs, mangled: bool) -> anyhow::Result<Outcome> {
+    let load = Load {
+        // Only debugdump lists every run; other reports keep memory flat
+        // in the number of counter files.
+        keep_runs: report == Report::Debugdump,
+        mangled,
+    };
+    with_context(&args.input, &args.filter, &args.gate, load, |ctx| {
+        write_stream(ctx, &args.output, report.writer())
+    })
+}
+
+/// How [`with_context`] loads and names.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Load {
+    /// Keep every run's metadata (debugdump).
+    pub keep_runs: bool,
+    /// `--mangled`.
+    pub mangled: bool,
+}
+
+/// Loads the inputs (printing warnings), checks that `--pkg` matches a
+/// crate, runs `write` on the report context, then applies the gates. A
+/// report that writes a directory flattens `OutputDirArgs` instead of
+/// `OutputArgs` and calls this with its own groups.
+pub fn with_context(
+    input: &InputArgs,
+    filter: &FilterArgs,
+    gate: &GateArgs,
+    load: Load,
+    write: impl FnOnce(&Context) -> anyhow::Result<()>,
+) -> anyhow::Result<Outcome> {
+    let dirs = input.dirs();
+    let opts = ReportOptions {
+        crates: filter.pkg.crates()?,
+        root: filter.root()?,
+        mangled: load.mangled,
+    };
+    let cov: Coverage = load_coverage_with(
+        &dirs,
+        covdata::LoadOptions {
+            ignore_bad: input.ignore_bad,
+            keep_runs: load.keep_runs,
+            ..Default::default()
+        },
+    )
+    .map_err(plain)?;
+    warn::about(&cov);
+    if cov.pods.is_empty() {
+        return Err(plain(covdata::pods::no_pods(&dirs)));
+    }
+    let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
+    filter.pkg.check_matches(&present)?;
+    let ctx = Context::new(&cov, opts);
+    write(&ctx)?;
+    let thresholds = gate.thresholds();
+    if !thresholds.any() {
+        return Ok(Outcome::Ok);
+    }
+    let failures = gate::gate(&ctx.totals(), &thresholds);
+    for f in &failures {
+        eprintln!("covdata: {f}");
+    }
+    Ok(if failures.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::GateFailed
+    })
+}
+
+/// Writes one stream report to `-o` (atomically) or to standard output.
+pub fn write_stream(ctx: &Context, output: &OutputArgs, write: Writer) -> anyhow::Result<()> {
+    match &output.output {
+        Some(path) => {
+            covdata::output::write_atomic(path, |w| write(ctx, w)).map_err(plain)?;
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = io::BufWriter::new(stdout.lock());
+            write(ctx, &mut out)
+                .and_then(|()| out.flush())
+                .context("writing to standard output")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! Warnings printed before a report: skipped inputs and dropped records.
+
+use covdata::{Coverage, Error, ErrorKind};
+
+/// One line per skipped input, then a count of the bad ones. An empty input
+/// directory next to one with data is a warning, not a bad input.
+pub fn skipped(skipped: &[Error]) {
+    for e in skipped {
+        eprintln!("covdata: warning: {e}");
+    }
+    let bad = skipped
+        .iter()
+        .filter(|e| *e.kind() != ErrorKind::NoData)
+        .count();
+    if bad > 0 {
+        eprintln!("covdata: warning: {}", covdata::ops::skipped_line(bad));
+    }
+}
+
+/// [`skipped`], then what the model left out.
+pub fn about(cov: &Coverage) {
+    skipped(&cov.skipped);
+    if !cov.hash_mismatches.is_empty() {
+        eprintln!(
+            "covdata: warning: {} functions have mismatched data (their counters come from a different build); they are left out, as llvm-cov does",
+            cov.hash_mismatches.len()
+        );
+    }
+    if cov.count_mismatches > 0 {
+        eprintln!(
+            "covdata: warning: {} profile records had a different counter count than an earlier one with the same name and hash and were not merged",
+            cov.count_mismatches
+        );
+    }
+}
