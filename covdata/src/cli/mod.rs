@@ -31,6 +31,7 @@ mod argv;
 mod completions;
 mod diff;
 mod exports;
+mod html;
 mod ops;
 mod profraw;
 mod report;
@@ -102,6 +103,9 @@ pub enum Command {
     /// Coverage of the lines a change touched (--base, --diff-file), or per file against a baseline
     #[command(after_help = diff::EXAMPLES)]
     Diff(diff::DiffArgs),
+    /// HTML report into -o=DIR: index.html + one page per source file, offline
+    #[command(after_help = html::EXAMPLES)]
+    Html(html::HtmlArgs),
     /// One LLVM raw profile (version 10) per pod into -o=OUTDIR
     #[command(after_help = profraw::EXAMPLES)]
     Profraw(profraw::ProfrawArgs),
@@ -133,6 +137,7 @@ impl Command {
             Command::Sonar(a) => exports::sonar(a),
             Command::Json(a) => exports::json(a),
             Command::Diff(a) => diff::run(a),
+            Command::Html(a) => html::run(a),
             Command::Profraw(a) => profraw::run(a),
             Command::Merge(a) => ops::run_merge(a),
             Command::Subtract(a) => ops::run_set_op(ops::SetOp::Subtract, a),
