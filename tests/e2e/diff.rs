@@ -392,6 +392,13 @@ fn the_diff_command_gates_reads_stdin_and_explains_mismatches() {
     let piped = covdata_in(dir, &["diff", &input, "--diff-file=-", &root], Some(&patch));
     assert_success(&piped, "covdata diff --diff-file=-");
     assert_eq!(stdout(&piped), text);
+    // A relative root is taken from the current directory.
+    let dotted = covdata_in(
+        dir,
+        &["diff", &input, "--diff-file=-", "--root=."],
+        Some(&patch),
+    );
+    assert_eq!(stdout(&dotted), text, "{}", stderr(&dotted));
 
     // Paths that match nothing: said on standard error, and every changed
     // line counts as uncovered.

@@ -101,7 +101,7 @@ pub fn run(a: &DiffArgs) -> anyhow::Result<Outcome> {
         &GateArgs::default(),
         Load::default(),
         |ctx| {
-            let root = a.filter.root()?;
+            let root = absolute(a.filter.root()?)?;
             let anchor = diff::anchor(root.as_deref(), &changes, ctx);
             let patch = diff::coverage::patch_coverage(ctx, &changes.files, &anchor);
             if let Some(w) = &patch.nothing_matched {
@@ -117,6 +117,24 @@ pub fn run(a: &DiffArgs) -> anyhow::Result<Outcome> {
         return Ok(Outcome::GateFailed);
     }
     Ok(Outcome::Ok)
+}
+
+/// A relative `--root` (`--root=.`) is the directory it names from here:
+/// diff paths are joined to it and compared with absolute recorded paths.
+fn absolute(root: Option<String>) -> anyhow::Result<Option<String>> {
+    match root {
+        Some(r) if !covdata::paths::is_absolute(&r) => {
+            let here = std::env::current_dir().context("the current directory")?;
+            let here = here.to_str().ok_or_else(|| {
+                UsageError(format!(
+                    "--root={r}: the current directory {} is not UTF-8",
+                    here.display()
+                ))
+            })?;
+            Ok(Some(covdata::paths::join_normalized(here, &r)))
+        }
+        other => Ok(other),
+    }
 }
 
 fn read_changes(a: &DiffArgs) -> anyhow::Result<Changes> {
