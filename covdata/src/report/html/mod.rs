@@ -83,10 +83,7 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
         for _ in 0..threads {
             s.spawn(|| {
                 let mut html = String::new();
-                loop {
-                    let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        break;
-                    };
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let dest = pages_dir.join(&names[i]);
                     let r = write_page(ctx, &sources, files[i], &dest, &mut html);
                     results
