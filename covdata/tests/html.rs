@@ -6,15 +6,18 @@
 //! jump to uncovered spots). Screenshots (light and dark) are kept under
 //! the test's output directory, target/tmp/covdata-html/.
 
+#[path = "html/browser.rs"]
+mod browser;
 mod common;
+#[path = "html/dom.rs"]
+mod dom;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
+use browser::{chromium, dom, screenshot, DevTools};
 use common::*;
+use dom::*;
 
 const MAIN_RS: &str = include_str!("programs/ex1/src/main.rs");
 const UTIL_RS: &str = include_str!("programs/ex1/src/util.rs");
@@ -91,144 +94,6 @@ fn html(covdir: &Path, out: &Path, extra: &[&str]) -> String {
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// The value of attribute `name` in the start tag `tag` (`name="v"`,
-/// `name=v` or absent).
-fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
-    let needle = format!(" {name}=");
-    let at = tag.find(&needle)? + needle.len();
-    let rest = &tag[at..];
-    if let Some(q) = rest.strip_prefix('"') {
-        q.split('"').next()
-    } else {
-        rest.split([' ', '>']).next()
-    }
-}
-
-/// Start tags `<NAME ...>` of `html`, in order, each with the text up to
-/// the next start tag of the same name.
-fn elements<'a>(html: &'a str, name: &str) -> Vec<(&'a str, &'a str)> {
-    let open = format!("<{name}");
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(i) = rest.find(&open) {
-        let after = &rest[i + open.len()..];
-        if !after.starts_with([' ', '>']) {
-            rest = after;
-            continue;
-        }
-        let end = after.find('>').unwrap();
-        let tag = &rest[i..i + open.len() + end + 1];
-        let body_start = i + open.len() + end + 1;
-        let next = rest[body_start..]
-            .find(&open)
-            .map_or(rest.len(), |j| body_start + j);
-        out.push((tag, &rest[body_start..next]));
-        rest = &rest[next..];
-    }
-    out
-}
-
-/// (covered, total) of every `data-c`/`data-t` cell in `row`.
-fn ratios(row: &str) -> Vec<(u64, u64)> {
-    elements(row, "td")
-        .into_iter()
-        .chain(elements(row, "span"))
-        .filter_map(|(tag, _)| {
-            let c = attr(tag, "data-c")?.parse().ok()?;
-            let t = attr(tag, "data-t")?.parse().ok()?;
-            Some((c, t))
-        })
-        .collect()
-}
-
-/// The `<tfoot>` total row of an index.
-fn total_row(index: &str) -> &str {
-    let at = index.find("id=\"total\"").expect("a total row");
-    &index[at..at + index[at..].find("</tr>").unwrap()]
-}
-
-/// Line → count of the mapped lines of a file page, from its source rows.
-fn page_counts(page: &str) -> BTreeMap<u32, u64> {
-    let mut counts = BTreeMap::new();
-    for (tag, body) in elements(page, "tr") {
-        let Some(id) = attr(tag, "id").and_then(|i| i.strip_prefix('L')) else {
-            continue;
-        };
-        let line: u32 = id.parse().unwrap();
-        let cell = body.split("<td").nth(1).unwrap();
-        let (td, text) = cell.split_once('>').unwrap();
-        let text = text.split('<').next().unwrap();
-        if text.is_empty() {
-            continue;
-        }
-        let count = match attr(&format!("<td{td}>"), "data-n") {
-            Some(n) => n.parse().unwrap(),
-            None => text.parse().unwrap(),
-        };
-        counts.insert(line, count);
-    }
-    counts
-}
-
-/// The source row of `line` in a file page (its start tag and cells).
-fn line_row(page: &str, line: u32) -> (String, String) {
-    let id = format!("L{line}");
-    elements(page, "tr")
-        .into_iter()
-        .find(|(tag, _)| attr(tag, "id") == Some(id.as_str()))
-        .map(|(t, b)| (t.to_string(), b.to_string()))
-        .unwrap_or_else(|| panic!("no row {id}"))
-}
-
-/// SF path → (DA line → count) of an LCOV tracefile.
-fn lcov_lines(lcov: &str) -> BTreeMap<String, BTreeMap<u32, u64>> {
-    let mut files = BTreeMap::new();
-    let mut current = None;
-    for line in lcov.lines() {
-        if let Some(sf) = line.strip_prefix("SF:") {
-            current = Some(sf.to_string());
-            files.insert(sf.to_string(), BTreeMap::new());
-        } else if let Some(da) = line.strip_prefix("DA:") {
-            let (l, c) = da.split_once(',').unwrap();
-            files
-                .get_mut(current.as_ref().unwrap())
-                .unwrap()
-                .insert(l.parse().unwrap(), c.parse().unwrap());
-        }
-    }
-    files
-}
-
-/// Page file (under files/) of each file row of an index, by display path.
-fn index_pages(index: &str) -> BTreeMap<String, String> {
-    elements(index, "tr")
-        .into_iter()
-        .filter(|(tag, _)| attr(tag, "class").is_some_and(|c| c.starts_with("file")))
-        .map(|(tag, body)| {
-            let path = attr(tag, "data-path").unwrap().to_string();
-            let href = body.split("href=\"files/").nth(1).unwrap();
-            (path, href.split('"').next().unwrap().to_string())
-        })
-        .collect()
-}
-
-fn files_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 #[test]
@@ -403,125 +268,7 @@ fn missing_source_gets_a_page_and_one_warning() {
     assert!(found[0].contains("fn main( )"), "main.rs read from --root");
 }
 
-// ---- in a real browser ----------------------------------------------------
-
-/// Chromium, or `None` when it is absent outside CI (the browser tests
-/// then say loudly that they did not run). Under CI a missing Chromium
-/// fails.
-fn chromium() -> Option<PathBuf> {
-    for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
-        if Path::new(p).exists() {
-            return Some(PathBuf::from(p));
-        }
-    }
-    if std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false") {
-        panic!("chromium is required under CI (apt-get install chromium; .ci/run installs it)");
-    }
-    eprintln!("\n*** SKIPPED: the browser tests of tests/html.rs did not run: chromium is not installed (apt-get install chromium) ***\n");
-    None
-}
-
-/// Runs headless Chromium on `url` with `extra` flags, killed after 90 s.
-fn run_chromium(bin: &Path, extra: &[&str], url: &str) -> String {
-    static PROFILE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = PROFILE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let profile = std::env::temp_dir().join(format!("covdata-chromium-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&profile);
-    std::fs::create_dir_all(&profile).unwrap();
-    let mut child = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut { stdout }, &mut s).unwrap();
-        s
-    });
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("chromium on {url} did not finish in 90 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let out = reader.join().unwrap();
-    let mut err = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    let _ = std::fs::remove_dir_all(&profile);
-    assert!(status.success(), "chromium on {url}: {status}\n{err}");
-    out
-}
-
-/// The DOM of `page#fragment` after the page's script ran.
-fn dom(bin: &Path, page: &Path, fragment: &str) -> String {
-    let url = format!("file://{}{fragment}", page.display());
-    let dom = run_chromium(bin, &["--virtual-time-budget=5000", "--dump-dom"], &url);
-    assert!(dom.contains("</html>"), "no DOM for {url}: {dom}");
-    dom
-}
-
-/// A screenshot of `page` (1280 px wide, `height` high) into the test's
-/// output directory; dark with the dark colour-scheme preference. Pages
-/// are taken unscrolled: headless Chromium captures a scrolled page blank.
-fn screenshot(bin: &Path, page: &Path, height: u32, name: &str, dark: bool) {
-    let shot = out_dir().join("screenshots").join(name);
-    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
-    let _ = std::fs::remove_file(&shot);
-    let arg = format!("--screenshot={}", shot.display());
-    let size = format!("--window-size=1280,{height}");
-    let mut flags = vec![arg.as_str(), size.as_str(), "--virtual-time-budget=3000"];
-    if dark {
-        flags.push("--blink-settings=preferredColorScheme=0");
-    }
-    run_chromium(bin, &flags, &format!("file://{}", page.display()));
-    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 5000,
-        "{}",
-        shot.display()
-    );
-}
-
-/// A file row of a dumped index: (path, hidden, ratios).
-type DomRow = (String, bool, Vec<(u64, u64)>);
-
-/// The file rows of a dumped index in DOM order.
-fn dom_file_rows(dom: &str) -> Vec<DomRow> {
-    elements(dom, "tr")
-        .into_iter()
-        .filter(|(tag, _)| attr(tag, "class").is_some_and(|c| c.starts_with("file")))
-        .map(|(tag, body)| {
-            let class = attr(tag, "class").unwrap();
-            (
-                attr(tag, "data-path").unwrap().to_string(),
-                class.split(' ').any(|c| c == "hidden"),
-                ratios(body),
-            )
-        })
-        .collect()
-}
+// ---- in a real browser (tests/html/browser.rs) ------------------------------
 
 #[test]
 fn browser_shows_sorts_filters_and_jumps() {
@@ -604,137 +351,21 @@ fn browser_shows_sorts_filters_and_jumps() {
 
     for dark in [false, true] {
         let theme = if dark { "dark" } else { "light" };
-        screenshot(&bin, &index, 500, &format!("index-{theme}.png"), dark);
-        screenshot(&bin, &main, 2300, &format!("file-{theme}.png"), dark);
-    }
-}
-
-/// Chromium driven over the DevTools protocol on a pipe
-/// (`--remote-debugging-pipe`: commands on its fd 3, answers on its fd 4,
-/// each a JSON text ended by a NUL byte), to press real keys.
-struct DevTools {
-    child: std::process::Child,
-    commands: std::process::ChildStdin,
-    answers: std::sync::mpsc::Receiver<serde_json::Value>,
-    next_id: u64,
-    profile: PathBuf,
-}
-
-impl DevTools {
-    fn start(bin: &Path, url: &str) -> DevTools {
-        let profile = std::env::temp_dir().join(format!("covdata-devtools-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&profile);
-        std::fs::create_dir_all(&profile).unwrap();
-        // bash maps our pipes to the fds Chromium reads and writes.
-        let mut child = Command::new("bash")
-            .arg("-c")
-            .arg(r#"exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null"#)
-            .arg(bin)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--remote-debugging-pipe",
-                "--window-size=1280,900",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(url)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let commands = child.stdin.take().unwrap();
-        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-        let (tx, answers) = std::sync::mpsc::channel();
-        std::thread::spawn(move || loop {
-            let mut msg = Vec::new();
-            match std::io::BufRead::read_until(&mut out, 0, &mut msg) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    msg.pop();
-                    if let Ok(v) = serde_json::from_slice(&msg) {
-                        if tx.send(v).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        });
-        DevTools {
-            child,
-            commands,
-            answers,
-            next_id: 1,
-            profile,
-        }
-    }
-
-    /// Sends a command (to a page session if given) and returns its result.
-    fn call(
-        &mut self,
-        session: Option<&str>,
-        method: &str,
-        params: serde_json::Value,
-    ) -> serde_json::Value {
-        use std::io::Write as _;
-        let id = self.next_id;
-        self.next_id += 1;
-        let mut msg = serde_json::json!({"id": id, "method": method, "params": params});
-        if let Some(s) = session {
-            msg["sessionId"] = s.into();
-        }
-        let mut bytes = serde_json::to_vec(&msg).unwrap();
-        bytes.push(0);
-        self.commands.write_all(&bytes).unwrap();
-        self.commands.flush().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let v = self
-                .answers
-                .recv_timeout(left)
-                .unwrap_or_else(|e| panic!("chromium: no answer to {method}: {e}"));
-            if v["id"].as_u64() == Some(id) {
-                assert!(v.get("error").is_none(), "{method}: {v}");
-                return v["result"].clone();
-            }
-        }
-    }
-
-    /// Evaluates `expr` in the page (awaiting a promise) and returns its value.
-    fn eval(&mut self, session: &str, expr: &str) -> serde_json::Value {
-        let r = self.call(
-            Some(session),
-            "Runtime.evaluate",
-            serde_json::json!({"expression": expr, "awaitPromise": true, "returnByValue": true}),
+        let shots = out_dir().join("screenshots");
+        screenshot(
+            &bin,
+            &index,
+            500,
+            &shots.join(format!("index-{theme}.png")),
+            dark,
         );
-        r["result"]["value"].clone()
-    }
-
-    fn press(&mut self, session: &str, key: &str) {
-        let code = format!("Key{}", key.to_uppercase());
-        let vk = key.to_uppercase().as_bytes()[0];
-        for kind in ["keyDown", "keyUp"] {
-            let mut p = serde_json::json!({"type": kind, "key": key, "code": code, "windowsVirtualKeyCode": vk});
-            if kind == "keyDown" {
-                p["text"] = key.into();
-            }
-            self.call(Some(session), "Input.dispatchKeyEvent", p);
-        }
-    }
-}
-
-impl Drop for DevTools {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        screenshot(
+            &bin,
+            &main,
+            2300,
+            &shots.join(format!("file-{theme}.png")),
+            dark,
+        );
     }
 }
 
