@@ -29,7 +29,8 @@
 #    Merging and the LCOV export are not in the timings of llvm-cov and
 #    genhtml (covdata's timing includes reading the N counter files).
 # 4. Times with hyperfine: `covdata html -i=COVDIR -o=DIR` (both CPUs, and
-#    pinned to CPU 0 with taskset), `llvm-cov-22 show -format=html
+#    pinned to CPU 0 with taskset; and `covdata pkglist`, which only
+#    loads, for covdata's fixed cost), `llvm-cov-22 show -format=html
 #    -instr-profile=P BIN -output-dir=DIR` (its default threads, and with
 #    `-num-threads=2`), `genhtml -q --ignore-errors source -o DIR cov.lcov`
 #    (macro expansions from the standard library name its sources under
@@ -174,6 +175,9 @@ LLVM_SHOW=(llvm-cov-22 show -format=html "-instr-profile=$PROFDATA" "$RG_COV")
 say "covdata html vs llvm-cov show -format=html vs genhtml (N=$N)"
 args=(-n "covdata html" "$CD html -i=$COV -o=$HTML_CD")
 ((HAVE_TASKSET)) && args+=(-n "covdata html, one CPU" "taskset -c 0 $CD html -i=$COV -o=$HTML_CD")
+# What every covdata report pays before writing anything: loading the
+# COVDIR and decoding ripgrep's mapping (pkglist does nothing more).
+args+=(-n "covdata pkglist (loading only)" "$CD pkglist -i=$COV")
 hf "html.covdata" "$RUNS" "${args[@]}"
 hf "html.llvm" "$RUNS_SLOW" \
     -n "llvm-cov show -format=html" "${LLVM_SHOW[*]} -output-dir=$HTML_LLVM" \

@@ -343,29 +343,72 @@ fn cobertura_is_valid_and_equals_lcov_lines() {
     assert!(xml.contains("<method name=\"main::util::show\" "), "{xml}");
 }
 
-/// The timestamp: the latest run of the inputs, or SOURCE_DATE_EPOCH. The
-/// only test here that calls `cobertura::write` (it reads the environment).
+/// The commands: `covdata cobertura|sonar|json` write what the library
+/// writes; Cobertura's timestamp is the latest run of the inputs, or
+/// SOURCE_DATE_EPOCH (set for the child only).
 #[test]
-fn cobertura_timestamp_is_reproducible() {
+fn commands_write_the_reports_and_the_timestamp_is_reproducible() {
     let b = built();
     let cov = load(&b.covdir);
-    let ctx = Context::new(&cov, ReportOptions::default());
-    std::env::remove_var("SOURCE_DATE_EPOCH");
+    let input = format!("-i={}", b.covdir.display());
+    let cli = |args: &[&str], epoch: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_covdata"));
+        cmd.args(args).env_remove("SOURCE_DATE_EPOCH");
+        if let Some(e) = epoch {
+            cmd.env("SOURCE_DATE_EPOCH", e);
+        }
+        cmd.output().unwrap()
+    };
+    let ok = |args: &[&str], epoch: Option<&str>| {
+        let out = cli(args, epoch);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
     // make_covdir writes runs at 1_700_000_001_000_000_000 ns + seq.
-    assert_eq!(report::cobertura::timestamp_ms(&ctx), Ok(1_700_000_001_000));
-    let first = render(&cov, false, report::cobertura::write);
-    assert_eq!(first, render(&cov, false, report::cobertura::write));
-    assert!(first.contains(" timestamp=\"1700000001000\""));
-    std::env::set_var("SOURCE_DATE_EPOCH", "1234567890");
-    assert_eq!(report::cobertura::timestamp_ms(&ctx), Ok(1_234_567_890_000));
-    assert!(render(&cov, false, report::cobertura::write).contains(" timestamp=\"1234567890000\""));
-    std::env::set_var("SOURCE_DATE_EPOCH", "yesterday");
-    let err = report::cobertura::timestamp_ms(&ctx).unwrap_err();
+    let first = ok(&["cobertura", &input], None);
+    assert_eq!(first, cobertura_at(&cov, 1_700_000_001_000));
+    assert_eq!(first, ok(&["cobertura", &input], None));
+    assert_eq!(
+        ok(&["cobertura", &input], Some("1234567890")),
+        cobertura_at(&cov, 1_234_567_890_000)
+    );
+    let bad = cli(&["cobertura", &input], Some("yesterday"));
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("SOURCE_DATE_EPOCH=\"yesterday\""), "{err}");
-    let mut sink = Vec::new();
-    let err = report::cobertura::write(&ctx, &mut sink).unwrap_err();
-    assert!(err.to_string().contains("SOURCE_DATE_EPOCH"), "{err}");
-    std::env::remove_var("SOURCE_DATE_EPOCH");
+    assert_eq!(
+        ok(&["sonar", &input], None),
+        render(&cov, false, report::sonar::write)
+    );
+    assert_eq!(
+        ok(&["json", &input], None),
+        render(&cov, false, report::json::write)
+    );
+    assert_eq!(
+        ok(&["json", &input, "--mangled"], None),
+        render(&cov, true, report::json::write)
+    );
+    // -o writes the file; a gate fails after writing it.
+    let path = b.scratch.path("gated.xml");
+    let out = cli(
+        &[
+            "cobertura",
+            &input,
+            &format!("-o={}", path.display()),
+            "--fail-under-lines=100",
+        ],
+        Some("5"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--fail-under-lines=100"));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        cobertura_at(&cov, 5000)
+    );
 }
 
 #[test]

@@ -149,7 +149,7 @@ fn ratio(covered: u64, total: u64) -> Ratio {
 #[test]
 fn changed_lines_since_the_merge_base_with_uncommitted_changes() {
     let r = repo();
-    let cov = covdata::load_coverage(&[r.covdir.clone()], false).unwrap();
+    let cov = covdata::load_coverage(std::slice::from_ref(&r.covdir), false).unwrap();
     let ctx = Context::new(&cov, ReportOptions::default());
     let changes = diff::changes(&ChangeSource::Git {
         dir: &r.project.dir,
@@ -278,7 +278,7 @@ fn baseline_compares_per_file_coverage() {
         let out = run(&r.project.exe("debug", "difft"), &[arg], Some(&again));
         assert_success(&out, "difft");
     }
-    let base = covdata::load_coverage(&[r.covdir.clone()], false).unwrap();
+    let base = covdata::load_coverage(std::slice::from_ref(&r.covdir), false).unwrap();
     let new = covdata::load_coverage(&[again], false).unwrap();
     let (b, n) = (
         Context::new(&base, ReportOptions::default()),
@@ -304,12 +304,147 @@ fn baseline_compares_per_file_coverage() {
     assert_eq!(cmp.new_total, ratio(19, 22));
     let mut text = Vec::new();
     diff::render::write_baseline(&cmp, diff::render::Format::Text, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    // The command prints the same.
+    let cli = covdata_in(
+        &r.project.dir,
+        &[
+            "diff",
+            &format!(
+                "-i={}",
+                r.project.dir.parent().unwrap().join("cov-more").display()
+            ),
+            &format!("--baseline={}", r.covdir.display()),
+        ],
+        None,
+    );
+    assert_success(&cli, "covdata diff --baseline");
+    assert_eq!(stdout(&cli), text);
     assert_eq!(
-        String::from_utf8(text).unwrap(),
+        text,
         "\
 file         base            new             delta
 src/main.rs  73.68% (14/19)  84.21% (16/19)  +10.53%
 total        77.27% (17/22)  86.36% (19/22)  +9.09%
 "
     );
+}
+
+/// `covdata diff` as typed, in the repository.
+fn covdata_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(covdata_exe())
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_diff_command_gates_reads_stdin_and_explains_mismatches() {
+    let r = repo();
+    let dir = &r.project.dir;
+    let input = format!("-i={}", r.covdir.display());
+    let out = covdata_in(
+        dir,
+        &[
+            "diff",
+            &input,
+            "--base=main",
+            "--format=markdown",
+            "--fail-under=90",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("### Coverage of changed lines: 50.00% (6/12)\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        stderr(&out),
+        "covdata: diff: coverage of changed lines 50.00% (6/12) is below --fail-under=90\n"
+    );
+    let passing = covdata_in(
+        dir,
+        &["diff", &input, "--base=main", "--fail-under=50"],
+        None,
+    );
+    assert_success(&passing, "covdata diff --fail-under=50");
+    let text = stdout(&passing);
+    assert!(
+        text.contains("\ntotal         12       6        50.00%\n"),
+        "{text}"
+    );
+
+    // The same change as a unified diff on standard input.
+    let merge_base = git(dir, &["merge-base", "main", "HEAD"]);
+    let patch = git(dir, &["diff", merge_base.trim()]);
+    let root = format!("--root={}", dir.display());
+    let piped = covdata_in(dir, &["diff", &input, "--diff-file=-", &root], Some(&patch));
+    assert_success(&piped, "covdata diff --diff-file=-");
+    assert_eq!(stdout(&piped), text);
+    // A relative root is taken from the current directory.
+    let dotted = covdata_in(
+        dir,
+        &["diff", &input, "--diff-file=-", "--root=."],
+        Some(&patch),
+    );
+    assert_eq!(stdout(&dotted), text, "{}", stderr(&dotted));
+
+    // Paths that match nothing: said on standard error, and every changed
+    // line counts as uncovered.
+    let lost = covdata_in(
+        dir,
+        &["diff", &input, "--diff-file=-", "--root=/elsewhere"],
+        Some(&patch),
+    );
+    assert!(
+        stderr(&lost).contains(
+            "covdata: diff: warning: none of the 2 changed Rust files is in the coverage data"
+        ),
+        "{}",
+        stderr(&lost)
+    );
+
+    // Bad input and bad usage.
+    let bad = covdata_in(dir, &["diff", &input, "--base=no-such-rev"], None);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = stderr(&bad);
+    assert!(
+        err.contains("git merge-base failed") && err.contains("no-such-rev"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let garbage = covdata_in(
+        dir,
+        &["diff", &input, "--diff-file=-"],
+        Some("@@ -1 +1 @@\n+x\n"),
+    );
+    assert_eq!(garbage.status.code(), Some(1));
+    assert_eq!(
+        stderr(&garbage),
+        "covdata: standard input: line 1: hunk before any ---/+++ file header\n"
+    );
+    let usage = covdata_in(
+        dir,
+        &[
+            "diff",
+            &input,
+            &format!("--baseline={}", r.covdir.display()),
+            "--fail-under=1",
+        ],
+        None,
+    );
+    assert_eq!(usage.status.code(), Some(2), "{}", stderr(&usage));
+    let none = covdata_in(dir, &["diff", &input], None);
+    assert_eq!(none.status.code(), Some(2));
 }

@@ -13,6 +13,9 @@
 //!   `llvm-cov export -format=lcov`;
 //! - `percent`, `func`: the summaries;
 //! - `textfmt`: code regions, counts summed per (file, range).
+//! - `cobertura`, `sonar`: the view's mapped lines (`DA`) and per-line
+//!   branch outcomes; `json`: llvm-cov export's file view (segments,
+//!   branches, expansions) and summaries.
 
 pub mod cobertura;
 pub mod debugdump;

@@ -38,6 +38,36 @@ pub fn push_escaped(out: &mut String, text: &str) {
     out.push_str(&text[last..]);
 }
 
+/// Bytes that [`push_text`] replaces.
+const TEXT_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t
+};
+
+/// Appends `text` for element content only (never an attribute): `&`, `<`
+/// and `>` escaped, quotes left as they are (source code is full of them,
+/// and pages are written per byte of source).
+pub fn push_text(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !TEXT_SPECIAL[b as usize] {
+            continue;
+        }
+        out.push_str(&text[last..i]);
+        out.push_str(match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            _ => "&gt;",
+        });
+        last = i + 1;
+    }
+    out.push_str(&text[last..]);
+}
+
 /// `text` escaped as [`push_escaped`] does.
 pub fn escaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -109,6 +139,9 @@ mod tests {
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
         assert_eq!(escaped("plain é"), "plain é");
+        let mut t = String::new();
+        push_text(&mut t, r#"if a<b && c>"d" {'x'}"#);
+        assert_eq!(t, r#"if a&lt;b &amp;&amp; c&gt;"d" {'x'}"#);
     }
 
     #[test]

@@ -207,8 +207,33 @@ fn tree(files: &[FileRow]) -> Vec<Row> {
             summary: FileSummary::default(),
         });
         if list.len() <= FLAT_MAX {
+            // One row for the directory the files share, if any, then the
+            // files with their paths below it.
+            let common = common_dir(list.iter().map(|&i| files[i].path));
+            let (parent, depth) = if common.is_empty() {
+                (crate_row, 1)
+            } else {
+                rows.push(Row {
+                    kind: "dir",
+                    name: common.to_string(),
+                    path: common.to_string(),
+                    depth: 1,
+                    parent: Some(crate_row),
+                    link: None,
+                    summary: FileSummary::default(),
+                });
+                (rows.len() - 1, 2)
+            };
             for &i in &list {
-                push_file(&mut rows, files, i, files[i].path.to_string(), crate_row, 1);
+                let name = files[i].path[common.len()..].to_string();
+                push_file(&mut rows, files, i, name, parent, depth);
+            }
+            if parent != crate_row {
+                let mut sum = FileSummary::default();
+                for &i in &list {
+                    sum.add(&files[i].summary);
+                }
+                rows[parent].summary = sum;
             }
         } else {
             let mut root = Dir::default();
@@ -225,6 +250,20 @@ fn tree(files: &[FileRow]) -> Vec<Row> {
         rows[crate_row].summary = sum;
     }
     rows
+}
+
+/// The longest directory prefix (ending in `/`) all `paths` share.
+fn common_dir<'p>(mut paths: impl Iterator<Item = &'p str>) -> &'p str {
+    let Some(first) = paths.next() else {
+        return "";
+    };
+    let mut len = first.rfind('/').map_or(0, |i| i + 1);
+    for p in paths {
+        while len > 0 && !(p.len() > len && p.as_bytes()[..len] == first.as_bytes()[..len]) {
+            len = first[..len - 1].rfind('/').map_or(0, |i| i + 1);
+        }
+    }
+    &first[..len]
 }
 
 fn push_file(
@@ -355,6 +394,18 @@ mod tests {
         ];
         let rows = tree(&files);
         let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["a", "src/main.rs", "src/x/y.rs"]);
+        assert_eq!(names, ["a", "src/", "main.rs", "x/y.rs"]);
+        assert_eq!(
+            rows[1].summary.lines,
+            Ratio {
+                covered: 1,
+                total: 2
+            }
+        );
+        let files = [row("/r/a.rs", "b", (1, 1)), row("other.rs", "b", (0, 1))];
+        let names: Vec<String> = tree(&files).into_iter().map(|r| r.name).collect();
+        assert_eq!(names, ["b", "/r/a.rs", "other.rs"]);
+        assert_eq!(common_dir(["/a/bc/x.rs", "/a/b/y.rs"].into_iter()), "/a/");
+        assert_eq!(common_dir(["/a/b/x.rs"].into_iter()), "/a/b/");
     }
 }

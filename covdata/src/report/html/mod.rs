@@ -62,6 +62,14 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
     // Every page needs the summaries: computed once, before the threads.
     ctx.summaries();
     let sources = Sources::new(ctx);
+    // Largest sources first, so that no thread is left with a big page
+    // at the end while the others are idle.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|&f| std::fs::metadata(sources.path(ctx, f)).map_or(0, |m| m.len()))
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     let staging = outdir::Staging::new(target)?;
     let pages_dir = staging.dir().join("files");
     std::fs::create_dir(&pages_dir).map_err(|e| Error::io(&pages_dir, &e))?;
@@ -75,11 +83,7 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
         for _ in 0..threads {
             s.spawn(|| {
                 let mut html = String::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= files.len() {
-                        break;
-                    }
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let dest = pages_dir.join(&names[i]);
                     let r = write_page(ctx, &sources, files[i], &dest, &mut html);
                     results

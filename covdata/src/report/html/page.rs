@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::escape::push_escaped;
+use super::escape::{push_escaped, push_text};
 use super::index::{metric_cell, push_ratio_text};
 use crate::model::segments::Segment;
 use crate::model::summary::Ratio;
@@ -294,17 +294,17 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
                 if a >= b {
                     continue;
                 }
-                push_escaped(out, &code[at..a]);
+                push_text(out, &code[at..a]);
                 if a + 1 == b {
                     let _ = write!(out, "<span class=z data-r=\"{b}\">");
                 } else {
                     let _ = write!(out, "<span class=z data-r=\"{}&#8211;{b}\">", a + 1);
                 }
-                push_escaped(out, &code[a..b]);
+                push_text(out, &code[a..b]);
                 out.push_str("</span>");
                 at = b;
             }
-            push_escaped(out, &code[at..]);
+            push_text(out, &code[at..]);
         }
         out.push('\n');
     };
