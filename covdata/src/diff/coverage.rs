@@ -95,7 +95,9 @@ pub fn patch_coverage(ctx: &Context, changes: &[ChangedFile], anchor: &str) -> P
             continue;
         }
         rust_files += 1;
-        let file = by_path.get(coverage_path(anchor, &change.path).as_str()).copied();
+        let file = by_path
+            .get(coverage_path(anchor, &change.path).as_str())
+            .copied();
         let mut lines = Ratio::default();
         let mut uncovered: Vec<(u32, u32)> = Vec::new();
         let mut miss = |line: u32| match uncovered.last_mut() {

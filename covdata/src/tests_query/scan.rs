@@ -52,7 +52,12 @@ struct Partial {
 /// Reads every counter file of `dirs` and tallies, per label, the runs
 /// that reach `targets`. Bad files fail the query, or with `ignore_bad`
 /// are skipped and listed.
-pub fn scan(ctx: &Context, dirs: &[PathBuf], targets: &Targets, ignore_bad: bool) -> Result<Answer> {
+pub fn scan(
+    ctx: &Context,
+    dirs: &[PathBuf],
+    targets: &Targets,
+    ignore_bad: bool,
+) -> Result<Answer> {
     let cov = ctx.cov;
     let wanted: Vec<u32> = {
         let mut w: Vec<u32> = targets
@@ -89,8 +94,8 @@ pub fn scan(ctx: &Context, dirs: &[PathBuf], targets: &Targets, ignore_bad: bool
         }
         slots.insert(pod.hash, s);
     }
-    let target_count: usize = targets.files.iter().map(|f| f.lines.len()).sum::<usize>()
-        + targets.functions.len();
+    let target_count: usize =
+        targets.files.iter().map(|f| f.lines.len()).sum::<usize>() + targets.functions.len();
     let found = discover(dirs)?;
     let mut answer = Answer {
         query: targets.query.clone(),
@@ -181,7 +186,10 @@ fn decode_records(ctx: &Context, wanted: &[u32]) -> Result<Vec<Record>> {
     let mut out = Vec::with_capacity(wanted.len());
     let mut by_pod: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     for &w in wanted {
-        by_pod.entry(cov.functions[w as usize].pod).or_default().push(w);
+        by_pod
+            .entry(cov.functions[w as usize].pod)
+            .or_default()
+            .push(w);
     }
     for (p, functions) in by_pod {
         let pod = &cov.pods[p];
@@ -199,7 +207,9 @@ fn decode_records(ctx: &Context, wanted: &[u32]) -> Result<Vec<Record>> {
                 .funcs
                 .iter()
                 .find(|e| e.name_ref == f.name_ref && e.func_hash == f.func_hash)
-                .map_or(mapping.max_counter_id() as usize + 1, |e| e.num_counters as usize);
+                .map_or(mapping.max_counter_id() as usize + 1, |e| {
+                    e.num_counters as usize
+                });
             out.push(Record {
                 mapping: mapping.clone(),
                 len,
@@ -249,7 +259,9 @@ impl Job<'_> {
         let mut part = Partial::default();
         let mut relevant = vec![false; self.num_counters];
         for &(_, start, len) in self.slots {
-            relevant[start..start + len].iter_mut().for_each(|r| *r = true);
+            relevant[start..start + len]
+                .iter_mut()
+                .for_each(|r| *r = true);
         }
         let mut eval = RunEval {
             dense: vec![0; self.num_counters],
@@ -306,8 +318,12 @@ impl Job<'_> {
                 continue;
             }
             let args = file.args();
-            let label = args.iter().find(|(k, _)| k == arg_keys::LABEL).map(|(_, v)| v.clone());
-            let several = header.runs > 1 || (self.list[i].pid == POOL_PID && self.list[i].nanos == POOL_NANOS);
+            let label = args
+                .iter()
+                .find(|(k, _)| k == arg_keys::LABEL)
+                .map(|(_, v)| v.clone());
+            let several = header.runs > 1
+                || (self.list[i].pid == POOL_PID && self.list[i].nanos == POOL_NANOS);
             let (label, labelled) = match label {
                 Some(l) => (l, true),
                 None if several => {

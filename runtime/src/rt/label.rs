@@ -76,7 +76,10 @@ mod tests {
             name("/t/debug/deps/it_one-d823ecd29cd65fb7").as_deref(),
             Some("it_one")
         );
-        assert_eq!(name("/t/debug/deps/my_lib-0123456789abcdef").as_deref(), Some("my_lib"));
+        assert_eq!(
+            name("/t/debug/deps/my_lib-0123456789abcdef").as_deref(),
+            Some("my_lib")
+        );
         assert_eq!(name("/t/debug/app"), None);
         assert_eq!(name("/t/debug/deps/app-12"), None);
         assert_eq!(name("/t/debug/deps/-0123456789abcdef"), None);
