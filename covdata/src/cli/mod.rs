@@ -35,7 +35,7 @@ mod html;
 mod ops;
 mod profraw;
 mod report;
-mod tests;
+mod tests_cmd;
 mod warn;
 
 use std::ffi::OsString;
@@ -105,8 +105,8 @@ pub enum Command {
     #[command(after_help = diff::EXAMPLES)]
     Diff(diff::DiffArgs),
     /// The tests (run labels) that reached a line, a function or a change
-    #[command(after_help = tests::EXAMPLES)]
-    Tests(tests::TestsArgs),
+    #[command(after_help = tests_cmd::EXAMPLES)]
+    Tests(tests_cmd::TestsArgs),
     /// HTML report into -o=DIR: index.html + one page per source file, offline
     #[command(after_help = html::EXAMPLES)]
     Html(html::HtmlArgs),
@@ -141,7 +141,7 @@ impl Command {
             Command::Sonar(a) => exports::sonar(a),
             Command::Json(a) => exports::json(a),
             Command::Diff(a) => diff::run(a),
-            Command::Tests(a) => tests::run(a),
+            Command::Tests(a) => tests_cmd::run(a),
             Command::Html(a) => html::run(a),
             Command::Profraw(a) => profraw::run(a),
             Command::Merge(a) => ops::run_merge(a),

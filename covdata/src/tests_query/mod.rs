@@ -66,7 +66,7 @@ impl Answer {
     pub fn lost_labels_warning(&self) -> Option<String> {
         self.unlabelled_merged.map(|(files, runs)| {
             format!(
-                "{files} counter file(s) summing {runs} runs without labels reached the query (a merge or a pool lost which tests they were); the list is incomplete: keep labels with `covdata merge --keep-labels`, or leave COVWRAP_MERGE unset"
+                "{files} counter file(s) summing {runs} runs without labels reached the query (a merge or a pool lost which tests they were); the list is incomplete: query the unmerged directory, and leave COVWRAP_MERGE unset when attribution matters"
             )
         })
     }

@@ -110,14 +110,11 @@ fn add_lines(ctx: &Context, file: u32, lines: &[u32], t: &mut Targets) {
     let view = ctx.file_view(file);
     let mut ran = Vec::new();
     for &line in lines {
-        match view.line_count(line) {
-            Some(count) => {
-                t.coverable += 1;
-                if count > 0 {
-                    ran.push(line);
-                }
+        if let Some(count) = view.line_count(line) {
+            t.coverable += 1;
+            if count > 0 {
+                ran.push(line);
             }
-            None => {}
         }
     }
     ran.sort_unstable();

@@ -63,26 +63,3 @@ fn test_binary_name(exe: &Path) -> Option<String> {
     let is_hash = hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
     (is_hash && !name.is_empty()).then(|| name.to_string())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::test_binary_name;
-    use std::path::Path;
-
-    #[test]
-    fn test_binary_names() {
-        let name = |p: &str| test_binary_name(Path::new(p));
-        assert_eq!(
-            name("/t/debug/deps/it_one-d823ecd29cd65fb7").as_deref(),
-            Some("it_one")
-        );
-        assert_eq!(
-            name("/t/debug/deps/my_lib-0123456789abcdef").as_deref(),
-            Some("my_lib")
-        );
-        assert_eq!(name("/t/debug/app"), None);
-        assert_eq!(name("/t/debug/deps/app-12"), None);
-        assert_eq!(name("/t/debug/deps/-0123456789abcdef"), None);
-        assert_eq!(name("/t/debug/other/x-0123456789abcdef"), None);
-    }
-}
