@@ -1,7 +1,9 @@
 //! End-to-end tests: real cargo builds with covwrap as RUSTC_WRAPPER, real
 //! runs (exits, panics, signals, forks), and the files they leave.
 //!
+//! - `agent`: COVWRAP_CENTER, the agent against the real center.
 //! - `build`: what covwrap does as cargo's wrapper.
+//! - `center`: covdata serve with real instrumented services.
 //! - `runtime`: what instrumented programs do when they run.
 //! - `hardening`: stack overflows, signals on the exit writer, 32-bit targets.
 //! - `covdir_files`: planted symlinks and files in a shared COVDIR, writers
@@ -13,7 +15,9 @@
 //! - `llvmcov`: covdata against cargo-llvm-cov on crates.io CLIs.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 
+mod agent;
 mod build;
+mod center;
 mod covdir_files;
 mod hardening;
 mod llvmcov;
