@@ -69,10 +69,22 @@ pub fn run(setup: &Setup) {
         return;
     };
     let mut backoff_ms = FIRST_BACKOFF_MS;
-    while running() {
+    // The first attempt runs even when the program is already exiting (a
+    // CLI that ends at once may get there before this thread has started):
+    // the exit path waits for it to register, then sends the final
+    // counters; the session itself serves no command once exiting.
+    let mut first = true;
+    loop {
+        if !first && !running() {
+            return;
+        }
+        first = false;
         let started = Instant::now();
         let outcome = agent.session();
         exit::first_try_over();
+        if !running() {
+            return;
+        }
         let failure = match outcome {
             Ok(()) => return,
             Err(f) => f,
