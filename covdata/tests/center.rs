@@ -577,6 +577,21 @@ fn heartbeat_init_and_remove() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(client.agents(&Selection::default()).unwrap().len(), 1);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "removed 1 agent\n");
+    // An id that is not there (any more) is an error, not "removed 0".
+    let out = covdata_cmd(&[
+        "remove",
+        &format!("--center={}", center.url),
+        &format!("--id={silent_id}"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "covdata: center {}: no agent matches the selection; nothing removed\n",
+            center.url
+        )
+    );
     profile(&center.url, &s.path("snap2"), &[]);
     assert_eq!(pod_counts(&s.path("snap2"))[1], 3);
     // init: registry and data emptied, the live agent's counters reset.

@@ -170,7 +170,7 @@ pub fn clear(a: &CenterArgs) -> anyhow::Result<Outcome> {
     let (client, sel) = connect(a)?;
     let answer = client.clear(&sel, a.conn.agent_timeout()?)?;
     warn_skipped(&answer.skipped);
-    print(&format!("cleared {} agents\n", answer.cleared.len()))?;
+    print(&format!("cleared {}\n", agent_count(answer.cleared.len())))?;
     Ok(Outcome::Ok)
 }
 
@@ -183,7 +183,13 @@ pub fn remove(a: &RemoveArgs) -> anyhow::Result<Outcome> {
         .into());
     }
     let answer = client.remove(&sel, a.data)?;
-    print(&format!("removed {} agents\n", answer.removed.len()))?;
+    if answer.removed.is_empty() {
+        anyhow::bail!(
+            "center {}: no agent matches the selection; nothing removed",
+            client.url()
+        );
+    }
+    print(&format!("removed {}\n", agent_count(answer.removed.len())))?;
     Ok(Outcome::Ok)
 }
 
@@ -198,8 +204,17 @@ pub fn init(a: &CenterArgs) -> anyhow::Result<Outcome> {
     let answer = client.init(a.conn.agent_timeout()?)?;
     warn_skipped(&answer.skipped);
     print(&format!(
-        "reset {} agents; registry and data emptied\n",
-        answer.reset.len()
+        "reset {}; registry and data emptied\n",
+        agent_count(answer.reset.len())
     ))?;
     Ok(Outcome::Ok)
+}
+
+/// "1 agent", "3 agents".
+fn agent_count(n: usize) -> String {
+    if n == 1 {
+        "1 agent".into()
+    } else {
+        format!("{n} agents")
+    }
 }
