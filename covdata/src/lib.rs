@@ -14,6 +14,8 @@
 //!   ([`model::Coverage`]); segments, line stats and summaries.
 //! - [`report`]: the reports (`lcov`, `textfmt`, `percent`, `func`,
 //!   `pkglist`, `debugdump`) over one [`report::Context`].
+//! - [`diff`]: coverage of changed lines (git or a unified diff) and the
+//!   per-file comparison of two data sets.
 //! - [`profraw`]: LLVM raw profiles (read and write, version 10).
 //! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
 //! - [`gate`]: `--fail-under-*` thresholds over a report's totals.
@@ -21,6 +23,7 @@
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
 pub mod crates;
+pub mod diff;
 pub mod error;
 pub(crate) mod fasthash;
 pub mod filefilter;
