@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Installs covwrap and covdata from this checkout, then runs the whole
 # quickstart on examples/: build with the wrapper, run, report.
-# Scratch files go to a temporary directory, printed at the start.
+# Everything it makes besides the installed binaries goes to
+# target/quickstart/ in this checkout (emptied first), so it is easy to
+# find afterwards and `cargo clean` removes it.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/covwrap-quickstart.XXXXXX")
-echo "== scratch directory: $work"
+work="$repo/target/quickstart"
+rm -rf "$work"
+mkdir -p "$work"
+echo "== scratch directory: $work (emptied at each run)"
 
 step() { printf '\n== %s\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
-step "install covwrap and covdata"
+step "install covwrap and covdata into ${CARGO_HOME:-$HOME/.cargo}/bin"
 cargo install --locked --quiet --path "$repo"
 cargo install --locked --quiet --path "$repo/covdata"
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
@@ -58,4 +62,11 @@ show covdata func -i="$COVDIR" --pkg=cli --root="$repo"
 show covdata textfmt -i="$COVDIR" -o="$work/cov.txt" --root="$repo"
 head -5 "$work/cov.txt"
 show covdata lcov -i="$COVDIR" -o="$work/lcov.info"
-echo "LCOV written to $work/lcov.info"
+show covdata html -i="$COVDIR" -o="$work/html" --root="$repo"
+
+step "what is left to look at"
+echo "coverage directory: $COVDIR"
+echo "Go text format:     $work/cov.txt"
+echo "LCOV:               $work/lcov.info"
+echo "HTML report:        $work/html/index.html"
+echo "example builds:     $CARGO_TARGET_DIR"

@@ -16,6 +16,8 @@
 //!   ([`model::Coverage`]); segments, line stats and summaries.
 //! - [`report`]: the reports (`lcov`, `textfmt`, `percent`, `func`,
 //!   `pkglist`, `debugdump`) over one [`report::Context`].
+//! - [`diff`]: coverage of changed lines (git or a unified diff) and the
+//!   per-file comparison of two data sets.
 //! - [`profraw`]: LLVM raw profiles (read and write, version 10).
 //! - [`center`]: `covdata serve` and its client.
 //! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
@@ -25,6 +27,7 @@
 
 pub mod center;
 pub mod crates;
+pub mod diff;
 pub mod error;
 pub(crate) mod fasthash;
 pub mod filefilter;

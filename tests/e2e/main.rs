@@ -14,11 +14,13 @@
 //! - `testcode`: test, bench and example code left out of reports.
 //! - `llvmcov`: covdata against cargo-llvm-cov on crates.io CLIs.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
+//! - `diff`: covdata diff (changed-lines coverage) on a real git repository.
 
 mod agent;
 mod build;
 mod center;
 mod covdir_files;
+mod diff;
 mod hardening;
 mod llvmcov;
 mod merge;

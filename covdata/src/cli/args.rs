@@ -322,7 +322,7 @@ impl GateArgs {
 }
 
 /// A percentage from 0 to 100 (`80`, `72.5`, `80%`).
-fn percent(text: &str) -> Result<f64, String> {
+pub fn percent(text: &str) -> Result<f64, String> {
     let number = text.strip_suffix('%').unwrap_or(text);
     match number.parse::<f64>() {
         Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),

@@ -30,6 +30,9 @@ mod args;
 mod argv;
 mod center;
 mod completions;
+mod diff;
+mod exports;
+mod html;
 mod ops;
 mod profraw;
 mod report;
@@ -89,6 +92,21 @@ pub enum Command {
     /// LCOV tracefile, as llvm-cov export -format=lcov writes it
     #[command(after_help = report::LCOV_EXAMPLES)]
     Lcov(report::NamedReportArgs),
+    /// Cobertura XML (coverage-04.dtd), for GitLab, Jenkins and Codecov
+    #[command(after_help = exports::COBERTURA_EXAMPLES)]
+    Cobertura(report::NamedReportArgs),
+    /// SonarQube generic coverage XML (sonar.coverageReportPaths)
+    #[command(after_help = exports::SONAR_EXAMPLES)]
+    Sonar(report::ReportArgs),
+    /// JSON in llvm-cov export -format=text's schema
+    #[command(after_help = exports::JSON_EXAMPLES)]
+    Json(report::NamedReportArgs),
+    /// Coverage of the lines a change touched (--base, --diff-file), or per file against a baseline
+    #[command(after_help = diff::EXAMPLES)]
+    Diff(diff::DiffArgs),
+    /// HTML report into -o=DIR: index.html + one page per source file, offline
+    #[command(after_help = html::EXAMPLES)]
+    Html(html::HtmlArgs),
     /// One LLVM raw profile (version 10) per pod into -o=OUTDIR
     #[command(after_help = profraw::EXAMPLES)]
     Profraw(profraw::ProfrawArgs),
@@ -134,6 +152,11 @@ impl Command {
             Command::Func(a) => report::run(Report::Func, &a.report, a.mangled),
             Command::Pkglist(a) => report::run(Report::Pkglist, a, false),
             Command::Lcov(a) => report::run(Report::Lcov, &a.report, a.mangled),
+            Command::Cobertura(a) => exports::cobertura(a),
+            Command::Sonar(a) => exports::sonar(a),
+            Command::Json(a) => exports::json(a),
+            Command::Diff(a) => diff::run(a),
+            Command::Html(a) => html::run(a),
             Command::Profraw(a) => profraw::run(a),
             Command::Merge(a) => ops::run_merge(a),
             Command::Subtract(a) => ops::run_set_op(ops::SetOp::Subtract, a),

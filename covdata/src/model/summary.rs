@@ -121,40 +121,53 @@ pub fn branch_ratio<'a>(branches: impl IntoIterator<Item = &'a CountedBranch>) -
     r
 }
 
-/// Branches reached through expansion regions located in `file_id`,
-/// recursively, in llvm-cov's order (nested expansions first). The walk
-/// keeps its own stack, as expansions can nest as deep as a mapping has
-/// file ids, and finds each file's expansions and branches through an
-/// index, so it is linear in the regions (a file id is expanded at most
-/// once).
-pub fn expansion_branches(f: &Function, file_id: u32, depth: usize, out: &mut Vec<CountedBranch>) {
+/// Visits the branches reached through expansion regions located in
+/// `file_id`, recursively, in llvm-cov's order (`collectNestedBranches`:
+/// for each expansion region, the branches of nested expansions first,
+/// then those of the expanded file), each with the chain of expansion
+/// starts leading to it (outermost first). The walk keeps its own stack,
+/// as expansions can nest as deep as a mapping has file ids, and finds
+/// each file's expansions and branches through an index, so it is linear
+/// in the regions (a file id is expanded at most once).
+pub fn for_each_expansion_branch(
+    f: &Function,
+    file_id: u32,
+    mut visit: impl FnMut(&[(u32, u32)], &CountedBranch),
+) {
     let files = f.filenames.len();
-    let mut expansions: Vec<Vec<u32>> = vec![Vec::new(); files];
+    let mut expansions: Vec<Vec<&CountedRegion>> = vec![Vec::new(); files];
     for r in f.regions.iter().filter(|r| r.kind == RegionKind::Expansion) {
-        expansions[r.file_id as usize].push(r.expanded_file_id);
+        expansions[r.file_id as usize].push(r);
     }
-    let mut branches: Vec<Vec<CountedBranch>> = vec![Vec::new(); files];
+    let mut branches: Vec<Vec<&CountedBranch>> = vec![Vec::new(); files];
     for b in &f.branches {
-        branches[b.file_id as usize].push(*b);
+        branches[b.file_id as usize].push(b);
     }
-    // (file id whose expansion regions are walked, next of them, depth)
-    let mut stack = vec![(file_id, 0, depth)];
+    // (file id whose expansion regions are walked, next of them); `path`
+    // holds the start of the expansion region of each frame but the first.
+    let mut path: Vec<(u32, u32)> = Vec::new();
+    let mut stack = vec![(file_id, 0)];
     while let Some(top) = stack.last_mut() {
-        let (file, next, d) = *top;
+        let (file, next) = *top;
         let found = match expansions.get(file as usize) {
-            Some(list) if d <= files => list.get(next).copied(),
+            Some(list) if path.len() <= files => list.get(next).copied(),
             _ => None,
         };
-        if let Some(expanded) = found {
+        if let Some(e) = found {
             top.1 = next + 1;
-            stack.push((expanded, 0, d + 1));
+            path.push(e.start());
+            stack.push((e.expanded_file_id, 0));
             continue;
         }
         stack.pop();
-        // Back in the expansion region that led to `file`.
-        if !stack.is_empty() {
-            out.extend(branches.get(file as usize).into_iter().flatten().copied());
+        if stack.is_empty() {
+            break;
         }
+        // Back in the expansion region that led to `file`.
+        for b in branches.get(file as usize).into_iter().flatten() {
+            visit(&path, b);
+        }
+        path.pop();
     }
 }
 
@@ -199,7 +212,7 @@ pub fn function_summary_with(f: &Function, scratch: &mut SummaryScratch) -> Func
                 .filter(|b| b.file_id == main)
                 .copied()
                 .collect();
-            expansion_branches(f, main, 0, &mut branches);
+            for_each_expansion_branch(f, main, |_, b| branches.push(*b));
             s.branches = branch_ratio(&branches);
         }
     }

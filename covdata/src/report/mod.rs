@@ -2,7 +2,9 @@
 //! [`Context`], which adds what several reports share: instantiation
 //! groups, summaries (computed on first use: `textfmt`, `pkglist` and
 //! `debugdump` need none), the crate of each file, the `--pkg` filter,
-//! display paths and demangling.
+//! display paths and demangling. The file reports are serializers of one
+//! [`view::FileView`] per kept file (see [`view`]); none computes coverage
+//! itself.
 //!
 //! Which view each report uses (see docs/COVDATA.md):
 //! - `lcov`: `DA` from the merged file view (counts of identical regions of
@@ -11,14 +13,23 @@
 //!   `llvm-cov export -format=lcov`;
 //! - `percent`, `func`: the summaries;
 //! - `textfmt`: code regions, counts summed per (file, range).
+//! - `cobertura`, `sonar`: the view's mapped lines (`DA`) and per-line
+//!   branch outcomes; `json`: llvm-cov export's file view (segments,
+//!   branches, expansions) and summaries.
 
+pub mod cobertura;
 pub mod debugdump;
 pub mod func;
+pub mod html;
+pub mod json;
 pub mod lcov;
 pub mod percent;
 pub mod pkglist;
+pub mod sonar;
 pub mod tabwriter;
 pub mod textfmt;
+pub mod view;
+pub mod xml;
 
 use std::sync::OnceLock;
 
@@ -151,12 +162,11 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Totals over the kept files.
+    /// Totals over the kept files: the sum of their views' summaries.
     pub fn totals(&self) -> FileSummary {
-        let files = &self.summaries().files;
         let mut t = FileSummary::default();
-        for file in self.kept_files() {
-            t.add(&files[file as usize]);
+        for view in self.file_views() {
+            t.add(view.summary());
         }
         t
     }

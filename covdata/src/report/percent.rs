@@ -2,7 +2,8 @@
 //! `report` rules), then a total line equal to llvm-cov's TOTAL when no
 //! `--pkg` filter is given. A file counts toward the crate of the first
 //! function whose main file it is; files without such a function have
-//! nothing to count. Branches are shown when there are any.
+//! nothing to count. Branches are shown when there are any. A serializer of
+//! the [`view`](super::view).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -22,11 +23,10 @@ pub fn ratio_cell(r: Ratio) -> String {
 
 /// Writes the table.
 pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
-    let files = &ctx.summaries().files;
     let mut by_crate: BTreeMap<&str, FileSummary> = BTreeMap::new();
-    for file in ctx.kept_files() {
-        if let Some(c) = ctx.file_crate(file) {
-            by_crate.entry(c).or_default().add(&files[file as usize]);
+    for view in ctx.file_views() {
+        if let Some(c) = view.crate_name() {
+            by_crate.entry(c).or_default().add(view.summary());
         }
     }
     let total = ctx.totals();

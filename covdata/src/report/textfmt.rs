@@ -7,8 +7,9 @@
 //!
 //! Files are sorted once by display path and numbered; files that display
 //! the same path share a number, so their regions merge as the path says.
-//! Each number collects its regions keyed by one integer, sorted, then
-//! merged and written.
+//! Each number collects its regions (the unmerged code regions of the
+//! [`view`](super::view)s of its files) keyed by one integer, sorted, then
+//! merged and written. It needs no summaries and no segments.
 
 use std::io::{self, Write};
 
@@ -39,12 +40,10 @@ pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
         rank[file as usize] = paths.len() as u32 - 1;
     }
     let mut blocks: Vec<Vec<(u128, u64)>> = vec![Vec::new(); paths.len()];
-    for f in &cov.functions {
-        for r in f.regions.iter().filter(|r| r.kind == RegionKind::Code) {
-            let file = f.filenames[r.file_id as usize];
-            let Some(list) = blocks.get_mut(rank[file as usize] as usize) else {
-                continue;
-            };
+    for &(_, file) in &kept {
+        let list = &mut blocks[rank[file as usize] as usize];
+        let view = ctx.file_view(file);
+        for r in view.raw_regions().filter(|r| r.kind == RegionKind::Code) {
             let key = range_key(r.line_start, r.line_end, r.col_start, r.col_end);
             list.push((key, r.count));
         }

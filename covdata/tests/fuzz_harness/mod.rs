@@ -355,13 +355,16 @@ pub fn covdir_report(data: &[u8], dir: &Path) -> Result<usize> {
         };
         let ctx = Context::new(&cov, opts);
         type Writer = fn(&Context, &mut dyn io::Write) -> io::Result<()>;
-        let writers: [Writer; 6] = [
+        let writers: [Writer; 9] = [
             report::lcov::write,
             report::textfmt::write,
             report::percent::write,
             report::func::write,
             report::pkglist::write,
             report::debugdump::write,
+            report::cobertura::write,
+            report::sonar::write,
+            report::json::write,
         ];
         for write in writers {
             match write(&ctx, &mut Limited(OUTPUT_LIMIT)) {

@@ -1,0 +1,231 @@
+#!/usr/bin/env bash
+# bench/html.sh: HTML reports of ripgrep's runs: `covdata html` against
+# `llvm-cov-22 show -format=html` (the same profile, the same objects) and
+# genhtml on covdata's LCOV of the same runs: time, peak memory, and what
+# each writes (files, MB).
+#
+# Run it from anywhere (paths are derived from this file's location):
+#
+#     bench/html.sh
+#
+# The goal it checks: `covdata html` from the COVDIR at least 5x faster
+# than `llvm-cov show -format=html` from an already merged profile, with
+# a report of reasonable weight.
+#
+# What it does (scratch under bench/work/html/, gitignored):
+#
+# 1. Builds covwrap and covdata (`cargo build --release -p covwrap -p
+#    covdata`, default target dir) and ripgrep (crates.io, exact version
+#    below, `cargo install --locked`) with covwrap as RUSTC_WRAPPER and
+#    COVWRAP_PKG='*' (every crate instrumented, so the report covers
+#    ripgrep and its dependencies, sources in cargo's registry). A build
+#    with the same stamp left by bench/report.sh (bench/work/report/covwrap)
+#    or bench/runtime-exit.sh is copied instead.
+# 2. Runs ripgrep N times (bench/report_tool.py runs: the same arguments
+#    and generated input as bench/report.sh) into a COVDIR, JOBS at a time.
+# 3. The profile for llvm-cov: `covdata profraw` of that COVDIR, merged by
+#    `llvm-profdata-22 merge -sparse`; the objects: the same covwrap-built
+#    ripgrep binary covdata reads. The LCOV for genhtml: `covdata lcov`.
+#    Merging and the LCOV export are not in the timings of llvm-cov and
+#    genhtml (covdata's timing includes reading the N counter files).
+# 4. Times with hyperfine: `covdata html -i=COVDIR -o=DIR` (both CPUs, and
+#    pinned to CPU 0 with taskset; and `covdata pkglist`, which only
+#    loads, for covdata's fixed cost), `llvm-cov-22 show -format=html
+#    -instr-profile=P BIN -output-dir=DIR` (its default threads, and with
+#    `-num-threads=2`), `genhtml -q --ignore-errors source -o DIR cov.lcov`
+#    (macro expansions from the standard library name its sources under
+#    /rustc/<commit>/, which are not on disk); peak RSS
+#    of each (median of 3); files and bytes each writes (du -sb); checks
+#    that covdata's index totals equal `covdata percent`; rewrites its
+#    section of docs/BENCHMARKS.md (between `<!-- html:begin -->` and
+#    `<!-- html:end -->`) through bench/doc_region.py.
+#
+# Needs: cargo/rustc, network access to crates.io (first ripgrep build),
+# hyperfine >= 1.13, python3, llvm-profdata-22 and llvm-cov-22 (apt-get
+# install llvm-22), genhtml (apt-get install lcov), taskset (util-linux;
+# optional: without it the one-CPU row is skipped). It installs nothing.
+#
+# Time: 3 to 6 minutes for the ripgrep build when none can be reused, then
+# about 5 minutes (most of it genhtml and llvm-cov show), plus up to
+# QUIET_MAX seconds per timing group while other processes keep the CPUs
+# busy. Disk: about 600 MB for the ripgrep target dir, about 150 MB of
+# reports.
+#
+# Knobs (environment): RG_VERSION (15.2.0), N (100 runs), JOBS (2), WARMUP
+# (1), RUNS (5: covdata), RUNS_SLOW (3: llvm-cov and genhtml), REBUILD=1
+# (force the ripgrep build), COVDATA_BIN (measure this covdata binary),
+# QUIET_MAX (120; 0: do not wait), NO_DOC=1 (do not touch
+# docs/BENCHMARKS.md).
+
+set -euo pipefail
+
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH/.." && pwd)"
+cd "$ROOT"
+W=bench/work
+R=$W/html
+
+RG_VERSION="${RG_VERSION:-15.2.0}"
+N="${N:-100}"
+JOBS="${JOBS:-2}"
+WARMUP="${WARMUP:-1}"
+RUNS="${RUNS:-5}"
+RUNS_SLOW="${RUNS_SLOW:-3}"
+QUIET_MAX="${QUIET_MAX:-120}"
+TOOL=(python3 "$BENCH/report_tool.py")
+# say, die, CLEAN_ENV, make_runs, quiet, hf, rss, need_hyperfine_n,
+# probe_optional_tools, make_input.
+# shellcheck source=bench/lib.sh
+source "$BENCH/lib.sh"
+
+((N >= 1)) || die "N must be at least 1"
+
+# --- tools ---------------------------------------------------------------------
+missing=()
+for tool in cargo rustc hyperfine python3; do
+    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install hyperfine python3; cargo/rustc via rustup)")
+done
+for tool in llvm-profdata-22 llvm-cov-22; do
+    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install llvm-22)")
+done
+command -v genhtml >/dev/null || missing+=("genhtml (apt-get install lcov)")
+if ((${#missing[@]})); then
+    printf 'error: missing tools:\n' >&2
+    printf '  %s\n' "${missing[@]}" >&2
+    exit 1
+fi
+need_hyperfine_n
+SKIP_CALLGRIND=1 probe_optional_tools
+
+mkdir -p "$R"
+
+# --- builds ----------------------------------------------------------------------
+say "building covwrap and covdata (cargo build --release -p covwrap -p covdata)"
+"${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap -p covdata ||
+    die "cargo build --release -p covwrap -p covdata failed"
+COVWRAP_BIN="$ROOT/target/release/covwrap"
+mkdir -p "$R/bin"
+# A copy, so that a rebuild by someone else meanwhile does not change the
+# binary under measurement.
+cp "${COVDATA_BIN:-target/release/covdata}" "$R/bin/covdata"
+CD="$R/bin/covdata"
+TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
+COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
+
+# ripgrep with covwrap at $R/covwrap/bin/rg; stamps as bench/report.sh
+# writes them (the cache dir is part of the settings), so that its builds
+# are reused here.
+DEST="$ROOT/$R/covwrap"
+stamp_for() { echo "ripgrep@$RG_VERSION | RUSTC_WRAPPER=$COVWRAP_BIN COVWRAP_PKG=* COVWRAP_CACHE_DIR=$ROOT/$1/cache | $TOOLCHAIN | covwrap $COVWRAP_SUM"; }
+STAMP="$(stamp_for "$R")"
+reuse_rg() {
+    [[ -z "${REBUILD:-}" && -x "$DEST/bin/rg" && -f "$DEST/.stamp" && "$(cat "$DEST/.stamp")" == "$STAMP" ]] && return 0
+    local dir src theirs
+    for dir in "$W/report" "$W/runtime-exit" "$W"; do
+        src="$dir/covwrap"
+        theirs="$(stamp_for "$dir")"
+        [[ -z "${REBUILD:-}" && -x "$src/bin/rg" && -f "$src/.stamp" && "$(cat "$src/.stamp")" == "$theirs" ]] || continue
+        rm -rf "$DEST" && mkdir -p "$DEST/bin"
+        cp "$src/bin/rg" "$DEST/bin/rg"
+        echo "$STAMP" >"$DEST/.stamp"
+        echo "copied from $src" >"$DEST/.origin"
+        return 0
+    done
+    return 1
+}
+if reuse_rg; then
+    echo "ripgrep (covwrap): $(cat "$DEST/.origin" 2>/dev/null || echo "up to date in $R/covwrap")" >&2
+else
+    say "building ripgrep@$RG_VERSION with covwrap (COVWRAP_PKG='*', cargo install --locked)"
+    rm -rf "$DEST" && mkdir -p "$DEST/bin"
+    t0=$SECONDS
+    (cd "$ROOT/$R" && "${CLEAN_ENV[@]}" RUSTC_WRAPPER="$COVWRAP_BIN" COVWRAP_PKG='*' COVWRAP_CACHE_DIR="$ROOT/$R/cache" \
+        CARGO_TARGET_DIR="$ROOT/$R/target-covwrap" cargo install --locked --force --root "$DEST" "ripgrep@$RG_VERSION")
+    echo "$STAMP" >"$DEST/.stamp"
+    echo "built here in $((SECONDS - t0)) s" >"$DEST/.origin"
+fi
+RG_COV="$R/covwrap/bin/rg"
+
+# --- runs and inputs ---------------------------------------------------------------
+INPUT="$R/input"
+make_input "$INPUT"
+RUNDIR="$R/runs"
+RESULTS="$R/results"
+OUT="$R/out"
+rm -rf "$RUNDIR" "$RESULTS" "$OUT"
+mkdir -p "$RUNDIR" "$RESULTS" "$OUT"
+COV="$RUNDIR/cov-$N"
+say "making the runs: ripgrep (covwrap) x $N into a COVDIR"
+make_runs rg "$RG_COV" COVDIR "$COV" 0 "$N"
+expect_files "$COV" 'covcounters.*' "$N"
+
+say "the profile for llvm-cov (covdata profraw + llvm-profdata merge) and the LCOV for genhtml"
+PROFDATA="$OUT/rg.profdata"
+"$CD" profraw -i="$COV" -o="$OUT/profraw" >/dev/null
+"${CLEAN_ENV[@]}" llvm-profdata-22 merge -sparse "$OUT"/profraw/*.profraw -o "$PROFDATA"
+rm -rf "$OUT/profraw"
+"$CD" lcov -i="$COV" -o="$OUT/cov.lcov"
+
+# --- timings ---------------------------------------------------------------------------
+HTML_CD="$OUT/covdata-html"
+HTML_LLVM="$OUT/llvm-html"
+HTML_GEN="$OUT/genhtml"
+LLVM_SHOW=(llvm-cov-22 show -format=html "-instr-profile=$PROFDATA" "$RG_COV")
+
+say "covdata html vs llvm-cov show -format=html vs genhtml (N=$N)"
+args=(-n "covdata html" "$CD html -i=$COV -o=$HTML_CD")
+((HAVE_TASKSET)) && args+=(-n "covdata html, one CPU" "taskset -c 0 $CD html -i=$COV -o=$HTML_CD")
+# What every covdata report pays before writing anything: loading the
+# COVDIR and decoding ripgrep's mapping (pkglist does nothing more).
+args+=(-n "covdata pkglist (loading only)" "$CD pkglist -i=$COV")
+hf "html.covdata" "$RUNS" "${args[@]}"
+hf "html.llvm" "$RUNS_SLOW" \
+    -n "llvm-cov show -format=html" "${LLVM_SHOW[*]} -output-dir=$HTML_LLVM" \
+    -n "llvm-cov show -format=html -num-threads=2" "${LLVM_SHOW[*]} -num-threads=2 -output-dir=$HTML_LLVM"
+hf "html.genhtml" "$RUNS_SLOW" \
+    -n "genhtml" "genhtml -q --ignore-errors source -o $HTML_GEN $OUT/cov.lcov"
+
+say "peak RSS"
+quiet rss
+rss "covdata html" "$CD" html -i="$COV" -o="$HTML_CD"
+rss "llvm-cov show -format=html" "${LLVM_SHOW[@]}" -output-dir="$HTML_LLVM"
+rss "genhtml" genhtml -q --ignore-errors source -o "$HTML_GEN" "$OUT/cov.lcov"
+
+# --- what was written, and a sanity check ------------------------------------------------
+: >"$RESULTS/sizes"
+for d in covdata:"$HTML_CD" llvm:"$HTML_LLVM" genhtml:"$HTML_GEN"; do
+    name="${d%%:*}" dir="${d#*:}"
+    printf '%s %s %s\n' "$name" "$(find "$dir" -type f | wc -l)" "$(du -sb "$dir" | cut -f1)" >>"$RESULTS/sizes"
+done
+printf 'lcov %s\n' "$(grep -c '^SF:' "$OUT/cov.lcov")" >>"$RESULTS/sizes"
+"$CD" percent -i="$COV" >"$RESULTS/cov-percent.txt"
+"${CLEAN_ENV[@]}" llvm-cov-22 report "-instr-profile=$PROFDATA" "$RG_COV" >"$RESULTS/llvm-report.txt" 2>/dev/null
+python3 "$BENCH/html_doc.py" check --index "$HTML_CD/index.html" --percent "$RESULTS/cov-percent.txt" \
+    >"$RESULTS/check" || die "covdata html's totals differ from covdata percent: $(cat "$RESULTS/check")"
+
+{
+    echo "rg_version $RG_VERSION"
+    echo "rg_origin $(cat "$R/covwrap/.origin")"
+    echo "covdata_bin ${COVDATA_BIN:-target/release/covdata}"
+    echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- covdata runtime src Cargo.lock 2>/dev/null || echo ' plus uncommitted changes to covdata/runtime/src')"
+    echo "rustc $(rustc -V)"
+    echo "llvm $(llvm-cov-22 --version | grep -m1 -i 'version' | sed 's/^ *//')"
+    echo "genhtml $(genhtml --version 2>&1 | head -n1)"
+    echo "hyperfine $(hyperfine --version)"
+    echo "nproc $(nproc)"
+    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "mem $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "kernel $(uname -sr)"
+    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "n $N"
+    echo "jobs $JOBS"
+    echo "warmup $WARMUP"
+    echo "runs $RUNS"
+    echo "runs_slow $RUNS_SLOW"
+    echo "quiet_max $QUIET_MAX"
+    echo "taskset $HAVE_TASKSET"
+} >"$RESULTS/info"
+
+doc_args=(--results "$RESULTS")
+[[ -n "${NO_DOC:-}" ]] || doc_args+=(--doc docs/BENCHMARKS.md)
+python3 "$BENCH/html_doc.py" doc "${doc_args[@]}"

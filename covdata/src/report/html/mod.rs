@@ -1,0 +1,226 @@
+//! `covdata html`: a directory with `index.html`, one page per source file
+//! under `files/`, and the shared `style.css` and `report.js` (embedded in
+//! the binary). A serializer of the per-file views ([`crate::report::view`]):
+//! every number on a page is the view's.
+//!
+//! - Offline and from `file://`: no network, no `fetch()`; the numbers are
+//!   in the pages' HTML, the stylesheet and script are relative links.
+//! - Sources are read from disk: `<root>/<display path>` (root: `--root`,
+//!   else the recorded compilation directory); with `--root`, a file under
+//!   the recorded compilation directory but not under `--root` is read
+//!   from `--root` at its path relative to the compilation directory
+//!   (sources checked out elsewhere). A file that
+//!   cannot be read gets a page saying so, with its mapped lines and
+//!   counts, and is listed in [`HtmlReport::missing`].
+//! - Written atomically as a directory (see [`outdir`]); pages are
+//!   rendered on several threads; the same input gives byte-identical files.
+
+pub mod escape;
+mod index;
+pub mod outdir;
+mod page;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use super::Context;
+use crate::error::{Error, Result};
+use crate::paths;
+use index::FileRow;
+use page::Source;
+
+/// The stylesheet every page links to.
+pub const STYLE: &str = include_str!("style.css");
+/// The script every page loads.
+pub const SCRIPT: &str = include_str!("report.js");
+
+/// A source file that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingSource {
+    /// Its display path (the page's title).
+    pub display_path: String,
+    /// Where it was looked for.
+    pub tried: PathBuf,
+    /// The OS error.
+    pub error: String,
+}
+
+/// What [`write`] did.
+#[derive(Clone, Debug, Default)]
+pub struct HtmlReport {
+    /// Source pages written.
+    pub pages: usize,
+    /// Sources that could not be read, in path order.
+    pub missing: Vec<MissingSource>,
+}
+
+/// Writes the report of the kept files into the directory `target`.
+pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
+    let files: Vec<u32> = ctx.kept_files().collect();
+    let names = escape::page_names(files.iter().map(|&f| ctx.display_path(f)));
+    // Every page needs the summaries: computed once, before the threads.
+    ctx.summaries();
+    let sources = Sources::new(ctx);
+    // Largest sources first, so that no thread is left with a big page
+    // at the end while the others are idle.
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|&f| std::fs::metadata(sources.path(ctx, f)).map_or(0, |m| m.len()))
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
+    let staging = outdir::Staging::new(target)?;
+    let pages_dir = staging.dir().join("files");
+    std::fs::create_dir(&pages_dir).map_err(|e| Error::io(&pages_dir, &e))?;
+
+    let results: Mutex<Vec<(usize, Result<Option<MissingSource>>)>> = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get().min(8))
+        .min(files.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut html = String::new();
+                while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let dest = pages_dir.join(&names[i]);
+                    let r = write_page(ctx, &sources, files[i], &dest, &mut html);
+                    results
+                        .lock()
+                        .expect("no thread panics holding it")
+                        .push((i, r));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("threads joined");
+    results.sort_by_key(|(i, _)| *i);
+    let mut report = HtmlReport::default();
+    for (_, r) in results {
+        if let Some(m) = r? {
+            report.missing.push(m);
+        }
+        report.pages += 1;
+    }
+
+    let rows: Vec<FileRow> = files
+        .iter()
+        .zip(&names)
+        .map(|(&f, name)| {
+            let view = ctx.file_view(f);
+            FileRow {
+                path: ctx.display_path(f),
+                crate_name: ctx.file_crate(f),
+                page: name,
+                summary: *view.summary(),
+            }
+        })
+        .collect();
+    let title = match ctx.root().map(|r| r.trim_end_matches('/')) {
+        Some(r) if !r.is_empty() => {
+            format!("Coverage: {}", r.rsplit('/').next().unwrap_or(r))
+        }
+        _ => "Coverage".to_string(),
+    };
+    let mut html = String::new();
+    index::render(&mut html, &title, &rows, &ctx.totals());
+    write_file(&staging.dir().join("index.html"), html.as_bytes())?;
+    write_file(&staging.dir().join("style.css"), STYLE.as_bytes())?;
+    write_file(&staging.dir().join("report.js"), SCRIPT.as_bytes())?;
+    staging.commit()?;
+    Ok(report)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| Error::io(path, &e))
+}
+
+/// Renders and writes one page (`html` is reused between pages); a source
+/// that cannot be read is returned, not an error.
+fn write_page(
+    ctx: &Context,
+    sources: &Sources,
+    file: u32,
+    dest: &Path,
+    html: &mut String,
+) -> Result<Option<MissingSource>> {
+    let view = ctx.file_view(file);
+    let (text, missing) = match sources.read(ctx, file) {
+        Ok(text) => (Some(text), None),
+        Err((tried, error)) => (
+            None,
+            Some(MissingSource {
+                display_path: view.display_path().to_string(),
+                tried,
+                error,
+            }),
+        ),
+    };
+    html.clear();
+    let source = match (&text, &missing) {
+        (Some(t), _) => Source::Text(t),
+        (None, Some(m)) => Source::Missing {
+            path: m.tried.to_str().unwrap_or(view.display_path()),
+            reason: &m.error,
+        },
+        (None, None) => unreachable!("a source is read or missing"),
+    };
+    page::render(html, &view, source);
+    write_file(dest, html.as_bytes())?;
+    Ok(missing)
+}
+
+/// Where sources are read from (see the module documentation).
+struct Sources<'c> {
+    /// The root display paths are relative to.
+    root: Option<&'c str>,
+    /// With `--root`: (`--root`, the recorded compilation directory).
+    moved: Option<(&'c str, &'c str)>,
+}
+
+impl<'c> Sources<'c> {
+    fn new(ctx: &'c Context) -> Sources<'c> {
+        let moved = ctx
+            .opts
+            .root
+            .as_deref()
+            .and_then(|root| Some((root, ctx.cov.default_root()?)));
+        Sources {
+            root: ctx.root(),
+            moved,
+        }
+    }
+
+    /// Where a file's source is read from: under the root when its
+    /// display path is relative; else, with `--root`, under `--root` at its
+    /// path relative to the recorded compilation directory (sources
+    /// checked out elsewhere); else where it was recorded.
+    fn path(&self, ctx: &Context, file: u32) -> PathBuf {
+        let display = ctx.display_path(file);
+        if let Some(root) = self.root.filter(|_| !paths::is_absolute(display)) {
+            return Path::new(root).join(display);
+        }
+        let recorded = ctx.cov.file_path(file);
+        if let Some((root, comp_dir)) = self.moved {
+            let rel = paths::relative_to(recorded, comp_dir);
+            if !paths::is_absolute(rel) {
+                return Path::new(root).join(rel);
+            }
+        }
+        PathBuf::from(recorded)
+    }
+
+    /// The text of a file's source (invalid UTF-8 replaced), or where it
+    /// was looked for and why it could not be read.
+    fn read(&self, ctx: &Context, file: u32) -> std::result::Result<String, (PathBuf, String)> {
+        let path = self.path(ctx, file);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(match String::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            }),
+            Err(e) => Err((path, e.to_string())),
+        }
+    }
+}

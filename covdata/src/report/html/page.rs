@@ -1,0 +1,420 @@
+//! One source file's page: summary, function list, then the source with
+//! line numbers and hit counts. Everything comes from the file's
+//! [`FileView`]: line counts from its line runs, the precise uncovered
+//! spans from its segments (llvm-cov's HTML rule: a piece of a line is
+//! uncovered where the segment in effect has a zero count; a gap segment
+//! only continues an uncovered piece), functions and summaries as they are.
+
+use std::fmt::Write as _;
+
+use super::escape::{push_escaped, push_text};
+use super::index::{metric_cell, push_ratio_text};
+use crate::model::segments::Segment;
+use crate::model::summary::Ratio;
+use crate::report::view::{FileView, LineRun};
+
+/// The source of a page: its text, or why there is none.
+pub enum Source<'s> {
+    /// The file's text.
+    Text(&'s str),
+    /// The file could not be read from this path.
+    Missing { path: &'s str, reason: &'s str },
+}
+
+/// Renders the page of `view` into `out`.
+pub fn render(out: &mut String, view: &FileView, source: Source) {
+    let path = view.display_path();
+    let s = view.summary();
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    out.push_str("<title>");
+    push_escaped(out, path);
+    let _ = write!(out, " — {:.2}% lines</title>", s.lines.percent());
+    out.push_str("<link rel=\"stylesheet\" href=\"../style.css\"><script src=\"../report.js\" defer></script></head>\n");
+    out.push_str(
+        "<body class=\"file\"><header><nav class=\"crumbs\"><a href=\"../index.html\">index</a>",
+    );
+    if let Some(c) = view.crate_name() {
+        out.push_str(" / ");
+        push_escaped(out, c);
+    }
+    out.push_str("</nav><h1>");
+    push_escaped(out, path);
+    out.push_str("</h1><div class=\"summary\" id=\"summary\">");
+    summary_item(out, "lines", "Lines", s.lines);
+    summary_item(out, "regions", "Regions", s.regions);
+    summary_item(out, "functions", "Functions", s.functions);
+    if s.branches.total > 0 {
+        summary_item(out, "branches", "Branches", s.branches);
+    }
+    if s.instantiations.total != s.functions.total {
+        summary_item(out, "instantiations", "Instantiations", s.instantiations);
+    }
+    out.push_str("</div><div class=\"controls\"><button id=\"prev\" type=\"button\">&#9650; previous uncovered <kbd>k</kbd></button>");
+    out.push_str("<button id=\"next\" type=\"button\">next uncovered <kbd>j</kbd> &#9660;</button><span id=\"spot\"></span>");
+    out.push_str("<span class=\"legend\"><span class=\"lc\">covered</span><span class=\"lp\">partly covered</span><span class=\"lu\">not covered</span><span class=\"lr\">region not executed</span></span></div></header>\n<main>");
+    if let Source::Missing { path, reason } = &source {
+        out.push_str("<p class=\"missing\" id=\"missing\">Source file not found: <code>");
+        push_escaped(out, path);
+        out.push_str("</code> (");
+        push_escaped(out, reason);
+        out.push_str("). The lines below are the mapped lines with their counts; pass <code>--root=DIR</code> to read the sources from elsewhere.</p>");
+    }
+    functions_table(out, view, s.branches.total > 0);
+    source_table(out, view, &source);
+    out.push_str("</main><div id=\"tip\"></div></body></html>\n");
+}
+
+fn summary_item(out: &mut String, key: &str, label: &str, r: Ratio) {
+    let _ = write!(
+        out,
+        "<span data-k=\"{key}\" data-c=\"{}\" data-t=\"{}\"><span class=\"k\">{label}</span>",
+        r.covered, r.total
+    );
+    push_ratio_text(out, r);
+    out.push_str("</span>");
+}
+
+fn functions_table(out: &mut String, view: &FileView, branches: bool) {
+    let functions = view.functions();
+    let _ = write!(
+        out,
+        "<details class=\"functions\" open><summary>Functions ({})</summary>",
+        functions.len()
+    );
+    if functions.is_empty() {
+        out.push_str(
+            "<p class=\"empty\">No function has this file as its main file.</p></details>\n",
+        );
+        return;
+    }
+    out.push_str("<table class=\"tree funcs\" id=\"functions\"><thead><tr><th>Function</th><th>Line</th><th>Executions</th><th>Lines</th><th>Regions</th>");
+    if branches {
+        out.push_str("<th>Branches</th>");
+    }
+    out.push_str("<th>Instantiations</th></tr></thead><tbody>\n");
+    for f in &functions {
+        let (line, _) = f.start;
+        let _ = write!(out, "<tr><td class=\"name\"><a href=\"#L{line}\">");
+        push_escaped(out, &f.name);
+        let _ = write!(
+            out,
+            "</a></td><td>{line}</td><td>{}</td>",
+            f.execution_count
+        );
+        metric_cell(out, f.summary.lines);
+        metric_cell(out, f.summary.regions);
+        if branches {
+            metric_cell(out, f.summary.branches);
+        }
+        let _ = writeln!(out, "<td>{}</td></tr>", f.instantiations.len());
+    }
+    out.push_str("</tbody></table></details>\n");
+}
+
+/// A count as the count column shows it: exact below 10,000, else
+/// abbreviated (12.3k, 4.56M); the exact value goes into `data-n`. Source
+/// rows leave out the optional end tags of `th` and of all but their last
+/// `td`, and class names (the stylesheet finds cells by position): page
+/// weight is per line.
+fn push_count(out: &mut String, count: u64) {
+    if count < 10_000 {
+        out.push_str("<td>");
+        push_decimal(out, count);
+        return;
+    }
+    let (value, unit) = [
+        (1e18, "E"),
+        (1e15, "P"),
+        (1e12, "T"),
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+    ]
+    .into_iter()
+    .find(|&(scale, _)| count as f64 >= scale)
+    .map(|(scale, unit)| (count as f64 / scale, unit))
+    .expect("count >= 10,000");
+    let digits = if value < 10.0 {
+        2
+    } else if value < 100.0 {
+        1
+    } else {
+        0
+    };
+    let _ = write!(out, "<td data-n={count}>{value:.digits$}{unit}");
+}
+
+/// Walks the line runs in step with the lines of the page.
+struct Counts<'v> {
+    runs: &'v [LineRun],
+    next: usize,
+}
+
+impl Counts<'_> {
+    fn get(&mut self, line: u32) -> Option<u64> {
+        while self.next < self.runs.len() && self.runs[self.next].last < line {
+            self.next += 1;
+        }
+        self.runs
+            .get(self.next)
+            .filter(|r| r.first <= line)
+            .map(|r| r.count)
+    }
+}
+
+/// Walks the segments in step with the lines of the page: for each line,
+/// the segment in effect at its start and the segments on it.
+struct Segments<'v> {
+    segments: &'v [Segment],
+    next: usize,
+    wrapped: Option<&'v Segment>,
+}
+
+impl<'v> Segments<'v> {
+    fn on_line(&mut self, line: u32) -> (Option<&'v Segment>, &'v [Segment]) {
+        while self.next < self.segments.len() && self.segments[self.next].line < line {
+            self.wrapped = Some(&self.segments[self.next]);
+            self.next += 1;
+        }
+        let start = self.next;
+        let mut end = start;
+        while end < self.segments.len() && self.segments[end].line == line {
+            end += 1;
+        }
+        (self.wrapped, &self.segments[start..end])
+    }
+}
+
+/// llvm-cov's rule for a piece of a line: not executed when its segment
+/// has a zero count and is not a gap, or is a gap continuing a piece that
+/// is not executed.
+fn uncovered(s: Option<&Segment>, previous: bool) -> bool {
+    s.is_some_and(|s| s.has_count && s.count == 0 && (!s.is_gap || previous))
+}
+
+/// The pieces of a line of `len` bytes not executed, as byte ranges.
+/// Puts into `pieces` the pieces of a line of `len` bytes not executed,
+/// as byte ranges.
+fn uncovered_pieces(
+    len: usize,
+    wrapped: Option<&Segment>,
+    here: &[Segment],
+    pieces: &mut Vec<(usize, usize)>,
+) {
+    pieces.clear();
+    let mut red = uncovered(wrapped, false);
+    let mut from = 0usize;
+    for s in here {
+        let to = (s.col as usize).saturating_sub(1).min(len);
+        if red && to > from {
+            pieces.push((from, to));
+        }
+        from = from.max(to);
+        red = uncovered(Some(s), red);
+    }
+    if red && len > from {
+        pieces.push((from, len));
+    }
+}
+
+/// Appends the decimal digits of `n` (reports write millions of them).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // SAFETY: ASCII digits are valid UTF-8.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&digits[at..]) });
+}
+
+fn source_table(out: &mut String, view: &FileView, source: &Source) {
+    let mut counts = Counts {
+        runs: view.line_runs(),
+        next: 0,
+    };
+    let mut segments = Segments {
+        segments: view.segments(),
+        next: 0,
+        wrapped: None,
+    };
+    let branch_lines = view.branch_lines();
+    let mut branches = branch_lines.iter().peekable();
+    out.push_str("<table class=\"src\" id=\"src\"><tbody>\n");
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    // Rows end with a newline and no end tags: a trailing newline in a
+    // `white-space: pre` cell adds no height.
+    let mut write_line = |out: &mut String, line: u32, text: Option<&str>| {
+        let count = counts.get(line);
+        let (wrapped, here) = segments.on_line(line);
+        let code = text.unwrap_or("");
+        match text {
+            Some(t) => {
+                uncovered_pieces(t.len(), wrapped, here, &mut pieces);
+                pieces.retain(|&(a, b)| t[floor(t, a)..ceil(t, b)].trim() != "");
+            }
+            None => uncovered_pieces(usize::MAX, wrapped, here, &mut pieces),
+        }
+        let class = match count {
+            None => "",
+            Some(0) => " class=u",
+            Some(_) if !pieces.is_empty() => " class=p",
+            Some(_) => " class=c",
+        };
+        out.push_str("<tr id=L");
+        push_decimal(out, line.into());
+        out.push_str(class);
+        while branches.peek().is_some_and(|b| b.line < line) {
+            branches.next();
+        }
+        if let Some(b) = branches.peek().filter(|b| b.line == line) {
+            let _ = write!(
+                out,
+                " data-b=\"{}/{}\"",
+                b.outcomes.covered, b.outcomes.total
+            );
+        }
+        out.push_str("><th>");
+        push_decimal(out, line.into());
+        match count {
+            Some(c) => push_count(out, c),
+            None => out.push_str("<td>"),
+        }
+        out.push_str("<td>");
+        if text.is_some() {
+            let mut at = 0;
+            for &(a, b) in &pieces {
+                let (a, b) = (floor(code, a).max(at), ceil(code, b));
+                if a >= b {
+                    continue;
+                }
+                push_text(out, &code[at..a]);
+                if a + 1 == b {
+                    let _ = write!(out, "<span class=z data-r=\"{b}\">");
+                } else {
+                    let _ = write!(out, "<span class=z data-r=\"{}&#8211;{b}\">", a + 1);
+                }
+                push_text(out, &code[a..b]);
+                out.push_str("</span>");
+                at = b;
+            }
+            push_text(out, &code[at..]);
+        }
+        out.push('\n');
+    };
+    match source {
+        Source::Text(text) => {
+            let mut line = 0u32;
+            for l in text.split_inclusive('\n') {
+                line += 1;
+                let l = l.strip_suffix('\n').unwrap_or(l);
+                let l = l.strip_suffix('\r').unwrap_or(l);
+                write_line(out, line, Some(l));
+            }
+            // Mapped lines past the end of the file on disk (it changed
+            // since the build) still show their counts.
+            let last = view.line_runs().last().map_or(0, |r| r.last);
+            while line < last.min(line.saturating_add(100_000)) {
+                line += 1;
+                write_line(out, line, None);
+            }
+        }
+        Source::Missing { .. } => {
+            let runs: Vec<LineRun> = view.line_runs().to_vec();
+            for r in runs {
+                // A run can span 2^32 lines; a page shows at most 100,000
+                // of them.
+                for line in r.first..=r.last.min(r.first.saturating_add(100_000)) {
+                    write_line(out, line, None);
+                }
+            }
+        }
+    }
+    out.push_str("</tbody></table>\n");
+}
+
+/// The char boundary at or before `i`.
+fn floor(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The char boundary at or after `i`.
+fn ceil(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(line: u32, col: u32, count: u64, has: bool, gap: bool) -> Segment {
+        Segment {
+            line,
+            col,
+            count,
+            has_count: has,
+            is_region_entry: true,
+            is_gap: gap,
+        }
+    }
+
+    #[test]
+    fn pieces_follow_segments() {
+        let pieces = |len, wrapped: Option<&Segment>, here: &[Segment]| {
+            let mut out = Vec::new();
+            uncovered_pieces(len, wrapped, here, &mut out);
+            out
+        };
+        // `    if x { a } else { b }`: the else block (cols 21..26) not run.
+        let here = [
+            seg(1, 5, 3, true, false),
+            seg(1, 21, 0, true, false),
+            seg(1, 26, 3, true, false),
+        ];
+        assert_eq!(pieces(26, None, &here), [(20, 25)]);
+        // Wrapped zero count: the whole line up to a covered segment.
+        let w = seg(1, 1, 0, true, false);
+        assert_eq!(pieces(10, Some(&w), &[seg(2, 4, 1, true, false)]), [(0, 3)]);
+        // A gap continues red, but does not start it.
+        let here = [
+            seg(2, 3, 0, true, false),
+            seg(2, 6, 0, true, true),
+            seg(2, 8, 1, true, false),
+        ];
+        assert_eq!(pieces(9, None, &here), [(2, 5), (5, 7)]);
+        assert_eq!(pieces(9, None, &[seg(2, 3, 0, true, true)]), []);
+        // No count: nothing to mark.
+        assert_eq!(pieces(9, None, &[seg(2, 3, 0, false, false)]), []);
+    }
+
+    #[test]
+    fn counts_are_abbreviated_with_the_exact_value_kept() {
+        let mut s = String::new();
+        push_count(&mut s, 9999);
+        push_count(&mut s, 12_345);
+        push_count(&mut s, 4_560_000);
+        assert_eq!(s, "<td>9999<td data-n=12345>12.3k<td data-n=4560000>4.56M");
+    }
+
+    #[test]
+    fn boundaries_stay_on_chars() {
+        let s = "aé b";
+        assert_eq!(floor(s, 2), 1);
+        assert_eq!(ceil(s, 2), 3);
+        assert_eq!(ceil(s, 99), s.len());
+    }
+}

@@ -1,0 +1,233 @@
+//! Headless Chromium for tests/html.rs: the DOM after a page's script
+//! ran, screenshots, and key presses over the DevTools pipe.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Chromium, or `None` when it is absent outside CI (the browser tests
+/// then say loudly that they did not run). Under CI a missing Chromium
+/// fails.
+pub fn chromium() -> Option<PathBuf> {
+    for p in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
+        if Path::new(p).exists() {
+            return Some(PathBuf::from(p));
+        }
+    }
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false") {
+        panic!("chromium is required under CI (apt-get install chromium; .ci/run installs it)");
+    }
+    eprintln!("\n*** SKIPPED: the browser tests of tests/html.rs did not run: chromium is not installed (apt-get install chromium) ***\n");
+    None
+}
+
+/// Runs headless Chromium on `url` with `extra` flags, killed after 90 s.
+pub fn run_chromium(bin: &Path, extra: &[&str], url: &str) -> String {
+    static PROFILE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PROFILE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let profile = std::env::temp_dir().join(format!("covdata-chromium-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&profile);
+    std::fs::create_dir_all(&profile).unwrap();
+    let mut child = Command::new(bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut { stdout }, &mut s).unwrap();
+        s
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromium on {url} did not finish in 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = reader.join().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(status.success(), "chromium on {url}: {status}\n{err}");
+    out
+}
+
+/// The DOM of `page#fragment` after the page's script ran.
+pub fn dom(bin: &Path, page: &Path, fragment: &str) -> String {
+    let url = format!("file://{}{fragment}", page.display());
+    let dom = run_chromium(bin, &["--virtual-time-budget=5000", "--dump-dom"], &url);
+    assert!(dom.contains("</html>"), "no DOM for {url}: {dom}");
+    dom
+}
+
+/// A screenshot of `page` (1280 px wide, `height` high) into `shot`, dark
+/// with the dark colour-scheme preference. Pages
+/// are taken unscrolled: headless Chromium captures a scrolled page blank.
+pub fn screenshot(bin: &Path, page: &Path, height: u32, shot: &Path, dark: bool) {
+    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(shot);
+    let arg = format!("--screenshot={}", shot.display());
+    let size = format!("--window-size=1280,{height}");
+    let mut flags = vec![arg.as_str(), size.as_str(), "--virtual-time-budget=3000"];
+    if dark {
+        flags.push("--blink-settings=preferredColorScheme=0");
+    }
+    run_chromium(bin, &flags, &format!("file://{}", page.display()));
+    let png = std::fs::read(shot).unwrap_or_else(|e| panic!("{}: {e}", shot.display()));
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5000,
+        "{}",
+        shot.display()
+    );
+}
+
+/// Chromium driven over the DevTools protocol on a pipe
+/// (`--remote-debugging-pipe`: commands on its fd 3, answers on its fd 4,
+/// each a JSON text ended by a NUL byte), to press real keys.
+pub struct DevTools {
+    child: std::process::Child,
+    commands: std::process::ChildStdin,
+    answers: std::sync::mpsc::Receiver<serde_json::Value>,
+    next_id: u64,
+    profile: PathBuf,
+}
+
+impl DevTools {
+    pub fn start(bin: &Path, url: &str) -> DevTools {
+        let profile = std::env::temp_dir().join(format!("covdata-devtools-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&profile);
+        std::fs::create_dir_all(&profile).unwrap();
+        // bash maps our pipes to the fds Chromium reads and writes.
+        let mut child = Command::new("bash")
+            .arg("-c")
+            .arg(r#"exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null"#)
+            .arg(bin)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-debugging-pipe",
+                "--window-size=1280,900",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let commands = child.stdin.take().unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (tx, answers) = std::sync::mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut msg = Vec::new();
+            match std::io::BufRead::read_until(&mut out, 0, &mut msg) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    msg.pop();
+                    if let Ok(v) = serde_json::from_slice(&msg) {
+                        if tx.send(v).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        DevTools {
+            child,
+            commands,
+            answers,
+            next_id: 1,
+            profile,
+        }
+    }
+
+    /// Sends a command (to a page session if given) and returns its result.
+    pub fn call(
+        &mut self,
+        session: Option<&str>,
+        method: &str,
+        params: serde_json::Value,
+    ) -> serde_json::Value {
+        use std::io::Write as _;
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut msg = serde_json::json!({"id": id, "method": method, "params": params});
+        if let Some(s) = session {
+            msg["sessionId"] = s.into();
+        }
+        let mut bytes = serde_json::to_vec(&msg).unwrap();
+        bytes.push(0);
+        self.commands.write_all(&bytes).unwrap();
+        self.commands.flush().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let v = self
+                .answers
+                .recv_timeout(left)
+                .unwrap_or_else(|e| panic!("chromium: no answer to {method}: {e}"));
+            if v["id"].as_u64() == Some(id) {
+                assert!(v.get("error").is_none(), "{method}: {v}");
+                return v["result"].clone();
+            }
+        }
+    }
+
+    /// Evaluates `expr` in the page (awaiting a promise) and returns its value.
+    pub fn eval(&mut self, session: &str, expr: &str) -> serde_json::Value {
+        let r = self.call(
+            Some(session),
+            "Runtime.evaluate",
+            serde_json::json!({"expression": expr, "awaitPromise": true, "returnByValue": true}),
+        );
+        r["result"]["value"].clone()
+    }
+
+    pub fn press(&mut self, session: &str, key: &str) {
+        let code = format!("Key{}", key.to_uppercase());
+        let vk = key.to_uppercase().as_bytes()[0];
+        for kind in ["keyDown", "keyUp"] {
+            let mut p = serde_json::json!({"type": kind, "key": key, "code": code, "windowsVirtualKeyCode": vk});
+            if kind == "keyDown" {
+                p["text"] = key.into();
+            }
+            self.call(Some(session), "Input.dispatchKeyEvent", p);
+        }
+    }
+}
+
+impl Drop for DevTools {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
