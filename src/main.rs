@@ -40,6 +40,8 @@ run-time environment (instrumented programs):
     COVWRAP_MERGE=1            fold each run into one pool file per binary under a file
                                lock, instead of one file per process
     COVWRAP_QUIET=1            no warning when COVDIR is unset
+    COVWRAP_CONTINUOUS=1       count into a mapped file in COVDIR: runs killed by SIGKILL or
+                               the OOM killer, crashed or exec'd keep their counts
 ";
 
 fn main() -> ExitCode {

@@ -5,6 +5,8 @@
 //!
 //! - [`pods`]: finds pods (a `covmeta.<H>` and its `covcounters.<H>.*`
 //!   files) in input directories.
+//! - [`dense`]: dense counter files (continuous mode), read as the
+//!   counter files they stand for; live ones skipped.
 //! - [`reader`]: loads pods: each meta file once, counter files streamed
 //!   into one dense, saturating counter array per pod ([`reader::Pod`]).
 //! - [`llvm`]: decoders for the LLVM data a meta file carries verbatim
@@ -21,6 +23,7 @@
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
 pub mod crates;
+pub mod dense;
 pub mod error;
 pub(crate) mod fasthash;
 pub mod filefilter;

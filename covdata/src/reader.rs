@@ -535,11 +535,11 @@ fn read_one(
     entries: &mut Vec<(u32, u64)>,
     seen: impl FnOnce(&CountersHeader, &[(String, String)]),
 ) -> Result<bool> {
-    use std::io::Read;
-    buf.clear();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(buf))
-        .map_err(|e| Error::io(path, &e))?;
+    // A dense file (continuous mode) reads as the counter file it stands
+    // for; a running process's is skipped (crate::dense).
+    if crate::dense::read_counter_file(path, buf)? == crate::dense::Outcome::Live {
+        return Ok(false);
+    }
     let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
     let header = *file.header();
     if header.meta_hash != *hash {
@@ -700,7 +700,8 @@ pub fn visit_run_counters(
     run: &Run,
     mut visit: impl FnMut(&mut dyn Iterator<Item = (u32, u64)>),
 ) -> Result<()> {
-    let bytes = std::fs::read(&run.path).map_err(|e| Error::io(&run.path, &e))?;
+    let mut bytes = Vec::new();
+    crate::dense::read_counter_file(&run.path, &mut bytes)?;
     let file = CountersFile::parse(&bytes).map_err(|e| Error::from(e).at(&run.path))?;
     visit(&mut file.entries());
     Ok(())
