@@ -623,4 +623,20 @@ fn shared_covdir_rules_hold_for_dense_files() {
         std::fs::remove_file(cov.join(&planted)).unwrap();
         assert_eq!(executions(&cov, "cont_step"), (1, 7), "{planted}");
     }
+    // A planted garbage pool: left as it is; the run's sparse file
+    // replaces its dense file.
+    let cov = scratch("cont-planted-pool");
+    let pool = cov.join(format!("covcounters.{h}.0.0"));
+    std::fs::write(&pool, "garbage").unwrap();
+    let out = command(prog(), &["loop", "5"], &cov, true)
+        .env("COVWRAP_MERGE", "1")
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert_success(&out, "run next to a garbage pool");
+    assert!(stderr(&out).contains("unreadable"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&pool).unwrap(), b"garbage");
+    assert!(dense_files(&cov).is_empty());
+    std::fs::remove_file(&pool).unwrap();
+    assert_eq!(executions(&cov, "cont_step"), (1, 5));
 }
