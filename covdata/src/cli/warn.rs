@@ -43,3 +43,10 @@ pub fn about(cov: &Coverage) {
         );
     }
 }
+
+/// One note for the dense files of running processes that were skipped.
+pub fn live_skipped(n: usize) {
+    if n > 0 {
+        eprintln!("covdata: note: skipped {n} counter files of running processes (COVWRAP_CONTINUOUS); --include-live reads them");
+    }
+}
