@@ -38,6 +38,7 @@ pub mod pods;
 pub mod profraw;
 pub mod reader;
 pub mod report;
+pub mod tests_query;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Coverage;

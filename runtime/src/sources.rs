@@ -24,6 +24,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("rt/api.rs", include_str!("rt/api.rs")),
     ("rt/emit.rs", include_str!("rt/emit.rs")),
     ("rt/init.rs", include_str!("rt/init.rs")),
+    ("rt/label.rs", include_str!("rt/label.rs")),
     ("rt/llvm.rs", include_str!("rt/llvm.rs")),
     ("rt/pool.rs", include_str!("rt/pool.rs")),
     ("rt/signals.rs", include_str!("rt/signals.rs")),

@@ -35,6 +35,7 @@ mod html;
 mod ops;
 mod profraw;
 mod report;
+mod tests_cmd;
 mod warn;
 
 use std::ffi::OsString;
@@ -103,6 +104,9 @@ pub enum Command {
     /// Coverage of the lines a change touched (--base, --diff-file), or per file against a baseline
     #[command(after_help = diff::EXAMPLES)]
     Diff(diff::DiffArgs),
+    /// The tests (run labels) that reached a line, a function or a change
+    #[command(after_help = tests_cmd::EXAMPLES)]
+    Tests(tests_cmd::TestsArgs),
     /// HTML report into -o=DIR: index.html + one page per source file, offline
     #[command(after_help = html::EXAMPLES)]
     Html(html::HtmlArgs),
@@ -137,6 +141,7 @@ impl Command {
             Command::Sonar(a) => exports::sonar(a),
             Command::Json(a) => exports::json(a),
             Command::Diff(a) => diff::run(a),
+            Command::Tests(a) => tests_cmd::run(a),
             Command::Html(a) => html::run(a),
             Command::Profraw(a) => profraw::run(a),
             Command::Merge(a) => ops::run_merge(a),

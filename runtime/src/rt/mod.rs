@@ -11,6 +11,7 @@
 pub mod api;
 mod emit;
 mod init;
+mod label;
 mod llvm;
 mod pool;
 mod signals;
