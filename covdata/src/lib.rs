@@ -19,9 +19,16 @@
 //! - [`profraw`]: LLVM raw profiles (read and write, version 10).
 //! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
 //! - [`gate`]: `--fail-under-*` thresholds over a report's totals.
+//! - [`cli`]: the command lines of the `covdata` and `cargo-covwrap`
+//!   binaries (clap, anyhow), kept in the library so that both binaries
+//!   share one copy of every flag and of the report path.
 //!
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
+// The command line refers to the library as `covdata::`, as the binary did.
+extern crate self as covdata;
+
+pub mod cli;
 pub mod crates;
 pub mod diff;
 pub mod error;

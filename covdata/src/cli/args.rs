@@ -35,6 +35,15 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
+    /// Inputs a program chose rather than `-i` (cargo covwrap's coverage
+    /// directory).
+    pub fn of(dirs: Vec<PathBuf>, ignore_bad: bool) -> InputArgs {
+        InputArgs {
+            input: dirs,
+            ignore_bad,
+        }
+    }
+
     /// The input directories, in order (empty list items dropped).
     pub fn dirs(&self) -> Vec<PathBuf> {
         self.input

@@ -28,6 +28,7 @@
 
 mod args;
 mod argv;
+pub mod cargo;
 mod completions;
 mod diff;
 mod exports;
@@ -42,6 +43,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::io;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -233,6 +235,15 @@ fn clap_error(e: clap::Error) -> ExitCode {
         eprintln!("{line}");
     }
     ExitCode::from(2)
+}
+
+/// The name this process's messages start with: `covdata`, unless the
+/// process is `cargo covwrap` (set once, at its start).
+static PROGRAM: OnceLock<&'static str> = OnceLock::new();
+
+/// The name messages on the shared report path start with.
+pub(crate) fn program() -> &'static str {
+    PROGRAM.get().copied().unwrap_or("covdata")
 }
 
 /// Keeps the library error's one-line message as the whole message.
