@@ -13,8 +13,10 @@
 //! - `llvmcov`: covdata against cargo-llvm-cov on crates.io CLIs.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 //! - `diff`: covdata diff (changed-lines coverage) on a real git repository.
+//! - `cargo_covwrap`: cargo covwrap, covwrap env and covdata tests on examples/attribution.
 
 mod build;
+mod cargo_covwrap;
 mod covdir_files;
 mod diff;
 mod hardening;

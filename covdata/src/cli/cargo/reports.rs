@@ -74,23 +74,23 @@ pub fn make(flags: &ReportFlags, ws: &Workspace) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// Reports after a cargo command. When no program wrote coverage (a
-/// `build`, or a command that failed before running anything), says how to
-/// get some instead; that fails only when a report or gate was asked for.
+/// Reports after a cargo command. When no program wrote coverage: after a
+/// failed command, nothing (cargo said why); after a `build`, how to get
+/// some, which fails only when a report or gate was asked for.
 pub fn make_after(flags: &ReportFlags, ws: &Workspace, cargo_ok: bool) -> anyhow::Result<Outcome> {
     if ws.has_coverage() {
         return make(flags, ws);
     }
-    let dir = ws.covdir.display();
-    if cargo_ok && !flags.asks_for_more() {
-        eprintln!(
-            "{NAME}: no program wrote coverage into {dir}; run the programs built with COVDIR={dir}, then `cargo covwrap report`"
-        );
+    if !cargo_ok {
         return Ok(Outcome::Ok);
     }
-    anyhow::bail!(
-        "no coverage data in {dir}: no instrumented program ran, so there is nothing to report"
-    )
+    let dir = ws.covdir.display();
+    let how = format!("run the programs built with COVDIR={dir}, then `cargo covwrap report`");
+    if flags.asks_for_more() {
+        anyhow::bail!("no program wrote coverage into {dir}, so there is nothing to report; {how}");
+    }
+    eprintln!("{NAME}: no program wrote coverage into {dir}; {how}");
+    Ok(Outcome::Ok)
 }
 
 fn to(path: &std::path::Path) -> OutputArgs {
