@@ -274,6 +274,52 @@ fn cargo_covwrap_test_reports_run_clean_and_env() {
         total_row(&out),
         "total 88.46% (23/26) 94.44% (51/54) 100.00% (5/5)"
     );
+
+    // A wrapper already set is chained; covwrap itself is not.
+    let env_with = |wrapper: &str| {
+        let mut cmd = Command::new(support::covwrap());
+        user_env(&mut cmd, &project);
+        let out = cmd
+            .arg("env")
+            .env("RUSTC_WRAPPER", wrapper)
+            .output()
+            .unwrap();
+        assert_success(&out, "covwrap env");
+        stdout(&out)
+    };
+    assert!(env_with("sccache").ends_with("export COVWRAP_RUSTC_WRAPPER='sccache'\n"));
+    assert!(!env_with(support::covwrap()).contains("COVWRAP_RUSTC_WRAPPER"));
+
+    // A failing test: cargo's status, and the report on what ran.
+    fs::write(
+        project.dir.join("tests/failing.rs"),
+        "#[test]\nfn fails() {\n    assert_eq!(attribution::render(&[1]), \"wrong\");\n}\n",
+    )
+    .unwrap();
+    let out = cargo_covwrap(&project, &["--json=cov.json", "test"]);
+    assert_eq!(out.status.code(), Some(101), "{}", stderr(&out));
+    assert!(total_row(&out).starts_with("total "));
+    assert!(project.dir.join("cov.json").is_file());
+    fs::remove_file(project.dir.join("tests/failing.rs")).unwrap();
+
+    // Without covwrap beside it or on PATH: one line saying so.
+    let alone = project.dir.with_file_name("alone");
+    fs::create_dir_all(&alone).unwrap();
+    fs::copy(cargo_covwrap_exe(), alone.join("cargo-covwrap")).unwrap();
+    let mut cmd = Command::new(alone.join("cargo-covwrap"));
+    user_env(&mut cmd, &project);
+    let out = cmd
+        .args(["covwrap", "test"])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("cargo covwrap: covwrap (the RUSTC_WRAPPER) is neither beside ")
+            && err.lines().count() == 1,
+        "{err}"
+    );
 }
 
 /// What the fake browser recorded (it runs in the background).
