@@ -6,6 +6,7 @@
 //! passes everything else through unchanged.
 
 mod depinfo;
+mod env;
 mod finalize;
 mod mirror;
 mod policy;
@@ -22,10 +23,16 @@ const USAGE: &str = "\
 covwrap: program coverage for Rust
 
 usage:
+    cargo covwrap test                       (cargo users: build and run with coverage, then
+                                             report; `cargo covwrap --help`)
     RUSTC_WRAPPER=covwrap cargo build        (any cargo command: test, run, install, nextest)
     COVDIR=/tmp/cov ./target/debug/app ...   (each run writes coverage files into COVDIR)
     covdata percent -i=/tmp/cov              (reports: `covdata help` lists the commands,
                                              `covdata help <command>` shows one)
+    eval \"$(covwrap env)\"                    (export RUSTC_WRAPPER=covwrap and COVDIR=<target
+                                             dir>/covwrap/cov, the directory cargo covwrap uses,
+                                             for scripts that run cargo themselves;
+                                             `covwrap env --help`)
 
 build-time environment:
     COVWRAP_PKG=GLOBS          comma-separated crate-name globs to instrument besides local
@@ -65,6 +72,13 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Some("env") => match env::run(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("covwrap: {e:#}");
+                ExitCode::from(1)
+            }
+        },
         Some("-V" | "--version") => {
             println!("covwrap {}", covwrap_rt::VERSION);
             ExitCode::SUCCESS

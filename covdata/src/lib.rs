@@ -24,10 +24,17 @@
 //! - [`center`]: `covdata serve` and its client.
 //! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
 //! - [`gate`]: `--fail-under-*` thresholds over a report's totals.
+//! - [`cli`]: the command lines of the `covdata` and `cargo-covwrap`
+//!   binaries (clap, anyhow), kept in the library so that both binaries
+//!   share one copy of every flag and of the report path.
 //!
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
+// The command line refers to the library as `covdata::`, as the binary did.
+extern crate self as covdata;
+
 pub mod center;
+pub mod cli;
 pub mod crates;
 pub mod dense;
 pub mod diff;
@@ -46,6 +53,7 @@ pub mod profraw;
 pub mod reader;
 pub mod report;
 pub mod source;
+pub mod tests_query;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Coverage;

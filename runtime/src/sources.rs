@@ -40,6 +40,7 @@ pub const SOURCES: &[(&str, &str)] = &[
     ("rt/emit.rs", include_str!("rt/emit.rs")),
     ("rt/exec.rs", include_str!("rt/exec.rs")),
     ("rt/init.rs", include_str!("rt/init.rs")),
+    ("rt/label.rs", include_str!("rt/label.rs")),
     ("rt/llvm.rs", include_str!("rt/llvm.rs")),
     ("rt/pool.rs", include_str!("rt/pool.rs")),
     ("rt/signals.rs", include_str!("rt/signals.rs")),

@@ -16,9 +16,11 @@
 //! - `llvmcov`: covdata against cargo-llvm-cov on crates.io CLIs.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 //! - `diff`: covdata diff (changed-lines coverage) on a real git repository.
+//! - `cargo_covwrap`: cargo covwrap, covwrap env and covdata tests on examples/attribution.
 
 mod agent;
 mod build;
+mod cargo_covwrap;
 mod center;
 mod continuous;
 mod covdir_files;

@@ -52,6 +52,19 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
+    /// Inputs a program chose rather than `-i` (cargo covwrap's coverage
+    /// directory).
+    pub fn of(dirs: Vec<PathBuf>, ignore_bad: bool) -> InputArgs {
+        InputArgs {
+            input: dirs,
+            center: None,
+            select: SelectArgs::default(),
+            conn: ConnArgs::default(),
+            ignore_bad,
+            include_live: false,
+        }
+    }
+
     /// The input directories, in order (empty list items dropped). Every
     /// command reads its inputs through this, so it also applies
     /// `--include-live`, a process-wide reading choice (covdata::dense).

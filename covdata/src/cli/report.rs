@@ -137,7 +137,7 @@ pub fn with_context(
     }
     let failures = gate::gate(&ctx.totals(), &thresholds);
     for f in &failures {
-        eprintln!("covdata: {f}");
+        eprintln!("{}: {f}", super::program());
     }
     Ok(if failures.is_empty() {
         Outcome::Ok

@@ -26,7 +26,7 @@ pub(crate) use stream::{read_pods, CounterBytes};
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::lock_path;
 use crate::pods::{discover, no_pods};
-use pools::locked_counter_files;
+pub(crate) use pools::locked_counter_files;
 use stream::DirFiles;
 
 /// How to treat bad input.

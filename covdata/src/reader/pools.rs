@@ -18,7 +18,7 @@ use crate::pods::{list_counter_files, CounterFile, PodFiles};
 /// directory listed again under it; files a pool of the pod lists as
 /// `absorbed` are left out (their counts are in the pool). Returns the
 /// locks, which the caller holds while it reads.
-pub(super) fn locked_counter_files<'a>(
+pub(crate) fn locked_counter_files<'a>(
     dirs: &[PathBuf],
     files: &'a PodFiles,
 ) -> Result<(Vec<PodLock>, Cow<'a, [CounterFile]>)> {

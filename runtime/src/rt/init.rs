@@ -282,8 +282,8 @@ pub(super) fn encode_args() -> Vec<u8> {
     }
     pairs.push((arg_keys::OS, std::env::consts::OS.as_bytes().to_vec()));
     pairs.push((arg_keys::ARCH, std::env::consts::ARCH.as_bytes().to_vec()));
-    if let Some(label) = std::env::var_os("COVWRAP_LABEL") {
-        pairs.push((arg_keys::LABEL, label.into_vec()));
+    if let Some(label) = super::label::of_this_process(&argv) {
+        pairs.push((arg_keys::LABEL, label));
     }
     let mut out = Vec::new();
     kv::encode(&pairs, &mut out);

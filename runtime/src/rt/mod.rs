@@ -18,6 +18,7 @@ mod emit;
 #[cfg(all(target_env = "gnu", not(target_feature = "crt-static")))]
 mod exec;
 mod init;
+mod label;
 mod llvm;
 mod pool;
 mod signals;
