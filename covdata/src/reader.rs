@@ -10,9 +10,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use covwrap_rt::format::counters::{add_saturating, CountersFile, CountersHeader};
-use covwrap_rt::format::defs::{
-    arg_keys, counter_flags, end_reason, MetaHash, POOL_NANOS, POOL_PID,
-};
+use covwrap_rt::format::defs::{arg_keys, counter_flags, end_reason, MetaHash, POOL_PID};
 use covwrap_rt::format::md5::hex;
 use covwrap_rt::format::meta::{FuncEntry, MetaFile};
 use covwrap_rt::format::names::{counters_file_name, parse_file_name, FileName};
@@ -348,10 +346,8 @@ pub(crate) fn locked_counter_files<'a>(
     files: &'a PodFiles,
 ) -> Result<(Vec<PodLock>, Cow<'a, [CounterFile]>)> {
     let distinct = dirs.iter().enumerate().all(|(i, d)| !dirs[..i].contains(d));
-    let has_pool = files
-        .counters
-        .iter()
-        .any(|f| f.pid == POOL_PID && f.nanos == POOL_NANOS);
+    // Pools, label pools and merge outputs (pid 0) may list absorbed files.
+    let has_pool = files.counters.iter().any(|f| f.pid == POOL_PID);
     if distinct && !has_pool && !dirs.iter().any(|d| lock_path(d, &files.hash).exists()) {
         // Nothing to lock and nothing absorbed: discovery's list, sorted by
         // (directory, name), is the list to read. Not copying it keeps
@@ -389,37 +385,54 @@ pub(crate) fn locked_counter_files<'a>(
     Ok((locks, Cow::Owned(out)))
 }
 
-/// The (pid, nanos) of the files the pod's pool in `dir` lists as
-/// `absorbed`, if `listed` has a pool that can be read; an unreadable pool
-/// absorbs nothing (it is reported when it is read).
+/// The (pid, nanos) of the files that a pool of the pod in `dir` (the
+/// pool `covcounters.<H>.0.0`, a label pool, any file of pid 0 in
+/// `listed`) lists as `absorbed`; a file that cannot be read absorbs
+/// nothing (it is reported when it is read).
 fn absorbed_files(dir: &Path, hash: &MetaHash, listed: &[CounterFile]) -> FastSet<(u64, u64)> {
-    let mut out = FastSet::default();
-    if !listed
-        .iter()
-        .any(|f| f.pid == POOL_PID && f.nanos == POOL_NANOS)
-    {
-        return out;
-    }
-    let pool = dir.join(counters_file_name(hash, POOL_PID, POOL_NANOS));
-    let Ok(bytes) = std::fs::read(&pool) else {
-        return out;
-    };
-    let Ok(file) = CountersFile::parse(&bytes) else {
-        return out;
-    };
-    for (_, name) in file.args().iter().filter(|(k, _)| k == arg_keys::ABSORBED) {
-        if let Some(FileName::Counters {
-            hash: h,
-            pid,
-            nanos,
-        }) = parse_file_name(name)
-        {
-            if h == *hash {
-                out.insert((pid, nanos));
-            }
+    absorbed_lists(dir, hash, listed)
+        .into_iter()
+        .flat_map(|(_, absorbed)| absorbed)
+        .collect()
+}
+
+/// Each file of pid 0 in `listed` that can be read and lists files as
+/// `absorbed`, with the (pid, nanos) of those files of pod `hash`.
+pub(crate) fn absorbed_lists(
+    dir: &Path,
+    hash: &MetaHash,
+    listed: &[CounterFile],
+) -> Vec<(CounterFile, Vec<(u64, u64)>)> {
+    let mut out = Vec::new();
+    for f in listed.iter().filter(|f| f.pid == POOL_PID) {
+        let Ok(bytes) = std::fs::read(dir.join(counters_file_name(hash, f.pid, f.nanos))) else {
+            continue;
+        };
+        let Ok(file) = CountersFile::parse(&bytes) else {
+            continue;
+        };
+        let absorbed = absorbed_names(hash, file.args());
+        if !absorbed.is_empty() {
+            out.push((*f, absorbed));
         }
     }
     out
+}
+
+/// The (pid, nanos) of the `absorbed` entries in `args` naming files of
+/// pod `hash`.
+pub(crate) fn absorbed_names(hash: &MetaHash, args: &[(String, String)]) -> Vec<(u64, u64)> {
+    args.iter()
+        .filter(|(k, _)| k == arg_keys::ABSORBED)
+        .filter_map(|(_, name)| match parse_file_name(name) {
+            Some(FileName::Counters {
+                hash: h,
+                pid,
+                nanos,
+            }) if h == *hash => Some((pid, nanos)),
+            _ => None,
+        })
+        .collect()
 }
 
 fn skip_or_fail(out: &mut Loaded, e: Error, opts: LoadOptions) -> Result<()> {
@@ -535,30 +548,8 @@ fn read_one(
     entries: &mut Vec<(u32, u64)>,
     seen: impl FnOnce(&CountersHeader, &[(String, String)]),
 ) -> Result<bool> {
-    use std::io::Read;
-    buf.clear();
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_to_end(buf))
-        .map_err(|e| Error::io(path, &e))?;
-    let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
+    let file = read_checked(path, hash, dense.len(), buf, entries)?;
     let header = *file.header();
-    if header.meta_hash != *hash {
-        return Err(Error::corrupt(format!(
-            "corrupt: file name says H {} but the header says {}",
-            hex(hash),
-            hex(&header.meta_hash)
-        )));
-    }
-    if header.num_counters as usize != dense.len() {
-        return Err(Error::new(
-            ErrorKind::CounterMismatch,
-            format!(
-                "{} counters, but its meta file describes {}",
-                header.num_counters,
-                dense.len()
-            ),
-        ));
-    }
     // Every index is below num_counters, which is dense.len().
     let mut saturated = header.flags & covwrap_rt::format::defs::counter_flags::SATURATED != 0;
     for &(i, v) in entries.iter() {
@@ -566,6 +557,41 @@ fn read_one(
     }
     seen(&header, file.args());
     Ok(saturated)
+}
+
+/// Reads and checks one counter file of pod `hash` (`total` counters):
+/// its entries go to `entries`. Errors do not name the path.
+pub(crate) fn read_checked<'a>(
+    path: &Path,
+    hash: &MetaHash,
+    total: usize,
+    buf: &'a mut Vec<u8>,
+    entries: &mut Vec<(u32, u64)>,
+) -> Result<CountersFile<'a>> {
+    use std::io::Read;
+    buf.clear();
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_to_end(buf))
+        .map_err(|e| Error::io(path, &e))?;
+    let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
+    let header = file.header();
+    if header.meta_hash != *hash {
+        return Err(Error::corrupt(format!(
+            "corrupt: file name says H {} but the header says {}",
+            hex(hash),
+            hex(&header.meta_hash)
+        )));
+    }
+    if header.num_counters as usize != total {
+        return Err(Error::new(
+            ErrorKind::CounterMismatch,
+            format!(
+                "{} counters, but its meta file describes {total}",
+                header.num_counters,
+            ),
+        ));
+    }
+    Ok(file)
 }
 
 /// What a pod's counter files say about their runs, in a fixed size: the

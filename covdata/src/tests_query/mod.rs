@@ -66,7 +66,7 @@ impl Answer {
     pub fn lost_labels_warning(&self) -> Option<String> {
         self.unlabelled_merged.map(|(files, runs)| {
             format!(
-                "{files} counter file(s) summing {runs} runs without labels reached the query (a merge or a pool lost which tests they were); the list is incomplete: query the unmerged directory, and leave COVWRAP_MERGE unset when attribution matters"
+                "{files} counter file(s) summing {runs} runs without labels reached the query (a merge or a COVWRAP_MERGE pool lost which tests they were); the list is incomplete: query the unmerged directory, or merge with --keep-labels, and leave COVWRAP_MERGE unset when attribution matters"
             )
         })
     }

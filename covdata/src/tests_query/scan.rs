@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use covwrap_rt::format::counters::CountersFile;
-use covwrap_rt::format::defs::{arg_keys, POOL_NANOS, POOL_PID};
+use covwrap_rt::format::defs::{arg_keys, POOL_PID};
 use covwrap_rt::format::md5::hex;
 
 use super::{Answer, Targets, TestHits};
@@ -322,8 +322,9 @@ impl Job<'_> {
                 .iter()
                 .find(|(k, _)| k == arg_keys::LABEL)
                 .map(|(_, v)| v.clone());
-            let several = header.runs > 1
-                || (self.list[i].pid == POOL_PID && self.list[i].nanos == POOL_NANOS);
+            // Files covdata or a pool writer made (pid 0) sum runs whose
+            // labels are gone unless they kept one, even a single run.
+            let several = header.runs > 1 || header.pid == 0 || self.list[i].pid == POOL_PID;
             let (label, labelled) = match label {
                 Some(l) => (l, true),
                 None if several => {
