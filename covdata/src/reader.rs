@@ -405,7 +405,14 @@ pub(crate) fn absorbed_lists(
 ) -> Vec<(CounterFile, Vec<(u64, u64)>)> {
     let mut out = Vec::new();
     for f in listed.iter().filter(|f| f.pid == POOL_PID) {
-        let Ok(bytes) = std::fs::read(dir.join(counters_file_name(hash, f.pid, f.nanos))) else {
+        let path = dir.join(counters_file_name(hash, f.pid, f.nanos));
+        // Most such files (merge outputs, label pools after a clean
+        // compaction) absorb nothing, which their args alone show; only a
+        // file whose args name absorbed files is read and checked whole.
+        if !args_name_absorbed(&path) {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
         let Ok(file) = CountersFile::parse(&bytes) else {
@@ -417,6 +424,32 @@ pub(crate) fn absorbed_lists(
         }
     }
     out
+}
+
+/// Whether the args table at the start of the counter file at `path` has
+/// an `absorbed` entry (or cannot be read that far: then the whole file
+/// decides). Reads the header and the args table only.
+fn args_name_absorbed(path: &Path) -> bool {
+    use covwrap_rt::format::defs::COUNTERS_HEADER_LEN;
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return true;
+    };
+    let mut header = [0u8; COUNTERS_HEADER_LEN];
+    if file.read_exact(&mut header).is_err() {
+        return true;
+    }
+    // The args table's length (docs/FORMAT.md: offset 64), bounded by
+    // what a sane file holds.
+    let len = u32::from_le_bytes(header[64..68].try_into().expect("4 bytes")) as usize;
+    let mut args = vec![0u8; len.min(1 << 24)];
+    if file.read_exact(&mut args).is_err() {
+        return true;
+    }
+    match covwrap_rt::format::kv::decode(&args, "args") {
+        Ok(pairs) => pairs.iter().any(|(k, _)| k == arg_keys::ABSORBED),
+        Err(_) => true,
+    }
 }
 
 /// The (pid, nanos) of the `absorbed` entries in `args` naming files of

@@ -105,6 +105,9 @@ pub fn run(a: &TestsArgs) -> anyhow::Result<Outcome> {
                 }
             };
             let targets = tests_query::resolve(ctx, &query).map_err(plain)?;
+            if let Some(w) = &targets.nothing_matched {
+                eprintln!("covdata: tests: warning: {w}");
+            }
             let answer = tests_query::scan(ctx, &a.input.dirs(), &targets, a.input.ignore_bad)
                 .map_err(plain)?;
             for e in &answer.skipped {

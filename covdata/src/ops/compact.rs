@@ -19,7 +19,7 @@ use covwrap_rt::format::defs::{arg_keys, MetaHash, POOL_NANOS, POOL_PID};
 use covwrap_rt::format::dirfiles::open_nofollow;
 use covwrap_rt::format::md5::hex;
 
-use super::labels::{is_label_slot, label_of, Slots};
+use super::labels::{is_label_slot, Group, Slots};
 use super::{write_file_atomic, RunSummary};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fasthash::{FastMap, FastSet};
@@ -195,7 +195,8 @@ fn compact_pod(
         .collect();
     // The targets: the pool for runs without a label (all runs without
     // `keep_labels`), and a label pool per label.
-    let mut groups: BTreeMap<Option<String>, Vec<CounterFile>> = BTreeMap::new();
+    let mut groups: BTreeMap<Group, Vec<CounterFile>> = BTreeMap::new();
+    let lost = Group::Command(Vec::new());
     let mut slots = Slots::default();
     if opts.keep_labels {
         for f in &live {
@@ -203,12 +204,17 @@ fn compact_pod(
             let label = match read_counters(&path, hash, total) {
                 Ok(bytes) => {
                     let file = CountersFile::parse(&bytes).map_err(|e| Error::from(e).at(&path))?;
-                    // The pool holds the runs without a label, whatever it says.
-                    let label = label_of(file.args()).filter(|_| *f != pool_entry);
-                    if let Some(l) = label.filter(|_| is_label_slot(f.pid, f.nanos)) {
-                        slots.hold(f.nanos, l);
+                    // The pool holds the runs that lost who they were,
+                    // whatever it says.
+                    let group = if *f == pool_entry {
+                        lost.clone()
+                    } else {
+                        Group::of(file.args())
+                    };
+                    if !group.is_lost() && is_label_slot(f.pid, f.nanos) {
+                        slots.hold_group(f.nanos, &group);
                     }
-                    label.map(str::to_string)
+                    group
                 }
                 Err(e) if opts.ignore_bad => {
                     report.skipped.push(e);
@@ -223,7 +229,7 @@ fn compact_pod(
             groups.entry(label).or_default().push(*f);
         }
     } else {
-        groups.insert(None, live);
+        groups.insert(lost.clone(), live);
     }
     let mut done = PodCompaction {
         hash: *hash,
@@ -234,14 +240,15 @@ fn compact_pod(
         label_pools: 0,
     };
     let mut deletions: Vec<CounterFile> = Vec::new();
-    for (label, files) in &groups {
-        let target = match label {
-            None => pool_entry,
-            Some(l) => CounterFile {
+    for (group, files) in &groups {
+        let target = if group.is_lost() {
+            pool_entry
+        } else {
+            CounterFile {
                 dir: 0,
                 pid: POOL_PID,
-                nanos: slots.claim(l),
-            },
+                nanos: slots.claim_group(group),
+            }
         };
         let had_target = files.contains(&target);
         let folded: Vec<CounterFile> = files.iter().filter(|f| **f != target).copied().collect();
@@ -286,7 +293,7 @@ fn compact_pod(
             deletions.extend(leftovers);
             if had_target {
                 done.runs = done.runs.saturating_add(summary.runs);
-                done.label_pools += usize::from(label.is_some());
+                done.label_pools += usize::from(!group.is_lost());
             }
             continue;
         }
@@ -299,9 +306,7 @@ fn compact_pod(
         let mut header = summary.header(*hash, total as u32, saturated);
         header.pid = POOL_PID;
         let mut args = summary.args();
-        if let Some(l) = label {
-            args.push((arg_keys::LABEL.to_string(), l.clone()));
-        }
+        args.extend(group.args());
         args.extend(
             absorbed
                 .into_iter()
@@ -325,7 +330,7 @@ fn compact_pod(
         delete(&dirs, hash, &leftovers, report);
         done.folded += folded_ok.len();
         done.runs = done.runs.saturating_add(header.runs);
-        done.label_pools += usize::from(label.is_some());
+        done.label_pools += usize::from(!group.is_lost());
     }
     delete(&dirs, hash, &deletions, report);
     Ok(done)

@@ -1,12 +1,14 @@
 //! `--keep-labels` (`merge -o` and `merge --in-place`): one counter file
 //! per run label, so per-test attribution (`covdata tests`) survives a
-//! merge. Runs of one label are summed; runs without a label are summed
-//! as without the flag. docs/FORMAT.md ("Label pools") names the files.
+//! merge. Runs of one label are summed, and so are runs without a label
+//! that share a command line (`covdata tests` names them by it); files
+//! that already lost both are summed as without the flag. docs/FORMAT.md
+//! ("Label pools") names the files.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use covwrap_rt::format::defs::{arg_keys, MetaHash};
+use covwrap_rt::format::defs::{arg_keys, counter_flags, MetaHash};
 use covwrap_rt::format::md5::md5_u64;
 use covwrap_rt::format::names::counters_file_name;
 
@@ -111,28 +113,88 @@ impl LabelSum {
     }
 }
 
-/// What the files of one pod sum to, per label.
-#[derive(Default)]
-pub(crate) struct ByLabel {
-    /// Runs without a label, dense (empty when there were none).
-    pub unlabelled: Vec<u64>,
-    pub unlabelled_summary: RunSummary,
-    pub unlabelled_saturated: bool,
-    /// Each label's runs.
-    pub labels: BTreeMap<String, LabelSum>,
+/// Who a group of runs is: a label, else the command line (`argv` and
+/// `exe` args) of runs without one, which `covdata tests` names them by.
+/// Runs whose files already lost both (merge outputs, pools) have an
+/// empty command line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// Runs with this `label`.
+    Label(String),
+    /// Runs without a label, with these `argv`/`exe` args.
+    Command(Vec<(String, String)>),
+}
+
+impl Group {
+    /// The group of a counter file's runs.
+    pub fn of(args: &[(String, String)]) -> Group {
+        match label_of(args) {
+            Some(l) => Group::Label(l.to_string()),
+            None => Group::Command(
+                args.iter()
+                    .filter(|(k, _)| k == arg_keys::ARGV || k == arg_keys::EXE)
+                    .cloned()
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Runs that lost who they were: they go to the pool (or, for
+    /// `merge -o`, the pod's merged file) as without `--keep-labels`.
+    pub fn is_lost(&self) -> bool {
+        matches!(self, Group::Command(c) if c.is_empty())
+    }
+
+    /// The args naming the group in its file.
+    pub(crate) fn args(&self) -> Vec<(String, String)> {
+        match self {
+            Group::Label(l) => vec![(arg_keys::LABEL.to_string(), l.clone())],
+            Group::Command(c) => c.clone(),
+        }
+    }
+
+    /// The key slots are derived from: the label, or (never a label: an
+    /// environment variable cannot hold NUL) NUL and the command line.
+    fn slot_key(&self) -> String {
+        match self {
+            Group::Label(l) => l.clone(),
+            Group::Command(c) => {
+                let mut k = String::from("\0");
+                for (key, v) in c {
+                    k.push_str(key);
+                    k.push('\0');
+                    k.push_str(v);
+                    k.push('\0');
+                }
+                k
+            }
+        }
+    }
+}
+
+impl Slots {
+    /// Records that `slot` holds `group`'s file.
+    pub fn hold_group(&mut self, slot: u64, group: &Group) {
+        self.hold(slot, &group.slot_key());
+    }
+
+    /// The slot of `group`.
+    pub fn claim_group(&mut self, group: &Group) -> u64 {
+        self.claim(&group.slot_key())
+    }
 }
 
 /// Sums the counter files `files` of pod `hash` (`total` counters) per
-/// label. A bad file is `bad(error)`'s to decide: skipped when it returns
+/// group. A bad file is `bad(error)`'s to decide: skipped when it returns
 /// `Ok`, else the error.
-pub(crate) fn sum_by_label(
+pub(crate) fn sum_by_group(
     dirs: &[PathBuf],
     hash: &MetaHash,
     total: usize,
     files: &[CounterFile],
     mut bad: impl FnMut(crate::Error) -> Result<()>,
-) -> Result<ByLabel> {
-    let mut out = ByLabel::default();
+) -> Result<BTreeMap<Group, LabelSum>> {
+    let mut out: BTreeMap<Group, LabelSum> = BTreeMap::new();
     let mut buf = Vec::new();
     let mut entries = Vec::new();
     for f in files {
@@ -145,45 +207,27 @@ pub(crate) fn sum_by_label(
             }
         };
         let header = file.header();
-        let sat = header.flags & covwrap_rt::format::defs::counter_flags::SATURATED != 0;
-        match label_of(file.args()) {
-            Some(label) => {
-                let sum = out.labels.entry(label.to_string()).or_default();
-                sum.add(&entries);
-                sum.saturated |= sat;
-                sum.summary.add(header, file.args());
-            }
-            None => {
-                if out.unlabelled.is_empty() {
-                    out.unlabelled = vec![0; total];
-                }
-                // Every index is below `total` (checked by read_checked).
-                for &(i, v) in &entries {
-                    out.unlabelled_saturated |= covwrap_rt::format::counters::add_saturating(
-                        &mut out.unlabelled[i as usize],
-                        v,
-                    );
-                }
-                out.unlabelled_saturated |= sat;
-                out.unlabelled_summary.add(header, file.args());
-            }
-        }
+        let sum = out.entry(Group::of(file.args())).or_default();
+        sum.add(&entries);
+        sum.saturated |= header.flags & counter_flags::SATURATED != 0;
+        sum.summary.add(header, file.args());
     }
     Ok(out)
 }
 
-/// The counter file of one label: the sum, its `label`, named by `slot`.
-pub(crate) fn label_file(
+/// The counter file of one group, named by `slot`: the sum, and the
+/// args naming the group, then `extra_args`.
+pub(crate) fn group_file(
     hash: MetaHash,
     total: usize,
-    label: &str,
+    group: &Group,
     sum: &LabelSum,
     slot: u64,
     extra_args: &[(String, String)],
 ) -> OutFile {
     let header = sum.summary.header(hash, total as u32, sum.saturated);
     let mut args = sum.summary.args();
-    args.push((arg_keys::LABEL.to_string(), label.to_string()));
+    args.extend(group.args());
     args.extend_from_slice(extra_args);
     OutFile {
         name: counters_file_name(&hash, 0, slot),
@@ -191,22 +235,27 @@ pub(crate) fn label_file(
     }
 }
 
-/// `merge -o --keep-labels` of one pod: its counter files, one per label
-/// (slots claimed in label order) and one for the runs without a label.
-pub(crate) fn merged_files(hash: MetaHash, total: usize, sums: &ByLabel) -> Vec<OutFile> {
+/// `merge -o --keep-labels` of one pod: one counter file per group
+/// (slots claimed in group order); the runs that had lost who they were
+/// in the one merged file they would get without the flag.
+pub(crate) fn merged_files(
+    hash: MetaHash,
+    total: usize,
+    groups: &BTreeMap<Group, LabelSum>,
+) -> Vec<OutFile> {
     let mut out = Vec::new();
-    if sums.unlabelled_summary.files() > 0 {
-        out.push(counter_file(
-            hash,
-            &sums.unlabelled,
-            &sums.unlabelled_summary,
-            sums.unlabelled_saturated,
-        ));
-    }
     let mut slots = Slots::default();
-    for (label, sum) in &sums.labels {
-        let slot = slots.claim(label);
-        out.push(label_file(hash, total, label, sum, slot, &[]));
+    for (group, sum) in groups {
+        if group.is_lost() {
+            let mut dense = vec![0u64; total];
+            for &(i, v) in &sum.entries {
+                dense[i as usize] = v;
+            }
+            out.push(counter_file(hash, &dense, &sum.summary, sum.saturated));
+        } else {
+            let slot = slots.claim_group(group);
+            out.push(group_file(hash, total, group, sum, slot, &[]));
+        }
     }
     out
 }

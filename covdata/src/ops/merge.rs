@@ -197,14 +197,14 @@ fn keep_labels(pod: &Pod, dirs: &[PathBuf], ignore_bad: bool, out: &mut Output) 
     };
     let (_locks, list) = locked_counter_files(dirs, files)?;
     let total = pod.counters.len();
-    let sums = labels::sum_by_label(dirs, &pod.hash, total, &list, |e| {
+    let sums = labels::sum_by_group(dirs, &pod.hash, total, &list, |e| {
         if ignore_bad {
             Ok(())
         } else {
             Err(e)
         }
     })?;
-    out.saturated |= sums.unlabelled_saturated || sums.labels.values().any(|l| l.saturated);
+    out.saturated |= sums.values().any(|l| l.saturated);
     out.files
         .extend(labels::merged_files(pod.hash, total, &sums));
     Ok(())

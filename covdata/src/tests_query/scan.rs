@@ -94,8 +94,9 @@ pub fn scan(
         }
         slots.insert(pod.hash, s);
     }
-    let target_count: usize =
-        targets.files.iter().map(|f| f.lines.len()).sum::<usize>() + targets.functions.len();
+    // A function query is one target, whatever its instantiations.
+    let target_count: usize = targets.files.iter().map(|f| f.lines.len()).sum::<usize>()
+        + usize::from(!targets.functions.is_empty());
     let found = discover(dirs)?;
     let mut answer = Answer {
         query: targets.query.clone(),
@@ -323,11 +324,15 @@ impl Job<'_> {
                 .find(|(k, _)| k == arg_keys::LABEL)
                 .map(|(_, v)| v.clone());
             // Files covdata or a pool writer made (pid 0) sum runs whose
-            // labels are gone unless they kept one, even a single run.
+            // labels are gone, even a single run, unless they kept a label
+            // or a command line (`merge --keep-labels`).
             let several = header.runs > 1 || header.pid == 0 || self.list[i].pid == POOL_PID;
+            let named = args
+                .iter()
+                .any(|(k, _)| k == arg_keys::ARGV || k == arg_keys::EXE);
             let (label, labelled) = match label {
                 Some(l) => (l, true),
-                None if several => {
+                None if several && !named => {
                     part.merged_files += 1;
                     part.merged_runs += u64::from(header.runs);
                     continue;
@@ -438,15 +443,19 @@ impl RunEval {
                 reached.push(c > 0);
             }
         }
-        for &rec in &job.targets.functions {
-            let count = job
-                .record_of
-                .get(&rec)
-                .and_then(|&ri| self.counted[ri].as_ref())
-                .and_then(|r| r.first())
-                .map_or(0, |r| r.count);
-            hits = hits.saturating_add(count);
-            reached.push(count > 0);
+        if !job.targets.functions.is_empty() {
+            let mut entered = 0u64;
+            for &rec in &job.targets.functions {
+                let count = job
+                    .record_of
+                    .get(&rec)
+                    .and_then(|&ri| self.counted[ri].as_ref())
+                    .and_then(|r| r.first())
+                    .map_or(0, |r| r.count);
+                entered = entered.saturating_add(count);
+            }
+            hits = hits.saturating_add(entered);
+            reached.push(entered > 0);
         }
         (hits, reached)
     }
