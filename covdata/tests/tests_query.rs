@@ -105,7 +105,15 @@ impl Fixture {
         };
         let mut args = f.args().to_vec();
         if let Some(label) = RUNS[i].0 {
+            // As the runtime records them: nextest's `BINARY TEST`,
+            // cargo test's `BINARY`.
+            let source = if label.contains(' ') {
+                "nextest"
+            } else {
+                "cargo-test"
+            };
             args.push(("label".to_string(), label.to_string()));
+            args.push(("label-source".to_string(), source.to_string()));
         }
         let bytes = encode(&header, &args, f.entries());
         std::fs::write(

@@ -44,24 +44,31 @@ pub(crate) struct Slots {
 }
 
 impl Slots {
-    /// Records that `slot` holds `label` (an existing label file).
-    pub fn hold(&mut self, slot: u64, label: &str) {
-        self.by_slot.insert(slot, label.to_string());
+    /// Records that `slot` holds the file of `who` (an existing file).
+    pub fn hold(&mut self, slot: u64, who: &str) {
+        self.by_slot.insert(slot, who.to_string());
     }
 
-    /// The slot of `label`: the one it holds, else a free one.
-    pub fn claim(&mut self, label: &str) -> u64 {
-        let mut slot = 1 + md5_u64(label.as_bytes()) % LABEL_SLOTS;
+    /// The slot of `who`, starting from `key`'s: the one it holds, else a
+    /// free one.
+    pub fn claim_from(&mut self, key: &str, who: &str) -> u64 {
+        let mut slot = 1 + md5_u64(key.as_bytes()) % LABEL_SLOTS;
         loop {
             match self.by_slot.get(&slot) {
-                Some(l) if l != label => slot = slot % LABEL_SLOTS + 1,
+                Some(l) if l != who => slot = slot % LABEL_SLOTS + 1,
                 Some(_) => return slot,
                 None => {
-                    self.by_slot.insert(slot, label.to_string());
+                    self.by_slot.insert(slot, who.to_string());
                     return slot;
                 }
             }
         }
+    }
+
+    /// The slot of `label`.
+    #[cfg(test)]
+    pub fn claim(&mut self, label: &str) -> u64 {
+        self.claim_from(label, label)
     }
 }
 
@@ -119,8 +126,8 @@ impl LabelSum {
 /// empty command line.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Group {
-    /// Runs with this `label`.
-    Label(String),
+    /// Runs with this `label`, and the `label-source` they record.
+    Label(String, Option<String>),
     /// Runs without a label, with these `argv`/`exe` args.
     Command(Vec<(String, String)>),
 }
@@ -129,7 +136,12 @@ impl Group {
     /// The group of a counter file's runs.
     pub fn of(args: &[(String, String)]) -> Group {
         match label_of(args) {
-            Some(l) => Group::Label(l.to_string()),
+            Some(l) => Group::Label(
+                l.to_string(),
+                args.iter()
+                    .find(|(k, _)| k == arg_keys::LABEL_SOURCE)
+                    .map(|(_, v)| v.clone()),
+            ),
             None => Group::Command(
                 args.iter()
                     .filter(|(k, _)| k == arg_keys::ARGV || k == arg_keys::EXE)
@@ -148,7 +160,13 @@ impl Group {
     /// The args naming the group in its file.
     pub(crate) fn args(&self) -> Vec<(String, String)> {
         match self {
-            Group::Label(l) => vec![(arg_keys::LABEL.to_string(), l.clone())],
+            Group::Label(l, source) => {
+                let mut args = vec![(arg_keys::LABEL.to_string(), l.clone())];
+                if let Some(s) = source {
+                    args.push((arg_keys::LABEL_SOURCE.to_string(), s.clone()));
+                }
+                args
+            }
             Group::Command(c) => c.clone(),
         }
     }
@@ -157,7 +175,7 @@ impl Group {
     /// environment variable cannot hold NUL) NUL and the command line.
     fn slot_key(&self) -> String {
         match self {
-            Group::Label(l) => l.clone(),
+            Group::Label(l, _) => l.clone(),
             Group::Command(c) => {
                 let mut k = String::from("\0");
                 for (key, v) in c {
@@ -170,17 +188,26 @@ impl Group {
             }
         }
     }
+
+    /// What tells two groups of one slot key apart: the key, and the
+    /// label's source.
+    fn identity(&self) -> String {
+        match self {
+            Group::Label(l, Some(source)) => format!("{l}\0{source}"),
+            _ => self.slot_key(),
+        }
+    }
 }
 
 impl Slots {
     /// Records that `slot` holds `group`'s file.
     pub fn hold_group(&mut self, slot: u64, group: &Group) {
-        self.hold(slot, &group.slot_key());
+        self.hold(slot, &group.identity());
     }
 
     /// The slot of `group`.
     pub fn claim_group(&mut self, group: &Group) -> u64 {
-        self.claim(&group.slot_key())
+        self.claim_from(&group.slot_key(), &group.identity())
     }
 }
 
@@ -295,5 +322,21 @@ mod tests {
         let y = c.claim("crate::it parses");
         assert_eq!(y, x % LABEL_SLOTS + 1);
         assert_ne!(c.claim("third"), y);
+    }
+
+    #[test]
+    fn one_label_from_two_runners_gets_two_slots() {
+        let mut s = Slots::default();
+        let nextest = Group::Label("c::it".into(), Some("nextest".into()));
+        let user = Group::Label("c::it".into(), None);
+        let a = s.claim_group(&nextest);
+        let b = s.claim_group(&user);
+        assert_ne!(a, b);
+        assert_eq!(s.claim_group(&nextest), a);
+        assert_eq!(
+            a,
+            Slots::default().claim("c::it"),
+            "the slot comes from the label"
+        );
     }
 }

@@ -32,6 +32,9 @@ pub struct TestHits {
     pub label: String,
     /// Whether `label` is a recorded label (not an argv fallback).
     pub labelled: bool,
+    /// The runner the label comes from (`label-source`: `nextest`,
+    /// `cargo-test`); `None` for a label the user set.
+    pub source: Option<String>,
     /// Runs with this label that reached the query.
     pub runs: u64,
     /// Executions: the line's count, the function's entry count, or the

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use covwrap_rt::format::defs::label_source;
+
 use super::{Answer, TestHits};
 
 /// Output formats.
@@ -46,6 +48,7 @@ fn write_json(a: &Answer, out: &mut dyn Write) -> io::Result<()> {
             serde_json::json!({
                 "label": t.label,
                 "labelled": t.labelled,
+                "source": t.source,
                 "runs": t.runs,
                 "hits": t.hits,
                 "reached": t.reached,
@@ -107,24 +110,30 @@ pub fn nextest_filter(a: &Answer) -> String {
 }
 
 /// The filterset term of one label: nextest's own labels (`BINARY TEST`)
-/// select that test, `cargo test`'s (`BINARY`) the whole binary. An argv
-/// (a program run outside a test) has none, nor has a name nextest's
-/// matcher cannot spell exactly (empty, or with leading or trailing
-/// spaces, which it trims, or control characters).
+/// select that test, `cargo test`'s (`BINARY`) the whole binary. A label
+/// the user set, an argv (a program run outside a test) have none, nor
+/// has a name nextest's matcher cannot spell exactly (empty, or with
+/// leading or trailing spaces, which it trims, or control characters).
 pub fn nextest_term(t: &TestHits) -> Option<String> {
     if !t.labelled {
         return None;
     }
+    let whole_binary = match t.source.as_deref() {
+        Some(label_source::NEXTEST) => false,
+        Some(label_source::CARGO_TEST) => true,
+        _ => return None,
+    };
     let binary_ok = |s: &str| {
         !s.is_empty()
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '/'))
     };
     match t.label.split_once(' ') {
-        Some((binary, test)) if binary_ok(binary) => {
+        Some((binary, test)) if !whole_binary && binary_ok(binary) => {
             let test = matcher_text(test)?;
             Some(format!("(binary_id(={binary}) & test(={test}))"))
         }
+        // nextest's listing runs name the binary alone.
         None if binary_ok(&t.label) => Some(format!("binary_id(={})", t.label)),
         _ => None,
     }
@@ -151,9 +160,14 @@ mod tests {
     use super::*;
 
     fn hit(label: &str, labelled: bool) -> TestHits {
+        let source = match label.contains(' ') {
+            true => label_source::NEXTEST,
+            false => label_source::CARGO_TEST,
+        };
         TestHits {
             label: label.to_string(),
             labelled,
+            source: labelled.then(|| source.to_string()),
             runs: 1,
             hits: 3,
             reached: 1,
@@ -181,6 +195,12 @@ mod tests {
             term("c::it a b|c&d").as_deref(),
             Some("(binary_id(=c::it) & test(=a b|c&d))")
         );
+        // A label the user set is no test nextest knows.
+        let user = TestHits {
+            source: None,
+            ..hit("c::it a", true)
+        };
+        assert_eq!(nextest_term(&user), None);
         // What a matcher cannot spell, and argv fallbacks, have no term.
         assert_eq!(term("c::it  padded"), None);
         assert_eq!(term("c::it tab\there"), None);

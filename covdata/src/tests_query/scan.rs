@@ -35,6 +35,7 @@ type PodSlots = Vec<(usize, usize, usize)>;
 #[derive(Default)]
 struct Tally {
     labelled: bool,
+    source: Option<String>,
     runs: u64,
     hits: u64,
     reached: Vec<bool>,
@@ -146,6 +147,7 @@ pub fn scan(
             TestHits {
                 label,
                 labelled: t.labelled,
+                source: t.source,
                 runs: t.runs,
                 hits: t.hits,
                 reached: t.reached.iter().filter(|r| **r).count() as u64,
@@ -165,6 +167,9 @@ fn merge_into(total: &mut Partial, part: Partial) {
     for (label, t) in part.labels {
         let slot = total.labels.entry(label).or_default();
         slot.labelled |= t.labelled;
+        if slot.source.is_none() {
+            slot.source = t.source;
+        }
         slot.runs += t.runs;
         slot.hits = slot.hits.saturating_add(t.hits);
         if slot.reached.is_empty() {
@@ -341,6 +346,12 @@ impl Job<'_> {
             };
             let t = part.labels.entry(label).or_default();
             t.labelled = labelled;
+            if t.source.is_none() {
+                t.source = args
+                    .iter()
+                    .find(|(k, _)| k == arg_keys::LABEL_SOURCE)
+                    .map(|(_, v)| v.clone());
+            }
             t.runs += u64::from(header.runs.max(1));
             t.hits = t.hits.saturating_add(hits);
             if t.reached.is_empty() {
