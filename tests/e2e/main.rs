@@ -13,11 +13,14 @@
 //! - `llvmcov`: covdata against cargo-llvm-cov on crates.io CLIs.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 //! - `diff`: covdata diff (changed-lines coverage) on a real git repository.
+//! - `labels`: per-test labels under cargo test and cargo-nextest, and the
+//!   nextest filtersets `covdata tests` makes from them.
 
 mod build;
 mod covdir_files;
 mod diff;
 mod hardening;
+mod labels;
 mod llvmcov;
 mod merge;
 mod parity;
