@@ -46,6 +46,8 @@ const RUNS: &[(Option<&str>, &[&str])] = &[
 /// as counter files (pid 1000 + run) in a template directory.
 struct Fixture {
     s: Scratch,
+    /// Each run's label.
+    labels: Vec<Option<&'static str>>,
     /// The meta file's name and bytes.
     meta: (String, Vec<u8>),
     /// Each run's counter file, without a label.
@@ -54,14 +56,26 @@ struct Fixture {
 
 impl Fixture {
     fn new(name: &str) -> Fixture {
+        Fixture::build(name, PROGRAM, &[], RUNS)
+    }
+
+    /// `program` built with `rustc_args` and run once per entry of `runs`.
+    fn build(
+        name: &str,
+        program: &str,
+        rustc_args: &[&str],
+        runs_of: &[(Option<&'static str>, &[&str])],
+    ) -> Fixture {
         let s = Scratch::new(name);
-        s.write("main.rs", PROGRAM);
-        rustc(&s.dir, &["main.rs", "-o", "main"], &[]);
+        s.write("main.rs", program);
+        let mut args = rustc_args.to_vec();
+        args.extend(["main.rs", "-o", "main"]);
+        rustc(&s.dir, &args, &[]);
         let bin = s.path("main");
         let template = s.path("template");
         let mut runs = Vec::new();
         let mut meta = None;
-        for (i, (_, args)) in RUNS.iter().enumerate() {
+        for (i, (_, args)) in runs_of.iter().enumerate() {
             let profraw = s.path(&format!("run{i}.profraw"));
             run_profiled(&bin, args, &profraw);
             let one = template.join(format!("run{i}"));
@@ -76,6 +90,7 @@ impl Fixture {
         }
         Fixture {
             s,
+            labels: runs_of.iter().map(|(l, _)| *l).collect(),
             meta: meta.unwrap(),
             runs,
         }
@@ -104,7 +119,7 @@ impl Fixture {
             ..*f.header()
         };
         let mut args = f.args().to_vec();
-        if let Some(label) = RUNS[i].0 {
+        if let Some(label) = self.labels[i] {
             // As the runtime records them: nextest's `BINARY TEST`,
             // cargo test's `BINARY`.
             let source = if label.contains(' ') {
@@ -481,4 +496,82 @@ fn keep_labels_merges_answer_exactly_as_the_runs_they_merge() {
         ]);
         assert_eq!(out.status.code(), Some(2), "{extra}");
     }
+}
+
+const INLINE_COPIES: &str = r#"mod a {
+    #[inline]
+    pub fn inl(x: u32) -> u32 {
+        if x > 1 {
+            x * 2
+        } else {
+            x
+        }
+    }
+}
+
+mod b {
+    #[inline(never)]
+    pub fn use_b(x: u32) -> u32 {
+        let v: Vec<u32> = (0..x).map(|i| i * 3).collect();
+        crate::a::inl(x) + v.iter().sum::<u32>() + 1
+    }
+}
+
+mod c {
+    #[inline(never)]
+    pub fn use_c(x: u32) -> u32 {
+        let s: String = (0..x).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        crate::a::inl(x + 1) + s.len() as u32 + 2
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n = args.len() as u32 + 1;
+    if args[1] == "b" {
+        println!("{}", b::use_b(n));
+    } else {
+        println!("{}", c::use_c(n));
+    }
+}
+"#;
+
+/// `-C opt-level=1 -C codegen-units=4`: `inl` has a copy in each codegen
+/// unit that calls it, each with its own counters; a run is attributed
+/// whichever copy it ran.
+#[test]
+fn every_copy_of_an_inline_function_counts_for_its_run() {
+    let f = Fixture::build(
+        "tests-query-copies",
+        INLINE_COPIES,
+        &["-C", "opt-level=1", "-C", "codegen-units=4"],
+        &[(Some("c::it via_b"), &["b"]), (Some("c::it via_c"), &["c"])],
+    );
+    let dir = f.covdir("cov", &[0, 1]);
+    // The scenario must really have copies.
+    let pod = covdata::load(std::slice::from_ref(&dir), Default::default())
+        .unwrap()
+        .pods
+        .remove(0);
+    let mut keys: Vec<_> = pod
+        .funcs
+        .iter()
+        .map(|e| (e.name_ref, e.func_hash))
+        .collect();
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert!(
+        keys.len() < n,
+        "no duplicate data records: the test proves nothing"
+    );
+    // `x * 2`, reached by both runs through their own copies.
+    assert_eq!(
+        answer(&dir, &["--line=main.rs:5"]),
+        "c::it via_b  1\nc::it via_c  1\n"
+    );
+    assert_eq!(
+        answer(&dir, &["--function=a::inl"]),
+        "c::it via_b  1\nc::it via_c  1\n"
+    );
 }

@@ -28,8 +28,11 @@ struct Record {
     function: u32,
 }
 
-/// Where a pod keeps a record's counters: (record, first counter, count).
-type PodSlots = Vec<(usize, usize, usize)>;
+/// Where a pod keeps a record's counters: (record, the first counter of
+/// each of its data entries, count). A function has several entries when
+/// rustc made copies of it (an `#[inline]` function, one per codegen
+/// unit); their counters are summed, as the model sums them.
+type PodSlots = Vec<(usize, Vec<usize>, usize)>;
 
 /// What one label's runs did.
 #[derive(Default)]
@@ -83,14 +86,18 @@ pub fn scan(
         let mut s = PodSlots::new();
         for (ri, r) in records.iter().enumerate() {
             let f = &cov.functions[r.function as usize];
-            if let Some(e) = pod
+            let starts: Vec<usize> = pod
                 .funcs
                 .iter()
-                .find(|e| e.name_ref == f.name_ref && e.func_hash == f.func_hash)
-            {
-                if e.num_counters as usize == r.len {
-                    s.push((ri, e.first_counter as usize, r.len));
-                }
+                .filter(|e| {
+                    e.name_ref == f.name_ref
+                        && e.func_hash == f.func_hash
+                        && e.num_counters as usize == r.len
+                })
+                .map(|e| e.first_counter as usize)
+                .collect();
+            if !starts.is_empty() {
+                s.push((ri, starts, r.len));
             }
         }
         slots.insert(pod.hash, s);
@@ -264,14 +271,17 @@ impl Job<'_> {
     fn work(&self, first: usize, step: usize) -> Partial {
         let mut part = Partial::default();
         let mut relevant = vec![false; self.num_counters];
-        for &(_, start, len) in self.slots {
-            relevant[start..start + len]
-                .iter_mut()
-                .for_each(|r| *r = true);
+        for (_, starts, len) in self.slots {
+            for &start in starts {
+                relevant[start..start + len]
+                    .iter_mut()
+                    .for_each(|r| *r = true);
+            }
         }
         let mut eval = RunEval {
             dense: vec![0; self.num_counters],
             zeros: Vec::new(),
+            summed: Vec::new(),
             evaluator: Evaluator::default(),
             regions: Vec::new(),
             segments: Vec::new(),
@@ -385,6 +395,8 @@ fn argv_label(args: &[(String, String)]) -> String {
 struct RunEval {
     dense: Vec<u64>,
     zeros: Vec<u64>,
+    /// A record's counters summed over its data entries.
+    summed: Vec<u64>,
     evaluator: Evaluator,
     regions: Vec<CountedRegion>,
     segments: Vec<Segment>,
@@ -399,13 +411,24 @@ impl RunEval {
     fn evaluate(&mut self, job: &Job) -> (u64, Vec<bool>) {
         self.counted.clear();
         self.counted.resize(job.records.len(), None);
-        let mut in_pod = vec![None; job.records.len()];
-        for &(ri, start, len) in job.slots {
-            in_pod[ri] = Some((start, len));
+        let mut in_pod: Vec<Option<(&[usize], usize)>> = vec![None; job.records.len()];
+        for (ri, starts, len) in job.slots {
+            in_pod[*ri] = Some((starts.as_slice(), *len));
         }
         for (ri, r) in job.records.iter().enumerate() {
             let counts: &[u64] = match in_pod[ri] {
-                Some((start, len)) => &self.dense[start..start + len],
+                Some(([start], len)) => &self.dense[*start..*start + len],
+                Some((starts, len)) => {
+                    self.summed.clear();
+                    self.summed.resize(len, 0);
+                    for &start in starts {
+                        covwrap_rt::format::counters::add_all_saturating(
+                            &mut self.summed,
+                            &self.dense[start..start + len],
+                        );
+                    }
+                    &self.summed
+                }
                 None => {
                     if self.zeros.len() < r.len {
                         self.zeros.resize(r.len, 0);
