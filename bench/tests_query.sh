@@ -86,7 +86,8 @@ mkdir -p "$RESULTS" "$T/runs" "$T/merged"
 say "building covwrap and covdata (release)"
 "${CLEAN_ENV[@]}" cargo build --release --locked -q -p covwrap -p covdata
 COVWRAP="$ROOT/target/release/covwrap"
-COVDATA="${COVDATA_BIN:-$ROOT/target/release/covdata}"
+# Relative to ROOT (the commands appear in the report).
+COVDATA="${COVDATA_BIN:-target/release/covdata}"
 [[ -x "$COVDATA" ]] || die "$COVDATA is not an executable"
 
 say "building examples/cli with covwrap (release)"

@@ -75,7 +75,8 @@ def render(d):
         f"- **{'holds' if holds else 'does not hold'}**: `covdata tests --line={info['query']}` over "
         f"{num(n2)} runs takes {t(median_big)} (median; {t_pm(q_big)}), against "
         f"{t(big[PERCENT]['median'])} for `covdata percent` of the same directory "
-        f"({fmt_ratio(q_big, big[PERCENT])} the query's time); peak RSS {mib(rss[f'tests {n2}'])} at "
+        f"(the query takes {fmt_ratio(big[PERCENT], q_big)} its time: it loads the summed "
+        f"coverage as `percent` does, then reads every counter file once more); peak RSS {mib(rss[f'tests {n2}'])} at "
         f"{num(n2)} runs against {mib(rss[f'tests {n1}'])} at {num(n1)} "
         f"({growth * 100:+.1f}%; flat means within {FLAT * 100:.0f}%).\n"
     )

@@ -242,14 +242,14 @@ pub(crate) fn sum_by_group(
     Ok(out)
 }
 
-/// The counter file of one group, named by `slot`: the sum, and the
-/// args naming the group, then `extra_args`.
+/// The counter file of one group, `covcounters.<H>.<pid>.<nanos>`: the
+/// sum, and the args naming the group, then `extra_args`.
 pub(crate) fn group_file(
     hash: MetaHash,
     total: usize,
     group: &Group,
     sum: &LabelSum,
-    slot: u64,
+    (pid, nanos): (u64, u64),
     extra_args: &[(String, String)],
 ) -> OutFile {
     let header = sum.summary.header(hash, total as u32, sum.saturated);
@@ -257,14 +257,17 @@ pub(crate) fn group_file(
     args.extend(group.args());
     args.extend_from_slice(extra_args);
     OutFile {
-        name: counters_file_name(&hash, 0, slot),
+        name: counters_file_name(&hash, pid, nanos),
         bytes: covwrap_rt::format::counters::encode(&header, &args, sum.entries.iter().copied()),
     }
 }
 
-/// `merge -o --keep-labels` of one pod: one counter file per group
-/// (slots claimed in group order); the runs that had lost who they were
-/// in the one merged file they would get without the flag.
+/// `merge -o --keep-labels` of one pod: one counter file per group, named
+/// `covcounters.<H>.<slot>.<latest write time>` (slots claimed in group
+/// order; the slot in the pid's place, so that readers know no such file
+/// lists absorbed files, which only pid 0 files do); the runs that had
+/// lost who they were in the one merged file they would get without the
+/// flag.
 pub(crate) fn merged_files(
     hash: MetaHash,
     total: usize,
@@ -281,7 +284,8 @@ pub(crate) fn merged_files(
             out.push(counter_file(hash, &dense, &sum.summary, sum.saturated));
         } else {
             let slot = slots.claim_group(group);
-            out.push(group_file(hash, total, group, sum, slot, &[]));
+            let name = (slot, sum.summary.write_ns);
+            out.push(group_file(hash, total, group, sum, name, &[]));
         }
     }
     out
