@@ -19,8 +19,9 @@ Examples:
 
 A run's label is the test cargo-nextest ran in it (`BINARY TEST`), the test
 binary `cargo test` ran (`BINARY`), or COVWRAP_LABEL; else its argv. Counter
-files that sum several unlabelled runs (merge, pools) are reported as lost,
-and --format=nextest-filter then selects all().";
+files that sum runs whose labels are gone (merge, merge --in-place,
+COVWRAP_MERGE pools) are reported as lost, and --format=nextest-filter then
+selects all(); `covdata merge --keep-labels` keeps one file per test.";
 
 /// Output formats of `covdata tests`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
