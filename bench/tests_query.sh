@@ -42,16 +42,27 @@
 #    `<!-- tests-query:begin -->` and `<!-- tests-query:end -->`) through
 #    bench/doc_region.py.
 #
-# Needs: cargo/rustc, hyperfine >= 1.13, python3. It installs nothing.
+# 5. The same at the scale of a real program: ripgrep (crates.io, every
+#    crate instrumented, 27,740 counters, counter files of about 10 KiB)
+#    run N2 times with bench/report.sh's arguments and input (bench/
+#    report_tool.py runs), each with its own label; the query is the line
+#    of ripgrep's own crate that the fewest counts reached in the first N1
+#    runs; the --keep-labels merge must answer the same; timings and peak
+#    RSS at N1 and N2 against `covdata percent`.
 #
-# Time: about a minute of builds, 1 to 2 minutes for the 10,000 runs, then
-# a minute of timings, plus up to QUIET_MAX seconds per timing group while
-# other processes keep the CPUs busy. Disk: about 40 MB (10,000 counter
-# files of 512 bytes to 4 KB, twice).
+# Needs: cargo/rustc, network access to crates.io (the ripgrep build),
+# hyperfine >= 1.13, python3. It installs nothing.
+#
+# Time: about a minute of builds (plus 3 to 6 minutes for the first
+# ripgrep build), 1 to 3 minutes for each set of 10,000 runs, then two
+# minutes of timings, plus up to QUIET_MAX seconds per timing group while
+# other processes keep the CPUs busy. Disk: about 250 MB (ripgrep's target
+# directory, 10,000 counter files of 0.3 KiB and of 10 KiB, twice).
 #
 # Knobs (environment): N1 (1000), N2 (10000), JOBS (2), WARMUP (2), RUNS
 # (10), QUIET_MAX (120; 0: do not wait), COVDATA_BIN (measure this covdata
-# binary), NO_DOC=1 (do not touch docs/BENCHMARKS.md).
+# binary), RG_VERSION (15.2.0), SKIP_RG=1 (no ripgrep workload), NO_DOC=1
+# (do not touch docs/BENCHMARKS.md).
 
 set -euo pipefail
 
@@ -61,6 +72,7 @@ cd "$ROOT"
 W=bench/work
 T=$W/tests-query
 
+RG_VERSION="${RG_VERSION:-15.2.0}"
 N1="${N1:-1000}"
 N2="${N2:-10000}"
 JOBS="${JOBS:-2}"
@@ -170,6 +182,72 @@ hf "merged.$N2" "$RUNS" \
     -n "covdata tests --line, --keep-labels merge" "$COVDATA tests -i=$T/merged/keep --line=$QUERY" \
     -n "covdata tests --line, plain merge (labels lost)" "$COVDATA tests -i=$T/merged/plain --line=$QUERY"
 rss "tests keep $N2" "$COVDATA" tests -i="$T/merged/keep" --line="$QUERY"
+
+# --- the same at ripgrep's scale ------------------------------------------------
+if [[ -z "${SKIP_RG:-}" ]]; then
+    RGD="$T/rg"
+    STAMP="ripgrep@$RG_VERSION COVWRAP_PKG=* $(rustc -vV | tr '\n' ' ') covwrap $(sha256sum "$COVWRAP" | cut -d' ' -f1)"
+    if [[ -x "$RGD/bin/rg" && -f "$RGD/.stamp" && "$(cat "$RGD/.stamp")" == "$STAMP" ]]; then
+        echo "ripgrep (covwrap): up to date in $RGD" >&2
+    else
+        say "building ripgrep@$RG_VERSION with covwrap (COVWRAP_PKG='*', cargo install --locked)"
+        rm -rf "$RGD"
+        "${CLEAN_ENV[@]}" RUSTC_WRAPPER="$COVWRAP" COVWRAP_PKG='*' COVWRAP_CACHE_DIR="$ROOT/$W/covwrap-cache" \
+            CARGO_TARGET_DIR="$ROOT/$T/rg-target" cargo install -q --locked --force --root "$ROOT/$RGD" "ripgrep@$RG_VERSION"
+        echo "$STAMP" >"$RGD/.stamp"
+    fi
+    INPUT="$T/input"
+    make_input "$INPUT"
+    say "running ripgrep $N2 times (bench/report_tool.py runs: bench/report.sh's arguments), each with its own COVWRAP_LABEL"
+    start=$(date +%s.%N)
+    "${TOOL[@]}" runs --kind rg --bin "$RGD/bin/rg" --input "$INPUT" --first 0 --count "$N1" --jobs "$JOBS" \
+        --env "COVDIR=$T/runs/rg-$N1" --env "COVWRAP_LABEL=rg::it case_{i}" --log "$RESULTS/make-runs" --log-name "rg-$N1"
+    link_set "$T/runs/rg-$N1" "$T/runs/rg-$N2"
+    "${TOOL[@]}" runs --kind rg --bin "$RGD/bin/rg" --input "$INPUT" --first "$N1" --count $((N2 - N1)) --jobs "$JOBS" \
+        --env "COVDIR=$T/runs/rg-$N2" --env "COVWRAP_LABEL=rg::it case_{i}" --log "$RESULTS/make-runs" --log-name "rg-$N2"
+    end=$(date +%s.%N)
+    expect_files "$T/runs/rg-$N1" 'covcounters.*' "$N1"
+    expect_files "$T/runs/rg-$N2" 'covcounters.*' "$N2"
+    echo "rg_runs_seconds $(python3 -c "print(f'{$end - $start:.1f}')")" >>"$RESULTS/info"
+    echo "rg_bytes $(find "$T/runs/rg-$N2" -name 'covcounters.*' -printf '%s\n' | awk '{ s += $1 } END { print s }')" >>"$RESULTS/info"
+    # The query: the line of ripgrep's own code (crates/core) with the
+    # smallest non-zero count over the first N1 runs.
+    "$COVDATA" lcov -i="$T/runs/rg-$N1" -o="$RESULTS/rg.lcov"
+    RG_QUERY=$(python3 - "$RESULTS/rg.lcov" <<'PY'
+import sys
+best = None
+sf = None
+for line in open(sys.argv[1]):
+    if line.startswith("SF:"):
+        sf = line[3:].strip()
+    elif line.startswith("DA:") and sf and "/crates/core/" in sf:
+        n, c = map(int, line[3:].split(",")[:2])
+        if c > 0 and (best is None or c < best[0]):
+            best = (c, f"{sf}:{n}")
+# A path suffix (covdata tests matches it to the one file ending so), not
+# this machine's registry path.
+path, line = best[1].rsplit(":", 1)
+cut = path.find("/ripgrep-")
+print(f"{path[cut + 1:] if cut >= 0 else path}:{line}")
+PY
+)
+    echo "rg_query $RG_QUERY" >>"$RESULTS/info"
+    "$COVDATA" merge -i="$T/runs/rg-$N2" -o="$T/merged/rg-keep" --keep-labels
+    "$COVDATA" tests -i="$T/runs/rg-$N2" --line="$RG_QUERY" >"$RESULTS/answer.rg.txt"
+    "$COVDATA" tests -i="$T/merged/rg-keep" --line="$RG_QUERY" >"$RESULTS/answer.rg-keep.txt"
+    [[ -s "$RESULTS/answer.rg.txt" ]] || die "--line=$RG_QUERY named no test"
+    cmp -s "$RESULTS/answer.rg.txt" "$RESULTS/answer.rg-keep.txt" ||
+        die "ripgrep: the --keep-labels merge answers differently from the unmerged directory"
+    echo "rg_tests $(wc -l <"$RESULTS/answer.rg.txt")" >>"$RESULTS/info"
+    for n in "$N1" "$N2"; do
+        d="$T/runs/rg-$n"
+        hf "rg.$n" "$RUNS" \
+            -n "covdata tests --line" "$COVDATA tests -i=$d --line=$RG_QUERY" \
+            -n "covdata percent" "$COVDATA percent -i=$d"
+        rss "rg tests $n" "$COVDATA" tests -i="$d" --line="$RG_QUERY"
+        rss "rg percent $n" "$COVDATA" percent -i="$d"
+    done
+fi
 
 {
     echo "n1 $N1"

@@ -54,6 +54,9 @@ def render(d):
         g, n, c = line.split("\t")
         commands[(g, n)] = c
     small, big, merged = hf(d, f"tests.{n1}"), hf(d, f"tests.{n2}"), hf(d, f"merged.{n2}")
+    rg = "rg_query" in info
+    if rg:
+        rg_small, rg_big = hf(d, f"rg.{n1}"), hf(d, f"rg.{n2}")
     q_big = big[TESTS]
     median_big = q_big["median"]
     growth = rss[f"tests {n2}"] / rss[f"tests {n1}"] - 1
@@ -84,8 +87,24 @@ def render(d):
         f"- The answer names exactly the {num((n2 + 3) // 6)} runs that reached the line (checked by "
         f"label), and a `covdata merge --keep-labels` of the directory "
         f"({num(int(info['keep_files']))} counter files, one per label) answers byte for byte the "
-        f"same; a plain merge answers with the warning that its runs' labels were lost.\n\n"
+        f"same; a plain merge answers with the warning that its runs' labels were lost.\n"
     )
+    if rg:
+        rq = rg_big[TESTS]
+        rg_growth = rss[f"rg tests {n2}"] / rss[f"rg tests {n1}"] - 1
+        rg_holds = rq["median"] < GOAL_SECONDS and rg_growth <= FLAT
+        holds = holds and rg_holds
+        w.append(
+            f"- ripgrep (a real program: 27,740 counters, {int(info['rg_bytes']) / n2 / 1024:.1f} KiB "
+            f"per counter file): **{'holds' if rg_holds else 'does not hold'}**: `covdata tests "
+            f"--line` over {num(n2)} runs takes {t(rq['median'])} (median; {t_pm(rq)}) against "
+            f"{t(rg_big[PERCENT]['median'])} for `covdata percent` "
+            f"({fmt_ratio(rg_big[PERCENT], rq)}); peak RSS {mib(rss[f'rg tests {n2}'])} at "
+            f"{num(n2)} runs against {mib(rss[f'rg tests {n1}'])} at {num(n1)} "
+            f"({rg_growth * 100:+.1f}%). The line (the one of ripgrep's own crate with the "
+            f"smallest non-zero count) was reached by {num(int(info['rg_tests']))} tests; the "
+            f"--keep-labels merge answers byte for byte the same.\n\n"
+        )
     w.append("### Time\n\n")
     rows = []
     for n, group in ((n1, small), (n2, big)):
@@ -95,7 +114,24 @@ def render(d):
     for name in (KEEP, PLAIN):
         r = merged[name]
         rows.append([num(n2), name, t_pm(r), t(r["median"]), f"{(r['user'] + r['system']) * 1e3:.0f} ms"])
+    if rg:
+        rg_small, rg_big = hf(d, f"rg.{n1}"), hf(d, f"rg.{n2}")
+        for n, group in ((n1, rg_small), (n2, rg_big)):
+            for name in (TESTS, PERCENT):
+                r = group[name]
+                rows.append([num(n), f"ripgrep: {name}", t_pm(r), t(r["median"]), f"{(r['user'] + r['system']) * 1e3:.0f} ms"])
     w.append(table(["runs", "command", "mean ± σ", "median", "user + sys CPU"], rows))
+    busy = []
+    for line in lines(d, "quiet"):
+        parts = line.split()
+        if len(parts) >= 3:
+            busy.append(f"{parts[0]} {float(parts[1]) * 100:.0f}% (waited {parts[2]} s)")
+    if busy:
+        w.append(
+            "\nHow busy other processes kept the CPUs just before each group (after waiting up to "
+            "QUIET_MAX seconds for them to leave): " + "; ".join(busy) + ". Where that is high, "
+            "the wall times include waiting for the CPUs; the CPU column does not.\n"
+        )
     w.append("\n### Peak memory (RSS, median of 3)\n\n")
     rows = [
         [num(n1), TESTS, mib(rss[f"tests {n1}"])],
@@ -104,6 +140,10 @@ def render(d):
         [num(n2), PERCENT, mib(rss[f"percent {n2}"])],
         [num(n2), KEEP, mib(rss[f"tests keep {n2}"])],
     ]
+    if rg:
+        for n in (n1, n2):
+            rows.append([num(n), f"ripgrep: {TESTS}", mib(rss[f"rg tests {n}"])])
+            rows.append([num(n), f"ripgrep: {PERCENT}", mib(rss[f"rg percent {n}"])])
     w.append(table(["runs", "command", "peak RSS"], rows))
     w.append("\n### Reference: coverage.py's dynamic contexts\n\n")
     w.append(
@@ -136,7 +176,17 @@ def render(d):
         "reach. The first "
         f"{num(n1)} runs are the smaller directory.\n"
     )
-    w.append(
+    if rg:
+        w.append(
+            f"- ripgrep {info.get('rg_version', '15.2.0')} from crates.io built with covwrap and "
+            f"`COVWRAP_PKG='*'` (cargo install --locked, release), run {num(n2)} times "
+            f"({info['rg_runs_seconds']} s, two at a time) with bench/report.sh's arguments and "
+            f"input (`bench/report_tool.py runs --kind rg`), `COVWRAP_LABEL=rg::it case_<i>`; "
+            f"query `--line={info['rg_query']}` (a suffix of the path recorded under cargo's "
+            "registry).\n"
+        )
+    if not rg:
+        w.append(
         "- Scale: these counter files are small (a small binary); both commands' cost is "
         "mostly per file (open, read, checksum, sum), so it grows with the files' size. "
         "bench/report.sh measures `covdata percent` on ripgrep's runs (10 KiB counter files, "
