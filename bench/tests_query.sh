@@ -61,8 +61,10 @@
 #
 # Knobs (environment): N1 (1000), N2 (10000), JOBS (2), WARMUP (2), RUNS
 # (10), QUIET_MAX (120; 0: do not wait), COVDATA_BIN (measure this covdata
-# binary), RG_VERSION (15.2.0), SKIP_RG=1 (no ripgrep workload), NO_DOC=1
-# (do not touch docs/BENCHMARKS.md).
+# binary), RG_VERSION (15.2.0), SKIP_RG=1 (no ripgrep workload),
+# REUSE_RUNS=1 (keep the run sets of an earlier complete run of this
+# script: only checks and timings are redone), NO_DOC=1 (do not touch
+# docs/BENCHMARKS.md).
 
 set -euo pipefail
 
@@ -91,8 +93,18 @@ done
 need_hyperfine_n
 
 RESULTS="$T/results"
-rm -rf "$RESULTS" "$T/runs" "$T/merged"
+rm -rf "$RESULTS" "$T/merged"
+[[ -n "${REUSE_RUNS:-}" ]] || rm -rf "$T/runs"
 mkdir -p "$RESULTS" "$T/runs" "$T/merged"
+
+# complete KIND: both run sets of KIND are there (REUSE_RUNS=1 keeps them).
+complete() {
+    [[ -n "${REUSE_RUNS:-}" && -f "$T/runs/$1.seconds" ]] || return 1
+    local n
+    for n in "$N1" "$N2"; do
+        (($(find "$T/runs/$1-$n" -maxdepth 1 -name 'covcounters.*' 2>/dev/null | wc -l) == n)) || return 1
+    done
+}
 
 # --- builds ----------------------------------------------------------------------
 say "building covwrap and covdata (release)"
@@ -136,15 +148,21 @@ for p in running:
 PY
 }
 say "running $BIN $N2 times, $JOBS at a time, each with its own COVWRAP_LABEL"
-start=$(date +%s.%N)
-mkdir -p "$T/runs/cov-$N1"
-runs "$T/runs/cov-$N1" 0 "$N1"
-link_set "$T/runs/cov-$N1" "$T/runs/cov-$N2"
-runs "$T/runs/cov-$N2" "$N1" $((N2 - N1))
-end=$(date +%s.%N)
+if complete cov; then
+    echo "reusing the runs in $T/runs (REUSE_RUNS=1)" >&2
+else
+    rm -rf "$T/runs"/cov-*
+    start=$(date +%s.%N)
+    mkdir -p "$T/runs/cov-$N1"
+    runs "$T/runs/cov-$N1" 0 "$N1"
+    link_set "$T/runs/cov-$N1" "$T/runs/cov-$N2"
+    runs "$T/runs/cov-$N2" "$N1" $((N2 - N1))
+    end=$(date +%s.%N)
+    python3 -c "print(f'{$end - $start:.1f}')" >"$T/runs/cov.seconds"
+fi
 expect_files "$T/runs/cov-$N1" 'covcounters.*' "$N1"
 expect_files "$T/runs/cov-$N2" 'covcounters.*' "$N2"
-echo "runs_seconds $(python3 -c "print(f'{$end - $start:.1f}')")" >>"$RESULTS/info"
+echo "runs_seconds $(cat "$T/runs/cov.seconds")" >>"$RESULTS/info"
 echo "bytes $(find "$T/runs/cov-$N2" -name 'covcounters.*' -printf '%s\n' | awk '{ s += $1 } END { print s }')" >>"$RESULTS/info"
 
 say "merges of the $N2 runs: --keep-labels and plain"
@@ -199,6 +217,10 @@ if [[ -z "${SKIP_RG:-}" ]]; then
     INPUT="$T/input"
     make_input "$INPUT"
     say "running ripgrep $N2 times (bench/report_tool.py runs: bench/report.sh's arguments), each with its own COVWRAP_LABEL"
+    if complete rg; then
+        echo "reusing ripgrep's runs in $T/runs (REUSE_RUNS=1)" >&2
+    else
+    rm -rf "$T/runs"/rg-*
     start=$(date +%s.%N)
     "${TOOL[@]}" runs --kind rg --bin "$RGD/bin/rg" --input "$INPUT" --first 0 --count "$N1" --jobs "$JOBS" \
         --env "COVDIR=$T/runs/rg-$N1" --env "COVWRAP_LABEL=rg::it case_{i}" --log "$RESULTS/make-runs" --log-name "rg-$N1"
@@ -206,9 +228,11 @@ if [[ -z "${SKIP_RG:-}" ]]; then
     "${TOOL[@]}" runs --kind rg --bin "$RGD/bin/rg" --input "$INPUT" --first "$N1" --count $((N2 - N1)) --jobs "$JOBS" \
         --env "COVDIR=$T/runs/rg-$N2" --env "COVWRAP_LABEL=rg::it case_{i}" --log "$RESULTS/make-runs" --log-name "rg-$N2"
     end=$(date +%s.%N)
+    python3 -c "print(f'{$end - $start:.1f}')" >"$T/runs/rg.seconds"
+    fi
     expect_files "$T/runs/rg-$N1" 'covcounters.*' "$N1"
     expect_files "$T/runs/rg-$N2" 'covcounters.*' "$N2"
-    echo "rg_runs_seconds $(python3 -c "print(f'{$end - $start:.1f}')")" >>"$RESULTS/info"
+    echo "rg_runs_seconds $(cat "$T/runs/rg.seconds")" >>"$RESULTS/info"
     echo "rg_bytes $(find "$T/runs/rg-$N2" -name 'covcounters.*' -printf '%s\n' | awk '{ s += $1 } END { print s }')" >>"$RESULTS/info"
     # The query: the line of ripgrep's own code (crates/core) with the
     # smallest non-zero count over the first N1 runs.
