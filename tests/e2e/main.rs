@@ -17,6 +17,8 @@
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 //! - `diff`: covdata diff (changed-lines coverage) on a real git repository.
 //! - `cargo_covwrap`: cargo covwrap, covwrap env and covdata tests on examples/attribution.
+//! - `labels`: per-test labels under cargo test and cargo-nextest, and the
+//!   nextest filtersets `covdata tests` makes from them.
 
 mod agent;
 mod build;
@@ -26,6 +28,7 @@ mod continuous;
 mod covdir_files;
 mod diff;
 mod hardening;
+mod labels;
 mod llvmcov;
 mod merge;
 mod parity;

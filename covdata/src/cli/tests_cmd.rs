@@ -19,8 +19,9 @@ Examples:
 
 A run's label is the test cargo-nextest ran in it (`BINARY TEST`), the test
 binary `cargo test` ran (`BINARY`), or COVWRAP_LABEL; else its argv. Counter
-files that sum several unlabelled runs (merge, pools) are reported as lost,
-and --format=nextest-filter then selects all().";
+files that sum runs whose labels are gone (merge, merge --in-place,
+COVWRAP_MERGE pools) are reported as lost, and --format=nextest-filter then
+selects all(); `covdata merge --keep-labels` keeps one file per test.";
 
 /// Output formats of `covdata tests`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -105,6 +106,9 @@ pub fn run(a: &TestsArgs) -> anyhow::Result<Outcome> {
                 }
             };
             let targets = tests_query::resolve(ctx, &query).map_err(plain)?;
+            if let Some(w) = &targets.nothing_matched {
+                eprintln!("covdata: tests: warning: {w}");
+            }
             let answer = tests_query::scan(ctx, &a.input.dirs(), &targets, a.input.ignore_bad)
                 .map_err(plain)?;
             for e in &answer.skipped {

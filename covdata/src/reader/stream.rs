@@ -251,24 +251,8 @@ fn read_one(
         return Ok(false);
     }
     let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
+    check_header(&file, hash, dense.len())?;
     let header = *file.header();
-    if header.meta_hash != *hash {
-        return Err(Error::corrupt(format!(
-            "corrupt: file name says H {} but the header says {}",
-            hex(hash),
-            hex(&header.meta_hash)
-        )));
-    }
-    if header.num_counters as usize != dense.len() {
-        return Err(Error::new(
-            ErrorKind::CounterMismatch,
-            format!(
-                "{} counters, but its meta file describes {}",
-                header.num_counters,
-                dense.len()
-            ),
-        ));
-    }
     if !seen(&header, file.args()) {
         return Ok(false);
     }
@@ -278,6 +262,46 @@ fn read_one(
         saturated |= add_saturating(&mut dense[i as usize], v);
     }
     Ok(saturated)
+}
+
+/// Reads and checks the counter file at `path` of pod `hash` (`total`
+/// counters); its entries go to `entries`. `None`: a live process's dense
+/// file, skipped (crate::dense). Errors do not name the path.
+pub(crate) fn read_checked<'a>(
+    path: &Path,
+    hash: &MetaHash,
+    total: usize,
+    buf: &'a mut Vec<u8>,
+    entries: &mut Vec<(u32, u64)>,
+) -> Result<Option<CountersFile<'a>>> {
+    if crate::dense::read_counter_file(path, buf)? == Outcome::Live {
+        return Ok(None);
+    }
+    let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
+    check_header(&file, hash, total)?;
+    Ok(Some(file))
+}
+
+/// A counter file belongs to pod `hash` of `total` counters.
+fn check_header(file: &CountersFile, hash: &MetaHash, total: usize) -> Result<()> {
+    let header = file.header();
+    if header.meta_hash != *hash {
+        return Err(Error::corrupt(format!(
+            "corrupt: file name says H {} but the header says {}",
+            hex(hash),
+            hex(&header.meta_hash)
+        )));
+    }
+    if header.num_counters as usize != total {
+        return Err(Error::new(
+            ErrorKind::CounterMismatch,
+            format!(
+                "{} counters, but its meta file describes {total}",
+                header.num_counters
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Streams the counters of each run of `pod` again, one file at a time, for

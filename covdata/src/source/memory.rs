@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use covwrap_rt::format::defs::{MetaHash, POOL_NANOS, POOL_PID};
+use covwrap_rt::format::defs::{MetaHash, POOL_PID};
 use covwrap_rt::format::names::{counters_file_name, meta_file_name, parse_file_name, FileName};
 
 use crate::dense::Outcome;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fasthash::FastSet;
 use crate::pods::{counter_file, CounterFile};
 use crate::reader::{absorbed_in, read_pods, skip_or_fail, CounterBytes, LoadOptions, Loaded, Pod};
 
@@ -227,11 +228,15 @@ pub fn load_memory(mem: &MemDir, opts: LoadOptions) -> Result<Loaded> {
         pod.meta_path = meta_path;
         let mut files = counters.remove(&hash).unwrap_or_default();
         files.sort_unstable_by(CounterFile::name_order);
-        let pool = mem.get(&counters_file_name(&hash, POOL_PID, POOL_NANOS));
-        if let Some(pool) = pool {
-            let absorbed = absorbed_in(pool, &hash);
-            files.retain(|f| !absorbed.contains(&(f.pid, f.nanos)));
-        }
+        // Pools, label pools and merge outputs (pid 0) may list absorbed
+        // files, as in a directory (reader::pools).
+        let absorbed: FastSet<(u64, u64)> = files
+            .iter()
+            .filter(|f| f.pid == POOL_PID)
+            .filter_map(|f| mem.get(&counters_file_name(&hash, f.pid, f.nanos)))
+            .flat_map(|bytes| absorbed_in(bytes, &hash))
+            .collect();
+        files.retain(|f| !absorbed.contains(&(f.pid, f.nanos)));
         let source = MemFiles { mem, hash, files };
         let (pods, errors) = read_pods(pod, &source, opts);
         for e in errors {
@@ -249,7 +254,7 @@ pub fn load_memory(mem: &MemDir, opts: LoadOptions) -> Result<Loaded> {
 mod tests {
     use super::*;
     use covwrap_rt::format::counters::{encode, CountersHeader};
-    use covwrap_rt::format::defs::{arg_keys, end_reason};
+    use covwrap_rt::format::defs::{arg_keys, end_reason, POOL_NANOS};
     use covwrap_rt::format::meta::{FuncEntry, MetaBuilder};
 
     /// A meta file of one function with four counters (no LLVM data:

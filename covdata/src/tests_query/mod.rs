@@ -32,6 +32,9 @@ pub struct TestHits {
     pub label: String,
     /// Whether `label` is a recorded label (not an argv fallback).
     pub labelled: bool,
+    /// The runner the label comes from (`label-source`: `nextest`,
+    /// `cargo-test`); `None` for a label the user set.
+    pub source: Option<String>,
     /// Runs with this label that reached the query.
     pub runs: u64,
     /// Executions: the line's count, the function's entry count, or the
@@ -66,7 +69,7 @@ impl Answer {
     pub fn lost_labels_warning(&self) -> Option<String> {
         self.unlabelled_merged.map(|(files, runs)| {
             format!(
-                "{files} counter file(s) summing {runs} runs without labels reached the query (a merge or a pool lost which tests they were); the list is incomplete: query the unmerged directory, and leave COVWRAP_MERGE unset when attribution matters"
+                "{files} counter file(s) summing {runs} runs without labels reached the query (a merge or a COVWRAP_MERGE pool lost which tests they were); the list is incomplete: query the unmerged directory, or merge with --keep-labels, and leave COVWRAP_MERGE unset when attribution matters"
             )
         })
     }

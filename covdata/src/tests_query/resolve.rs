@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diff::coverage::coverage_path;
+use crate::diff::coverage::{coverage_path, patch_coverage};
 use crate::diff::patch::ChangedFile;
 use crate::error::{Error, ErrorKind, Result};
 use crate::report::{strip_generic_args, Context};
@@ -58,6 +58,9 @@ pub struct Targets {
     pub functions: Vec<u32>,
     /// Target lines or functions that hold code (ran or not).
     pub coverable: u64,
+    /// Change queries: the sentence `covdata diff` says when none of the
+    /// changed Rust files is in the coverage data.
+    pub nothing_matched: Option<String>,
 }
 
 /// Resolves `query` against `ctx`; a line without code, a file or a
@@ -87,6 +90,7 @@ pub fn resolve(ctx: &Context, query: &Query) -> Result<Targets> {
             let lines: usize = files.iter().map(|f| f.lines.len()).sum();
             let mut t = Targets {
                 query: format!("{lines} changed lines in {} files", files.len()),
+                nothing_matched: patch_coverage(ctx, files, anchor).nothing_matched,
                 ..Targets::default()
             };
             for change in files.iter().filter(|c| c.path.ends_with(".rs")) {
@@ -171,6 +175,7 @@ fn resolve_function(ctx: &Context, name: &str) -> Result<Targets> {
         files: Vec::new(),
         coverable: 1,
         functions: ran,
+        nothing_matched: None,
     })
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use covwrap_rt::format::counters::CountersFile;
-use covwrap_rt::format::defs::{arg_keys, POOL_NANOS, POOL_PID};
+use covwrap_rt::format::defs::{arg_keys, POOL_PID};
 use covwrap_rt::format::md5::hex;
 
 use super::{Answer, Targets, TestHits};
@@ -28,13 +28,17 @@ struct Record {
     function: u32,
 }
 
-/// Where a pod keeps a record's counters: (record, first counter, count).
-type PodSlots = Vec<(usize, usize, usize)>;
+/// Where a pod keeps a record's counters: (record, the first counter of
+/// each of its data entries, count). A function has several entries when
+/// rustc made copies of it (an `#[inline]` function, one per codegen
+/// unit); their counters are summed, as the model sums them.
+type PodSlots = Vec<(usize, Vec<usize>, usize)>;
 
 /// What one label's runs did.
 #[derive(Default)]
 struct Tally {
     labelled: bool,
+    source: Option<String>,
     runs: u64,
     hits: u64,
     reached: Vec<bool>,
@@ -82,20 +86,25 @@ pub fn scan(
         let mut s = PodSlots::new();
         for (ri, r) in records.iter().enumerate() {
             let f = &cov.functions[r.function as usize];
-            if let Some(e) = pod
+            let starts: Vec<usize> = pod
                 .funcs
                 .iter()
-                .find(|e| e.name_ref == f.name_ref && e.func_hash == f.func_hash)
-            {
-                if e.num_counters as usize == r.len {
-                    s.push((ri, e.first_counter as usize, r.len));
-                }
+                .filter(|e| {
+                    e.name_ref == f.name_ref
+                        && e.func_hash == f.func_hash
+                        && e.num_counters as usize == r.len
+                })
+                .map(|e| e.first_counter as usize)
+                .collect();
+            if !starts.is_empty() {
+                s.push((ri, starts, r.len));
             }
         }
         slots.insert(pod.hash, s);
     }
-    let target_count: usize =
-        targets.files.iter().map(|f| f.lines.len()).sum::<usize>() + targets.functions.len();
+    // A function query is one target, whatever its instantiations.
+    let target_count: usize = targets.files.iter().map(|f| f.lines.len()).sum::<usize>()
+        + usize::from(!targets.functions.is_empty());
     let found = discover(dirs)?;
     let mut answer = Answer {
         query: targets.query.clone(),
@@ -145,6 +154,7 @@ pub fn scan(
             TestHits {
                 label,
                 labelled: t.labelled,
+                source: t.source,
                 runs: t.runs,
                 hits: t.hits,
                 reached: t.reached.iter().filter(|r| **r).count() as u64,
@@ -164,6 +174,9 @@ fn merge_into(total: &mut Partial, part: Partial) {
     for (label, t) in part.labels {
         let slot = total.labels.entry(label).or_default();
         slot.labelled |= t.labelled;
+        if slot.source.is_none() {
+            slot.source = t.source;
+        }
         slot.runs += t.runs;
         slot.hits = slot.hits.saturating_add(t.hits);
         if slot.reached.is_empty() {
@@ -258,14 +271,17 @@ impl Job<'_> {
     fn work(&self, first: usize, step: usize) -> Partial {
         let mut part = Partial::default();
         let mut relevant = vec![false; self.num_counters];
-        for &(_, start, len) in self.slots {
-            relevant[start..start + len]
-                .iter_mut()
-                .for_each(|r| *r = true);
+        for (_, starts, len) in self.slots {
+            for &start in starts {
+                relevant[start..start + len]
+                    .iter_mut()
+                    .for_each(|r| *r = true);
+            }
         }
         let mut eval = RunEval {
             dense: vec![0; self.num_counters],
             zeros: Vec::new(),
+            summed: Vec::new(),
             evaluator: Evaluator::default(),
             regions: Vec::new(),
             segments: Vec::new(),
@@ -322,11 +338,16 @@ impl Job<'_> {
                 .iter()
                 .find(|(k, _)| k == arg_keys::LABEL)
                 .map(|(_, v)| v.clone());
-            let several = header.runs > 1
-                || (self.list[i].pid == POOL_PID && self.list[i].nanos == POOL_NANOS);
+            // Files covdata or a pool writer made (pid 0) sum runs whose
+            // labels are gone, even a single run, unless they kept a label
+            // or a command line (`merge --keep-labels`).
+            let several = header.runs > 1 || header.pid == 0 || self.list[i].pid == POOL_PID;
+            let named = args
+                .iter()
+                .any(|(k, _)| k == arg_keys::ARGV || k == arg_keys::EXE);
             let (label, labelled) = match label {
                 Some(l) => (l, true),
-                None if several => {
+                None if several && !named => {
                     part.merged_files += 1;
                     part.merged_runs += u64::from(header.runs);
                     continue;
@@ -335,6 +356,12 @@ impl Job<'_> {
             };
             let t = part.labels.entry(label).or_default();
             t.labelled = labelled;
+            if t.source.is_none() {
+                t.source = args
+                    .iter()
+                    .find(|(k, _)| k == arg_keys::LABEL_SOURCE)
+                    .map(|(_, v)| v.clone());
+            }
             t.runs += u64::from(header.runs.max(1));
             t.hits = t.hits.saturating_add(hits);
             if t.reached.is_empty() {
@@ -368,6 +395,8 @@ fn argv_label(args: &[(String, String)]) -> String {
 struct RunEval {
     dense: Vec<u64>,
     zeros: Vec<u64>,
+    /// A record's counters summed over its data entries.
+    summed: Vec<u64>,
     evaluator: Evaluator,
     regions: Vec<CountedRegion>,
     segments: Vec<Segment>,
@@ -382,13 +411,24 @@ impl RunEval {
     fn evaluate(&mut self, job: &Job) -> (u64, Vec<bool>) {
         self.counted.clear();
         self.counted.resize(job.records.len(), None);
-        let mut in_pod = vec![None; job.records.len()];
-        for &(ri, start, len) in job.slots {
-            in_pod[ri] = Some((start, len));
+        let mut in_pod: Vec<Option<(&[usize], usize)>> = vec![None; job.records.len()];
+        for (ri, starts, len) in job.slots {
+            in_pod[*ri] = Some((starts.as_slice(), *len));
         }
         for (ri, r) in job.records.iter().enumerate() {
             let counts: &[u64] = match in_pod[ri] {
-                Some((start, len)) => &self.dense[start..start + len],
+                Some(([start], len)) => &self.dense[*start..*start + len],
+                Some((starts, len)) => {
+                    self.summed.clear();
+                    self.summed.resize(len, 0);
+                    for &start in starts {
+                        covwrap_rt::format::counters::add_all_saturating(
+                            &mut self.summed,
+                            &self.dense[start..start + len],
+                        );
+                    }
+                    &self.summed
+                }
                 None => {
                     if self.zeros.len() < r.len {
                         self.zeros.resize(r.len, 0);
@@ -437,15 +477,19 @@ impl RunEval {
                 reached.push(c > 0);
             }
         }
-        for &rec in &job.targets.functions {
-            let count = job
-                .record_of
-                .get(&rec)
-                .and_then(|&ri| self.counted[ri].as_ref())
-                .and_then(|r| r.first())
-                .map_or(0, |r| r.count);
-            hits = hits.saturating_add(count);
-            reached.push(count > 0);
+        if !job.targets.functions.is_empty() {
+            let mut entered = 0u64;
+            for &rec in &job.targets.functions {
+                let count = job
+                    .record_of
+                    .get(&rec)
+                    .and_then(|&ri| self.counted[ri].as_ref())
+                    .and_then(|r| r.first())
+                    .map_or(0, |r| r.count);
+                entered = entered.saturating_add(count);
+            }
+            hits = hits.saturating_add(entered);
+            reached.push(entered > 0);
         }
         (hits, reached)
     }

@@ -182,6 +182,28 @@ fn check_dir(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The cargo target covwrap recorded in the slot (`target-*` pairs; empty
+/// when the slot is unfilled: a binary covwrap did not link).
+pub(super) fn slot_target() -> Vec<(String, String)> {
+    // SAFETY: as in `ensure_meta`: a plain static, read volatile because
+    // covwrap patches the file after linking.
+    let bytes: [u8; slot::LEN] = unsafe { std::ptr::read_volatile(&SLOT) };
+    if bytes[..16] != slot::SET {
+        return Vec::new();
+    }
+    let len_at = slot::TARGET_LEN_OFFSET;
+    let len = u32::from_le_bytes([
+        bytes[len_at],
+        bytes[len_at + 1],
+        bytes[len_at + 2],
+        bytes[len_at + 3],
+    ]) as usize;
+    bytes
+        .get(slot::TARGET_OFFSET..slot::TARGET_OFFSET.saturating_add(len))
+        .and_then(|table| kv::decode(table, "slot target").ok())
+        .unwrap_or_default()
+}
+
 /// Makes sure `covmeta.<H>` exists in `dir` and returns H. With the slot
 /// filled by covwrap this is one `stat`; otherwise (or when the file is
 /// missing) the meta is built from this very executable.
@@ -282,8 +304,11 @@ pub(super) fn encode_args() -> Vec<u8> {
     }
     pairs.push((arg_keys::OS, std::env::consts::OS.as_bytes().to_vec()));
     pairs.push((arg_keys::ARCH, std::env::consts::ARCH.as_bytes().to_vec()));
-    if let Some(label) = super::label::of_this_process(&argv) {
+    if let Some((label, source)) = super::label::of_this_process(&argv) {
         pairs.push((arg_keys::LABEL, label));
+        if let Some(source) = source {
+            pairs.push((arg_keys::LABEL_SOURCE, source.as_bytes().to_vec()));
+        }
     }
     let mut out = Vec::new();
     kv::encode(&pairs, &mut out);
