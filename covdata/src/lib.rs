@@ -19,6 +19,8 @@
 //! - [`profraw`]: LLVM raw profiles (read and write, version 10).
 //! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
 //! - [`gate`]: `--fail-under-*` thresholds over a report's totals.
+//! - [`watch`]: what `covdata watch` keeps between rounds (version,
+//!   fingerprint), its `--on-change` placeholders and failure reporting.
 //!
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
@@ -38,6 +40,7 @@ pub mod pods;
 pub mod profraw;
 pub mod reader;
 pub mod report;
+pub mod watch;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Coverage;

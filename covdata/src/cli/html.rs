@@ -45,12 +45,17 @@ pub fn run(args: &HtmlArgs) -> anyhow::Result<Outcome> {
     with_context(&args.input, &args.filter, &args.gate, load, |ctx| {
         let written = covdata::report::html::write(ctx, dir).map_err(plain)?;
         for m in &written.missing {
-            eprintln!(
-                "covdata: warning: {}: source not found ({}); its page shows the counts only",
-                m.tried.display(),
-                m.error
-            );
+            eprintln!("covdata: warning: {}", missing_line(m));
         }
         Ok(())
     })
+}
+
+/// The warning for a source the report could not read.
+pub fn missing_line(m: &covdata::report::html::MissingSource) -> String {
+    format!(
+        "{}: source not found ({}); its page shows the counts only",
+        m.tried.display(),
+        m.error
+    )
 }

@@ -36,6 +36,7 @@ mod ops;
 mod profraw;
 mod report;
 mod warn;
+mod watch;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -118,6 +119,9 @@ pub enum Command {
     /// The regions every input reaches, into -o=OUTDIR
     #[command(after_help = ops::INTERSECT_EXAMPLES)]
     Intersect(ops::SetOpArgs),
+    /// Every interval, write the reports again when coverage changed, then run --on-change
+    #[command(after_help = watch::EXAMPLES)]
+    Watch(watch::WatchArgs),
     /// Print a shell completion script to standard output
     #[command(after_help = completions::EXAMPLES)]
     Completions(completions::CompletionsArgs),
@@ -142,6 +146,7 @@ impl Command {
             Command::Merge(a) => ops::run_merge(a),
             Command::Subtract(a) => ops::run_set_op(ops::SetOp::Subtract, a),
             Command::Intersect(a) => ops::run_set_op(ops::SetOp::Intersect, a),
+            Command::Watch(a) => watch::run(a),
             Command::Completions(a) => completions::run(a),
         }
     }

@@ -120,29 +120,11 @@ pub fn with_context(
     load: Load,
     write: impl FnOnce(&Context) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
-    let dirs = input.dirs();
-    let opts = ReportOptions {
-        crates: filter.pkg.crates()?,
-        root: filter.root()?,
-        mangled: load.mangled,
-        files: filter.files()?,
-    };
-    let cov: Coverage = load_coverage_with(
-        &dirs,
-        covdata::LoadOptions {
-            ignore_bad: input.ignore_bad,
-            keep_runs: load.keep_runs,
-            all_builds: filter.builds.all_builds,
-            ..Default::default()
-        },
-    )
-    .map_err(plain)?;
-    warn::about(&cov);
-    if cov.pods.is_empty() {
-        return Err(plain(covdata::pods::no_pods(&dirs)));
-    }
-    let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
-    filter.pkg.check_matches(&present)?;
+    let opts = report_options(filter, load.mangled)?;
+    let mut warnings = Vec::new();
+    let cov = load_model(input, filter, load.keep_runs, &mut warnings);
+    warn::print(&warnings);
+    let cov = cov?;
     let ctx = Context::new(&cov, opts);
     write(&ctx)?;
     let thresholds = gate.thresholds();
@@ -158,6 +140,45 @@ pub fn with_context(
     } else {
         Outcome::GateFailed
     })
+}
+
+/// The report options of the filter flags.
+pub fn report_options(filter: &FilterArgs, mangled: bool) -> anyhow::Result<ReportOptions> {
+    Ok(ReportOptions {
+        crates: filter.pkg.crates()?,
+        root: filter.root()?,
+        mangled,
+        files: filter.files()?,
+    })
+}
+
+/// Loads the inputs into the model, adding the warnings (skipped inputs,
+/// dropped records) to `warnings` for the caller to print; fails when no
+/// input holds a pod or `--pkg` matches no crate of the inputs.
+pub fn load_model(
+    input: &InputArgs,
+    filter: &FilterArgs,
+    keep_runs: bool,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Coverage> {
+    let dirs = input.dirs();
+    let cov: Coverage = load_coverage_with(
+        &dirs,
+        covdata::LoadOptions {
+            ignore_bad: input.ignore_bad,
+            keep_runs,
+            all_builds: filter.builds.all_builds,
+            ..Default::default()
+        },
+    )
+    .map_err(plain)?;
+    warnings.extend(warn::lines(&cov));
+    if cov.pods.is_empty() {
+        return Err(plain(covdata::pods::no_pods(&dirs)));
+    }
+    let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
+    filter.pkg.check_matches(&present)?;
+    Ok(cov)
 }
 
 /// Writes one stream report to `-o` (atomically) or to standard output.
