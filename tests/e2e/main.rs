@@ -13,6 +13,7 @@
 //! - `llvmcov`: covdata against cargo-llvm-cov on crates.io CLIs.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 //! - `diff`: covdata diff (changed-lines coverage) on a real git repository.
+//! - `watch`: covdata watch over a COVDIR the CLI example writes in bursts.
 
 mod build;
 mod covdir_files;
@@ -26,3 +27,4 @@ mod rebuild;
 mod runtime;
 mod support;
 mod testcode;
+mod watch;
