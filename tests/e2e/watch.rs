@@ -649,3 +649,35 @@ fn bad_usage_and_a_shared_state_are_refused_in_one_line() {
     );
     assert_eq!(stderr(&o).lines().count(), 1);
 }
+
+#[test]
+fn a_source_tree_checked_out_elsewhere_is_the_root_of_sonar_and_html() {
+    let cov = scratch("watch-root-cov");
+    let out = scratch("watch-root-out");
+    let checkout = scratch("watch-root-checkout");
+    copy_tree(&cli().dir.join("src"), &checkout.join("src"));
+    // A marker after the last line: the lines the coverage maps stay put.
+    let main_rs = checkout.join("src/main.rs");
+    let mut text = fs::read_to_string(&main_rs).unwrap();
+    text.push_str("// the checked-out copy\n");
+    fs::write(&main_rs, text).unwrap();
+    burst(&cov, &[&["words", "x"]]);
+    let mut w = Watching::start(&[
+        flag("input", &cov),
+        flag("root", &checkout),
+        flag("sonar", &out.join("sonar.xml")),
+        flag("html", &out.join("html")),
+        os("--rounds=1"),
+    ]);
+    assert!(w.next().ends_with("version 1: wrote sonar, html"));
+    assert_eq!(w.finish().code(), Some(0), "{}", w.transcript());
+    assert!(w.stderr().is_empty(), "{:?}", w.stderr());
+    let sonar = fs::read_to_string(out.join("sonar.xml")).unwrap();
+    assert!(sonar.contains("<file path=\"src/main.rs\">"), "{sonar}");
+    assert_valid_sonar(&out.join("sonar.xml"));
+    let pages: String = fs::read_dir(out.join("html/files"))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(pages.contains("the checked-out copy"));
+}
