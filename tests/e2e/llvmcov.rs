@@ -16,22 +16,6 @@ use crate::support::*;
 
 const DEFAULT_CRATES: &str = "hexyl@0.16.0";
 
-/// Per (file relative to the project, line): covered.
-fn line_status(lcov: &str, root: &Path) -> BTreeMap<(String, u32), bool> {
-    let mut out = BTreeMap::new();
-    let mut file = None;
-    for line in lcov.lines() {
-        if let Some(f) = line.strip_prefix("SF:") {
-            let rel = Path::new(f).strip_prefix(root).unwrap_or(Path::new(f));
-            file = Some(rel.to_string_lossy().into_owned());
-        } else if let (Some(f), Some(da)) = (&file, line.strip_prefix("DA:")) {
-            let (l, count) = da.split_once(',').unwrap();
-            out.insert((f.clone(), l.parse().unwrap()), count != "0");
-        }
-    }
-    out
-}
-
 fn files(status: &BTreeMap<(String, u32), bool>) -> BTreeSet<String> {
     status.keys().map(|(f, _)| f.clone()).collect()
 }
@@ -58,7 +42,7 @@ fn compare(name: &str, version: &str) {
             .output()
             .unwrap();
         assert_success(&out, "covdata lcov");
-        line_status(&stdout(&out), &project.dir)
+        lcov_line_status(&stdout(&out), &project.dir)
     };
     let mut ours = lcov(&[]);
     let with_tests = lcov(&["--include-tests"]);
@@ -83,7 +67,7 @@ fn compare(name: &str, version: &str) {
         .output()
         .expect("cargo llvm-cov (install it with `cargo install --locked cargo-llvm-cov`)");
     assert_success(&out, "cargo llvm-cov");
-    let theirs = line_status(
+    let theirs = lcov_line_status(
         &std::fs::read_to_string(&theirs_path).unwrap(),
         &project.dir,
     );
@@ -111,16 +95,7 @@ fn compare(name: &str, version: &str) {
         }
         eprintln!("{name}: {file}: only #[cfg(test)] functions, test code for covdata");
     }
-    let differ: Vec<_> = theirs
-        .iter()
-        .filter(|(k, v)| ours.get(*k) != Some(*v))
-        .take(10)
-        .collect();
-    assert!(
-        differ.is_empty(),
-        "{name}: lines whose status differs: {differ:?}"
-    );
-    assert_eq!(ours.len(), theirs.len(), "{name}: same lines");
+    assert_same_line_status(name, &ours, &theirs);
 }
 
 #[test]

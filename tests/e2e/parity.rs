@@ -10,7 +10,6 @@
 //!
 //! Requires llvm-profdata-22 and llvm-cov-22 (`.ci/run` installs them).
 
-use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -171,25 +170,6 @@ fn totals_from_percent(text: &str) -> Totals {
     [pairs[0], pairs[1], pairs[2]]
 }
 
-/// Per (file, line): covered? From LCOV DA records, for files under `root`.
-fn line_status(lcov: &str, root: &Path) -> BTreeMap<(String, u32), bool> {
-    let mut out = BTreeMap::new();
-    let mut file = None;
-    for line in lcov.lines() {
-        if let Some(f) = line.strip_prefix("SF:") {
-            file = Path::new(f)
-                .strip_prefix(root)
-                .ok()
-                .map(|p| p.to_string_lossy().into_owned());
-        } else if let (Some(f), Some(da)) = (&file, line.strip_prefix("DA:")) {
-            let (l, count) = da.split_once(',').unwrap();
-            let covered = count.split(',').next().unwrap() != "0";
-            out.insert((f.clone(), l.parse().unwrap()), covered);
-        }
-    }
-    out
-}
-
 /// Runs `work` on a covwrap build of `project`: checks 1 and 2.
 fn check_project(project: &Project, work: &Workload<'_>) {
     let base = scratch("parity");
@@ -241,14 +221,14 @@ fn check_project(project: &Project, work: &Workload<'_>) {
         .collect();
     let profdata = base.join("plain.profdata");
     llvm_merge(&raws, &profdata, "llvm-profdata merge (plain)");
-    let theirs = line_status(
+    let theirs = lcov_line_status(
         &ok(
             &mut llvm_cov(&["export", "-format=lcov"], &profdata, &objects),
             "llvm-cov export (plain)",
         ),
         &project.dir,
     );
-    let ours = line_status(
+    let ours = lcov_line_status(
         &covdata(&[
             "lcov",
             "--include-tests",
@@ -257,16 +237,7 @@ fn check_project(project: &Project, work: &Workload<'_>) {
         &project.dir,
     );
     assert!(!ours.is_empty(), "no lines of the project's own files");
-    let differ: Vec<_> = theirs
-        .iter()
-        .filter(|(k, v)| ours.get(*k) != Some(*v))
-        .take(10)
-        .collect();
-    assert!(
-        differ.is_empty(),
-        "lines whose covered status differs from the plain build: {differ:?}"
-    );
-    assert_eq!(ours.len(), theirs.len(), "same instrumented lines");
+    assert_same_line_status("covwrap build vs plain build", &ours, &theirs);
 }
 
 /// The test executables cargo builds for `cargo_args` (plain build).

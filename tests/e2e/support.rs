@@ -419,3 +419,41 @@ pub fn crates_io_project(name: &str, version: &str) -> Project {
         target: root.join("target"),
     }
 }
+
+/// Per (file relative to `root`, line): covered? From an LCOV text's DA
+/// records, for files under `root`.
+pub fn lcov_line_status(lcov: &str, root: &Path) -> BTreeMap<(String, u32), bool> {
+    let mut out = BTreeMap::new();
+    let mut file = None;
+    for line in lcov.lines() {
+        if let Some(f) = line.strip_prefix("SF:") {
+            file = Path::new(f)
+                .strip_prefix(root)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned());
+        } else if let (Some(f), Some(da)) = (&file, line.strip_prefix("DA:")) {
+            let (l, count) = da.split_once(',').unwrap();
+            let covered = count.split(',').next().unwrap() != "0";
+            out.insert((f.clone(), l.parse().unwrap()), covered);
+        }
+    }
+    out
+}
+
+/// Asserts two line-status maps agree, naming the first lines that differ.
+pub fn assert_same_line_status(
+    what: &str,
+    ours: &BTreeMap<(String, u32), bool>,
+    theirs: &BTreeMap<(String, u32), bool>,
+) {
+    let differ: Vec<_> = theirs
+        .iter()
+        .filter(|(k, v)| ours.get(*k) != Some(*v))
+        .take(10)
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "{what}: lines whose covered status differs: {differ:?}"
+    );
+    assert_eq!(ours.len(), theirs.len(), "{what}: same instrumented lines");
+}
