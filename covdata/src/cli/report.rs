@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use anyhow::Context as _;
 use clap::Args;
 use covdata::report::{self, Context, ReportOptions};
-use covdata::{gate, load_coverage_with, Coverage};
+use covdata::{gate, Coverage};
 
 use super::args::{FilterArgs, GateArgs, InputArgs, OutputArgs};
 use super::{plain, warn, Outcome};
@@ -121,10 +121,8 @@ pub fn with_context(
     write: impl FnOnce(&Context) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
     let opts = report_options(filter, load.mangled)?;
-    let mut warnings = Vec::new();
-    let cov = load_model(input, filter, load.keep_runs, &mut warnings);
-    warn::print(&warnings);
-    let cov = cov?;
+    let cov = load_model(input, load.keep_runs, filter.builds.all_builds)?;
+    check_pkg(filter, &cov)?;
     let ctx = Context::new(&cov, opts);
     write(&ctx)?;
     let thresholds = gate.thresholds();
@@ -152,33 +150,67 @@ pub fn report_options(filter: &FilterArgs, mangled: bool) -> anyhow::Result<Repo
     })
 }
 
-/// Loads the inputs into the model, adding the warnings (skipped inputs,
-/// dropped records) to `warnings` for the caller to print; fails when no
-/// input holds a pod or `--pkg` matches no crate of the inputs.
+/// Loads the input (directories or a center) into the model, printing
+/// the warnings; no pod at all is an error.
 pub fn load_model(
     input: &InputArgs,
-    filter: &FilterArgs,
     keep_runs: bool,
+    all_builds: bool,
+) -> anyhow::Result<Coverage> {
+    let mut warnings = Vec::new();
+    let cov = collect_model(input, keep_runs, all_builds, &mut warnings);
+    warn::print(&warnings);
+    cov
+}
+
+/// [`load_model`], adding the warnings (a center's skipped agents,
+/// skipped inputs, dropped records) to `warnings` for the caller to print
+/// (`covdata watch` prints each once, not every round).
+pub fn collect_model(
+    input: &InputArgs,
+    keep_runs: bool,
+    all_builds: bool,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Coverage> {
-    let dirs = input.dirs();
-    let cov: Coverage = load_coverage_with(
-        &dirs,
-        covdata::LoadOptions {
-            ignore_bad: input.ignore_bad,
+    let source = input.source()?;
+    let ignore_bad = input.ignore_bad;
+    let loaded = source
+        .load(covdata::LoadOptions {
+            ignore_bad,
             keep_runs,
-            all_builds: filter.builds.all_builds,
+            all_builds,
             ..Default::default()
+        })
+        .map_err(plain)?;
+    warnings.extend(loaded.warnings);
+    let cov = Coverage::build_with(
+        loaded.loaded,
+        covdata::model::BuildOptions {
+            ignore_bad,
+            all_builds,
         },
     )
     .map_err(plain)?;
     warnings.extend(warn::lines(&cov));
     if cov.pods.is_empty() {
-        return Err(plain(covdata::pods::no_pods(&dirs)));
+        return Err(no_data(input));
     }
-    let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
-    filter.pkg.check_matches(&present)?;
     Ok(cov)
+}
+
+/// With `--pkg`, an error when it matches no crate of the inputs.
+pub fn check_pkg(filter: &FilterArgs, cov: &Coverage) -> anyhow::Result<()> {
+    let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
+    filter.pkg.check_matches(&present)
+}
+
+/// The error for inputs without a single pod.
+pub fn no_data(input: &InputArgs) -> anyhow::Error {
+    if input.is_center() {
+        anyhow::anyhow!("the center's profile holds no coverage data for the selected agents")
+    } else {
+        plain(covdata::pods::no_pods(&input.dirs()))
+    }
 }
 
 /// Writes one stream report to `-o` (atomically) or to standard output.

@@ -20,6 +20,13 @@ fn skipped_lines(skipped: &[Error]) -> Vec<String> {
     lines
 }
 
+/// Warnings about the input itself (a center's skipped agents).
+pub fn source(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("covdata: warning: {w}");
+    }
+}
+
 /// [`skipped`], then what the model left out.
 pub fn about(cov: &Coverage) {
     print(&lines(cov));

@@ -10,7 +10,7 @@
 //! - [`template`]: `--on-change` placeholders, shell-quoted;
 //! - [`failures`]: each failure reported once while it repeats, and once
 //!   when it stops;
-//! - [`clock`]: the UTC time of the status lines, and `--every`'s durations.
+//! - [`clock`]: the UTC time of the status lines.
 
 pub mod clock;
 pub mod failures;

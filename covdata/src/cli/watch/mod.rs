@@ -105,7 +105,7 @@ round: time, lines, delta, version, what ran. SIGTERM/SIGINT: the round's
 writes finish, then exit 0.";
 
 fn every(text: &str) -> Result<Duration, String> {
-    match clock::parse_duration(text)? {
+    match covdata::center::http::parse_duration(text)? {
         d if d.is_zero() => Err("the interval must be longer than 0".into()),
         d => Ok(d),
     }

@@ -21,7 +21,7 @@ use super::command::{self, Ran};
 use super::control::Control;
 use super::WatchArgs;
 use crate::cli::html::missing_line;
-use crate::cli::report::load_model;
+use crate::cli::report::{check_pkg, collect_model};
 
 /// A report watch can write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +151,9 @@ impl<'a> Watcher<'a> {
             return self.status(&time, None, &format!("paused ({why})"));
         }
         let mut warnings = Vec::new();
-        let loaded = load_model(&self.args.input, &self.args.filter, false, &mut warnings);
+        let all_builds = self.args.filter.builds.all_builds;
+        let loaded = collect_model(&self.args.input, false, all_builds, &mut warnings)
+            .and_then(|cov| check_pkg(&self.args.filter, &cov).map(|()| cov));
         let cov = match loaded {
             Ok(cov) => {
                 self.recovered("source");
