@@ -681,3 +681,150 @@ fn a_source_tree_checked_out_elsewhere_is_the_root_of_sonar_and_html() {
         .collect();
     assert!(pages.contains("the checked-out copy"));
 }
+
+/// The service example with an agent, a center on loopback, and watch
+/// profiling the center every second: requests in bursts, the outputs
+/// written (and the recorded sonar-scanner run) exactly once per burst;
+/// the center stops for some rounds and comes back with its store.
+#[test]
+fn a_center_through_bursts_of_requests_and_an_outage() {
+    use crate::center::{agents, get, send, start_center, start_service, wait_until, Guard};
+    let dir = scratch("watch-center");
+    let store = dir.join("store");
+    let store = store.to_str().unwrap();
+    let out = dir.join("out");
+    fs::create_dir_all(&out).unwrap();
+    let log = out.join("calls.log");
+    let script = recorder(&out, &log);
+    let (c, center) = start_center("127.0.0.1:0", store, &[]);
+    let mut guard = Guard(vec![c]);
+    let (svc, base) = start_service(&center, "orders");
+    let pid = svc.id();
+    guard.0.push(svc);
+    wait_until("the service's agent", LIMIT, || {
+        agents(&center)
+            .iter()
+            .any(|a| a.1 == pid && a.2 == "connected")
+    });
+    let bursts: [&[&str]; 4] = [
+        &["/hello?name=a", "/hello?name=b"],
+        &["/sum?a=1&b=2", "/sum?a=x"],
+        &["/stats", "/nope"],
+        &["/health"],
+    ];
+    // The sources as checked out here, not where the service was built.
+    let root = repo_root().join("examples/service");
+    let scanner = |v: u64| {
+        format!(
+            "call [sonar-scanner] [-Dsonar.projectKey=orders] [-Dsonar.coverageReportPaths={}] [-Dsonar.projectVersion={v}]",
+            out.join("sonar.xml").display()
+        )
+    };
+    let args = vec![
+        os(format!("--center={center}")),
+        os("--service=orders"),
+        os("--every=1s"),
+        flag("root", &root),
+        flag("lcov", &out.join("lcov.info")),
+        flag("sonar", &out.join("sonar.xml")),
+        flag("html", &out.join("html")),
+        os(format!(
+            "--on-change={} sonar-scanner -Dsonar.projectKey=orders -Dsonar.coverageReportPaths={{sonar}} -Dsonar.projectVersion={{version}}",
+            script.display()
+        )),
+    ];
+    // The first burst before watch starts: version 1 is the start-up code
+    // and that burst.
+    for path in bursts[0] {
+        get(&base, path);
+    }
+    let mut w = Watching::start(&args);
+    let line = w.next();
+    assert!(
+        line.ends_with("version 1: wrote lcov, sonar, html; ran --on-change"),
+        "{line}"
+    );
+    let read = || fs::read(out.join("lcov.info")).unwrap();
+    let mut before = read();
+    for (i, burst) in bursts[1..3].iter().enumerate() {
+        let v = i as u64 + 2;
+        for _ in 0..2 {
+            let line = w.next();
+            assert!(
+                line.ends_with(&format!("version {}: unchanged", v - 1)),
+                "{line}"
+            );
+        }
+        assert_eq!(read(), before);
+        assert_eq!(calls(&log), (1..v).map(scanner).collect::<Vec<_>>());
+        // Right after a status line: the next round is a second away.
+        for path in *burst {
+            get(&base, path);
+        }
+        let line = w.next();
+        assert!(
+            line.ends_with(&format!(
+                "version {v}: wrote lcov, sonar, html; ran --on-change"
+            )),
+            "{line}"
+        );
+        assert_ne!(read(), before, "burst {v}");
+        before = read();
+    }
+    assert_eq!(calls(&log), [1, 2, 3].map(scanner));
+    assert!(w.stderr().is_empty(), "{}", w.transcript());
+
+    // The center goes away for some rounds and comes back on its address
+    // with its store: reported once, the loop goes on, and resumes.
+    w.next();
+    send(guard.0[0].id(), SIGTERM);
+    assert!(wait_with_timeout(&mut guard.0[0], LIMIT).success());
+    for _ in 0..3 {
+        let line = w.until("version 3:");
+        assert!(
+            line.last()
+                .unwrap()
+                .ends_with("version 3: source failed (see stderr)"),
+            "{line:?}"
+        );
+    }
+    let addr = center.strip_prefix("http://").unwrap();
+    let (c, again) = start_center(addr, store, &[]);
+    guard.0[0] = c;
+    assert_eq!(again, center);
+    let back = w.until("version 3: unchanged");
+    assert!(back.iter().all(|l| !l.contains("wrote")), "{back:?}");
+    let errors: Vec<String> = w
+        .stderr()
+        .into_iter()
+        .filter(|l| !l.starts_with("covdata: warning: agent skipped"))
+        .collect();
+    assert!(
+        errors[0].starts_with(&format!(
+            "covdata: watch: source: center {center}: cannot connect"
+        )),
+        "{errors:?}"
+    );
+    assert_eq!(
+        errors.last().unwrap(),
+        "covdata: watch: source: working again"
+    );
+    // At most one other line between: the center is back before the
+    // agent has reconnected, with nothing to profile yet.
+    assert!(
+        errors.len() == 2 || (errors.len() == 3 && errors[1].contains("holds no coverage data")),
+        "{errors:?}"
+    );
+    w.next();
+    for path in bursts[3] {
+        get(&base, path);
+    }
+    w.until("version 4: wrote lcov, sonar, html; ran --on-change");
+    w.signal(SIGTERM);
+    assert_eq!(w.finish().code(), Some(0), "{}", w.transcript());
+    assert_eq!(calls(&log), [1, 2, 3, 4].map(scanner));
+    assert_valid_sonar(&out.join("sonar.xml"));
+    let sonar = fs::read_to_string(out.join("sonar.xml")).unwrap();
+    assert!(sonar.contains("<file path=\"src/main.rs\">"), "{sonar}");
+    assert!(temp_files(&out).is_empty(), "{:?}", temp_files(&out));
+}
