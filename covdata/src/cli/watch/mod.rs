@@ -92,6 +92,7 @@ pub struct WatchArgs {
 pub const EXAMPLES: &str = "\
 Examples:
   covdata watch -i=/tmp/cov --lcov=lcov.info          # VS Code Coverage Gutters reloads it live
+  covdata watch --center=http://covcenter:7777 --service=orders --lcov=out/lcov.info
   covdata watch -i=/tmp/cov --every=60s --root=$PWD --sonar=out/sonar.xml \\
       --html=out/html --on-change='sonar-scanner -Dsonar.projectKey=app \\
       -Dsonar.coverageReportPaths={sonar} -Dsonar.projectVersion={version}'

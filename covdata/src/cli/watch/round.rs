@@ -116,7 +116,6 @@ pub struct Watcher<'a> {
 }
 
 impl<'a> Watcher<'a> {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         args: &'a WatchArgs,
         outputs: Vec<Output>,
@@ -277,8 +276,7 @@ impl<'a> Watcher<'a> {
             values.push((o.kind.name(), o.path.clone().into_os_string()));
         }
         let cmd = template::expand(template, &values);
-        let ran = command::run(&cmd, &self.control);
-        let what = match ran {
+        match command::run(&cmd, &self.control) {
             Ok(Ran::Succeeded) => {
                 self.recovered("--on-change");
                 let done = State {
@@ -288,7 +286,7 @@ impl<'a> Watcher<'a> {
                 if self.save(&done) {
                     self.state = done;
                 }
-                return "ran --on-change".to_string();
+                "ran --on-change".to_string()
             }
             Ok(Ran::Failed { status, last_line }) => {
                 let message = match &last_line {
@@ -303,8 +301,7 @@ impl<'a> Watcher<'a> {
                 self.fail("--on-change", &format!("cannot run sh: {e}"));
                 "--on-change failed (see stderr)".to_string()
             }
-        };
-        what
+        }
     }
 
     /// `TIME lines PCT (C/T) DELTA version N: WHAT`.
