@@ -44,6 +44,8 @@ run-time environment (instrumented programs):
                                (covdata serve), e.g. http://127.0.0.1:7777
     COVWRAP_SERVICE=NAME       the agent's service name (default: the binary's name)
     COVWRAP_CENTER_TOKEN=T     the token of a center started with --token
+    COVWRAP_CONTINUOUS=1       count into a mapped file in COVDIR: runs killed by SIGKILL or
+                               the OOM killer, crashed or exec'd keep their counts
 ";
 
 fn main() -> ExitCode {

@@ -7,6 +7,8 @@
 //!   files) in input directories.
 //! - [`source`]: where counters come from (directories, memory, a
 //!   center); every load goes through a [`Source`].
+//! - [`dense`]: dense counter files (continuous mode), read as the
+//!   counter files they stand for; live ones skipped.
 //! - [`reader`]: loads pods: each meta file once, counter files streamed
 //!   into one dense, saturating counter array per pod ([`reader::Pod`]).
 //! - [`llvm`]: decoders for the LLVM data a meta file carries verbatim
@@ -29,6 +31,7 @@
 
 pub mod center;
 pub mod crates;
+pub mod dense;
 pub mod diff;
 pub mod error;
 pub(crate) mod fasthash;

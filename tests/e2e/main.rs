@@ -8,6 +8,7 @@
 //! - `hardening`: stack overflows, signals on the exit writer, 32-bit targets.
 //! - `covdir_files`: planted symlinks and files in a shared COVDIR, writers
 //!   killed holding the pool lock, a missing COVDIR.
+//! - `continuous`: COVWRAP_CONTINUOUS (mapped counters: SIGKILL, OOM, exec) and exec.
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
 //! - `rebuild`: edit, rebuild and rerun into one COVDIR.
@@ -20,6 +21,7 @@
 mod agent;
 mod build;
 mod center;
+mod continuous;
 mod covdir_files;
 mod diff;
 mod hardening;

@@ -215,7 +215,9 @@ pub fn main() -> ExitCode {
         Err(e) => return clap_error(e),
     };
     let name = matches.subcommand_name().unwrap_or_default();
-    match cli.command.run() {
+    let result = cli.command.run();
+    warn::live_skipped(covdata::dense::take_live_skipped());
+    match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::GateFailed) => ExitCode::FAILURE,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,

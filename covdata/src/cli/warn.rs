@@ -57,3 +57,10 @@ pub fn print(lines: &[String]) {
         eprintln!("covdata: warning: {l}");
     }
 }
+
+/// One note for the dense files of running processes that were skipped.
+pub fn live_skipped(n: usize) {
+    if n > 0 {
+        eprintln!("covdata: note: skipped {n} counter files of running processes (COVWRAP_CONTINUOUS); --include-live reads them");
+    }
+}

@@ -115,6 +115,11 @@ fn read_nofollow(path: &Path) -> std::io::Result<Vec<u8>> {
 fn read_counters(path: &Path, hash: &MetaHash, total: usize) -> Result<Vec<u8>> {
     // Never through a symlink: the directory may be shared.
     let bytes = read_nofollow(path).map_err(|e| Error::io(path, &e))?;
+    check_counters(bytes, path, hash, total)
+}
+
+/// Checks that `bytes` are a counter file of the pod.
+fn check_counters(bytes: Vec<u8>, path: &Path, hash: &MetaHash, total: usize) -> Result<Vec<u8>> {
     let file = CountersFile::parse(&bytes).map_err(|e| Error::from(e).at(path))?;
     let h = file.header();
     if h.meta_hash != *hash {
@@ -176,6 +181,7 @@ fn compact_pod(
     }
     let mut leftovers = Vec::new();
     let mut folded = Vec::new();
+    let mut claims = Vec::new();
     for entry in &listed {
         if is_pool(entry) {
             continue;
@@ -186,7 +192,19 @@ fn compact_pod(
             continue;
         }
         let path = &dir.join(&name);
-        let bytes = match read_counters(path, hash, total) {
+        // A dense file (continuous mode): a live one is left alone; a dead
+        // one is claimed (its lock held until it is deleted) and read as
+        // the counter file it stands for (crate::dense).
+        let mut bytes = Vec::new();
+        let read = match crate::dense::read_for_compaction(path, &mut bytes) {
+            Ok(None) => continue,
+            Ok(Some(claim)) => {
+                claims.extend(claim);
+                check_counters(bytes, path, hash, total)
+            }
+            Err(e) => Err(e),
+        };
+        let bytes = match read {
             Ok(b) => b,
             Err(e) if opts.ignore_bad => {
                 report.skipped.push(e);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use covwrap_rt::format::defs::{MetaHash, POOL_NANOS, POOL_PID};
 use covwrap_rt::format::names::{counters_file_name, meta_file_name, parse_file_name, FileName};
 
+use crate::dense::Outcome;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pods::{counter_file, CounterFile};
 use crate::reader::{absorbed_in, read_pods, skip_or_fail, CounterBytes, LoadOptions, Loaded, Pod};
@@ -152,14 +153,19 @@ impl CounterBytes for MemFiles<'_> {
     fn path(&self, i: usize) -> PathBuf {
         self.mem.path(&self.name(i))
     }
-    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> Result<Outcome> {
         buf.clear();
         match self.mem.get(&self.name(i)) {
             Some(bytes) => {
+                // Files in memory are finished covcounters files: agents
+                // send sparse counts, never a dense file.
                 buf.extend_from_slice(bytes);
-                Ok(())
+                Ok(Outcome::Counters)
             }
-            None => Err(std::io::ErrorKind::NotFound.into()),
+            None => Err(Error::io(
+                &self.path(i),
+                &std::io::ErrorKind::NotFound.into(),
+            )),
         }
     }
     fn shared(&self, i: usize) -> Option<Arc<[u8]>> {

@@ -188,6 +188,12 @@ pub mod end_reason {
     pub const SIGNAL_MAX: u32 = 64;
     /// An in-process snapshot; the process kept running.
     pub const SNAPSHOT: u32 = 0xffff_fffe;
+    /// Read from a dense counter file (continuous mode) whose process ended
+    /// without its exit path: SIGKILL, the OOM killer, a crash, or exec.
+    pub const LOST: u32 = 0xffff_fffc;
+    /// Written just before exec replaced the process image (the counts up
+    /// to the exec; the process was then reset to zero).
+    pub const EXEC: u32 = 0xffff_fffd;
     /// Written by `covdata` (merge, subtract, intersect), not by a process.
     pub const MERGED: u32 = 0xffff_ffff;
 }
