@@ -27,6 +27,8 @@
 //! - [`cli`]: the command lines of the `covdata` and `cargo-covwrap`
 //!   binaries (clap, anyhow), kept in the library so that both binaries
 //!   share one copy of every flag and of the report path.
+//! - [`watch`]: what `covdata watch` keeps between rounds (version,
+//!   fingerprint), its `--on-change` placeholders and failure reporting.
 //!
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
@@ -54,6 +56,7 @@ pub mod reader;
 pub mod report;
 pub mod source;
 pub mod tests_query;
+pub mod watch;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Coverage;

@@ -58,6 +58,11 @@ pub fn relative_to<'a>(path: &'a str, root: &str) -> &'a str {
     }
 }
 
+/// Whether `path` is `dir` or lies under it.
+pub fn is_within(path: &str, dir: &str) -> bool {
+    path.trim_end_matches('/') == dir.trim_end_matches('/') || relative_to(path, dir) != path
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +84,7 @@ mod tests {
         assert_eq!(relative_to("/wsx/a.rs", "/ws"), "/wsx/a.rs");
         assert_eq!(relative_to("/other/a.rs", "/ws"), "/other/a.rs");
         assert_eq!(relative_to("a.rs", ""), "a.rs");
+        assert!(is_within("/ws/src", "/ws") && is_within("/ws/", "/ws"));
+        assert!(!is_within("/wsx", "/ws") && !is_within("/ws", "/ws/src"));
     }
 }

@@ -23,7 +23,7 @@ const SIGTERM: i32 = 15;
 const SIGCONT: i32 = 18;
 const SIGSTOP: i32 = 19;
 
-fn send(pid: u32, sig: i32) {
+pub(crate) fn send(pid: u32, sig: i32) {
     // SAFETY: plain libc call on a child this test started.
     assert_eq!(unsafe { kill(pid as i32, sig) }, 0);
 }
@@ -41,7 +41,7 @@ fn default_signals(cmd: &mut Command) {
     }
 }
 
-fn service() -> &'static Path {
+pub(crate) fn service() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let p = Project::example("service");
@@ -51,7 +51,7 @@ fn service() -> &'static Path {
 }
 
 /// Children killed (and reaped) when dropped.
-struct Guard(Vec<Child>);
+pub(crate) struct Guard(pub(crate) Vec<Child>);
 
 impl Drop for Guard {
     fn drop(&mut self) {
@@ -69,7 +69,7 @@ fn send_quiet(pid: u32, sig: i32) -> i32 {
 }
 
 /// `covdata serve` on `addr` with `store`; stops by itself after two minutes.
-fn start_center(addr: &str, store: &str, extra: &[&str]) -> (Child, String) {
+pub(crate) fn start_center(addr: &str, store: &str, extra: &[&str]) -> (Child, String) {
     let mut cmd = Command::new(covdata_exe());
     cmd.args([
         "serve",
@@ -97,7 +97,7 @@ fn start_center(addr: &str, store: &str, extra: &[&str]) -> (Child, String) {
 }
 
 /// A service with an agent; returns it and its base URL.
-fn start_service(center: &str, name: &str) -> (Child, String) {
+pub(crate) fn start_service(center: &str, name: &str) -> (Child, String) {
     start_service_with(center, name, &[])
 }
 
@@ -128,7 +128,7 @@ fn start_service_with(center: &str, name: &str, env: &[(&str, &str)]) -> (Child,
     (child, url)
 }
 
-fn get(base: &str, path: &str) -> String {
+pub(crate) fn get(base: &str, path: &str) -> String {
     let addr = base.strip_prefix("http://").unwrap();
     let mut s = std::net::TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -153,7 +153,7 @@ fn covdata(args: &[&str]) -> Output {
 }
 
 /// (id, status) per pid, from `covdata agents`.
-fn agents(center: &str) -> Vec<(u64, u32, String)> {
+pub(crate) fn agents(center: &str) -> Vec<(u64, u32, String)> {
     let out = stdout(&covdata(&["agents", &format!("--center={center}")]));
     out.lines()
         .skip(1)
@@ -168,7 +168,7 @@ fn agents(center: &str) -> Vec<(u64, u32, String)> {
         .collect()
 }
 
-fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
     let start = Instant::now();
     while !ok() {
         assert!(start.elapsed() < limit, "timed out waiting for {what}");

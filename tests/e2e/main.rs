@@ -19,6 +19,7 @@
 //! - `cargo_covwrap`: cargo covwrap, covwrap env and covdata tests on examples/attribution.
 //! - `labels`: per-test labels under cargo test and cargo-nextest, and the
 //!   nextest filtersets `covdata tests` makes from them.
+//! - `watch`: covdata watch over a COVDIR the CLI example writes in bursts.
 
 mod agent;
 mod build;
@@ -37,3 +38,4 @@ mod rebuild;
 mod runtime;
 mod support;
 mod testcode;
+mod watch;

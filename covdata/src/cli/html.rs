@@ -51,12 +51,16 @@ pub fn run(args: &HtmlArgs) -> anyhow::Result<Outcome> {
 pub fn write_dir(ctx: &covdata::report::Context, dir: &std::path::Path) -> anyhow::Result<()> {
     let written = covdata::report::html::write(ctx, dir).map_err(plain)?;
     for m in &written.missing {
-        eprintln!(
-            "{}: warning: {}: source not found ({}); its page shows the counts only",
-            super::program(),
-            m.tried.display(),
-            m.error
-        );
+        eprintln!("{}: warning: {}", super::program(), missing_line(m));
     }
     Ok(())
+}
+
+/// The warning for a source the report could not read.
+pub fn missing_line(m: &covdata::report::html::MissingSource) -> String {
+    format!(
+        "{}: source not found ({}); its page shows the counts only",
+        m.tried.display(),
+        m.error
+    )
 }

@@ -39,6 +39,7 @@ mod profraw;
 mod report;
 mod tests_cmd;
 mod warn;
+mod watch;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -143,6 +144,9 @@ pub enum Command {
     /// Empty a center's registry and data, and reset every connected agent
     #[command(after_help = center::INIT_EXAMPLES)]
     Init(center::CenterArgs),
+    /// Every interval, write the reports again when coverage changed, then run --on-change
+    #[command(after_help = watch::EXAMPLES)]
+    Watch(watch::WatchArgs),
     /// Print a shell completion script to standard output
     #[command(after_help = completions::EXAMPLES)]
     Completions(completions::CompletionsArgs),
@@ -174,6 +178,7 @@ impl Command {
             Command::Clear(a) => center::clear(a),
             Command::Remove(a) => center::remove(a),
             Command::Init(a) => center::init(a),
+            Command::Watch(a) => watch::run(a),
             Command::Completions(a) => completions::run(a),
         }
     }

@@ -120,15 +120,9 @@ pub fn with_context(
     load: Load,
     write: impl FnOnce(&Context) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
-    let opts = ReportOptions {
-        crates: filter.pkg.crates()?,
-        root: filter.root()?,
-        mangled: load.mangled,
-        files: filter.files()?,
-    };
+    let opts = report_options(filter, load.mangled)?;
     let cov = load_model(input, load.keep_runs, filter.builds.all_builds)?;
-    let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
-    filter.pkg.check_matches(&present)?;
+    check_pkg(filter, &cov)?;
     let ctx = Context::new(&cov, opts);
     write(&ctx)?;
     let thresholds = gate.thresholds();
@@ -146,12 +140,37 @@ pub fn with_context(
     })
 }
 
+/// The report options of the filter flags.
+pub fn report_options(filter: &FilterArgs, mangled: bool) -> anyhow::Result<ReportOptions> {
+    Ok(ReportOptions {
+        crates: filter.pkg.crates()?,
+        root: filter.root()?,
+        mangled,
+        files: filter.files()?,
+    })
+}
+
 /// Loads the input (directories or a center) into the model, printing
 /// the warnings; no pod at all is an error.
 pub fn load_model(
     input: &InputArgs,
     keep_runs: bool,
     all_builds: bool,
+) -> anyhow::Result<Coverage> {
+    let mut warnings = Vec::new();
+    let cov = collect_model(input, keep_runs, all_builds, &mut warnings);
+    warn::print(&warnings);
+    cov
+}
+
+/// [`load_model`], adding the warnings (a center's skipped agents,
+/// skipped inputs, dropped records) to `warnings` for the caller to print
+/// (`covdata watch` prints each once, not every round).
+pub fn collect_model(
+    input: &InputArgs,
+    keep_runs: bool,
+    all_builds: bool,
+    warnings: &mut Vec<String>,
 ) -> anyhow::Result<Coverage> {
     let source = input.source()?;
     let ignore_bad = input.ignore_bad;
@@ -163,7 +182,7 @@ pub fn load_model(
             ..Default::default()
         })
         .map_err(plain)?;
-    warn::source(&loaded.warnings);
+    warnings.extend(loaded.warnings);
     let cov = Coverage::build_with(
         loaded.loaded,
         covdata::model::BuildOptions {
@@ -172,11 +191,17 @@ pub fn load_model(
         },
     )
     .map_err(plain)?;
-    warn::about(&cov);
+    warnings.extend(warn::lines(&cov));
     if cov.pods.is_empty() {
         return Err(no_data(input));
     }
     Ok(cov)
+}
+
+/// With `--pkg`, an error when it matches no crate of the inputs.
+pub fn check_pkg(filter: &FilterArgs, cov: &Coverage) -> anyhow::Result<()> {
+    let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
+    filter.pkg.check_matches(&present)
 }
 
 /// The error for inputs without a single pod.

@@ -7,48 +7,54 @@ use super::program;
 /// One line per skipped input, then a count of the bad ones. An empty input
 /// directory next to one with data is a warning, not a bad input.
 pub fn skipped(skipped: &[Error]) {
-    for e in skipped {
-        eprintln!("{}: warning: {e}", program());
-    }
+    print(&skipped_lines(skipped));
+}
+
+fn skipped_lines(skipped: &[Error]) -> Vec<String> {
+    let mut lines: Vec<String> = skipped.iter().map(|e| e.to_string()).collect();
     let bad = skipped
         .iter()
         .filter(|e| *e.kind() != ErrorKind::NoData)
         .count();
     if bad > 0 {
-        eprintln!(
-            "{}: warning: {}",
-            program(),
-            covdata::ops::skipped_line(bad)
-        );
+        lines.push(covdata::ops::skipped_line(bad));
     }
+    lines
 }
 
 /// Warnings about the input itself (a center's skipped agents).
 pub fn source(warnings: &[String]) {
-    for w in warnings {
-        eprintln!("covdata: warning: {w}");
-    }
+    print(warnings);
 }
 
 /// [`skipped`], then what the model left out.
 pub fn about(cov: &Coverage) {
-    skipped(&cov.skipped);
-    for note in &cov.build_notes {
-        eprintln!("{}: warning: {note}", program());
-    }
+    print(&lines(cov));
+}
+
+/// The warnings of [`about`], each without the `<program>: warning: ` prefix.
+pub fn lines(cov: &Coverage) -> Vec<String> {
+    let mut lines = skipped_lines(&cov.skipped);
+    lines.extend(cov.build_notes.iter().cloned());
     if !cov.hash_mismatches.is_empty() {
-        eprintln!(
-            "{}: warning: {} functions have mismatched data (their counters come from a different build); they are left out, as llvm-cov does",
-            program(),
+        lines.push(format!(
+            "{} functions have mismatched data (their counters come from a different build); they are left out, as llvm-cov does",
             cov.hash_mismatches.len()
-        );
+        ));
     }
     if cov.count_mismatches > 0 {
-        eprintln!(
-            "{}: warning: {} profile records had a different counter count than an earlier one with the same name and hash and were not merged",
-            program(),
+        lines.push(format!(
+            "{} profile records had a different counter count than an earlier one with the same name and hash and were not merged",
             cov.count_mismatches
-        );
+        ));
+    }
+    lines
+}
+
+/// Prints warning lines.
+pub fn print(lines: &[String]) {
+    for l in lines {
+        eprintln!("{}: warning: {l}", program());
     }
 }
 

@@ -63,6 +63,10 @@ pub struct Context<'a> {
     summaries: OnceLock<Summaries>,
     file_crates: Vec<Option<usize>>,
     root: Option<String>,
+    /// With a `--root` unrelated to the recorded compilation directory
+    /// (the sources checked out elsewhere than where they were built):
+    /// that directory, whose files are shown relative to it.
+    moved_from: Option<String>,
 }
 
 impl<'a> Context<'a> {
@@ -84,6 +88,11 @@ impl<'a> Context<'a> {
             .root
             .clone()
             .or_else(|| cov.default_root().map(String::from));
+        let moved_from = opts.root.as_deref().and_then(|root| {
+            let built = cov.default_root()?;
+            (!paths::is_within(built, root) && !paths::is_within(root, built))
+                .then(|| built.to_string())
+        });
         Context {
             cov,
             opts,
@@ -91,6 +100,7 @@ impl<'a> Context<'a> {
             summaries: OnceLock::new(),
             file_crates,
             root,
+            moved_from,
         }
     }
 
@@ -144,11 +154,21 @@ impl<'a> Context<'a> {
         self.root.as_deref()
     }
 
-    /// A file's path relative to the root when under it.
+    /// A file's path relative to the root when under it; with a `--root`
+    /// elsewhere than the recorded compilation directory, a file under
+    /// that directory is shown at its path relative to it, which is where
+    /// it is under `--root` (a checkout of the sources built elsewhere).
     pub fn display_path(&self, file: u32) -> &str {
         let path = self.cov.file_path(file);
-        match &self.root {
-            Some(root) => paths::relative_to(path, root),
+        let Some(root) = &self.root else {
+            return path;
+        };
+        let under_root = paths::relative_to(path, root);
+        if under_root != path {
+            return under_root;
+        }
+        match &self.moved_from {
+            Some(built) => paths::relative_to(path, built),
             None => path,
         }
     }
