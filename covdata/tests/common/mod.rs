@@ -16,6 +16,14 @@ use covwrap_rt::format::md5::hex;
 use covwrap_rt::format::meta::MetaFile;
 use covwrap_rt::format::names::{counters_file_name, meta_file_name};
 
+mod files;
+mod live;
+// Not every test crate uses every helper.
+#[allow(unused_imports)]
+pub use files::dir_files;
+#[allow(unused_imports)]
+pub use live::{free_local_addr, listening_on, serve_command, wait_until};
+
 /// An LLVM 22 tool. Tests fail (they do not skip) when it is missing.
 pub fn llvm_tool(name: &str) -> PathBuf {
     let debian = Path::new("/usr/lib/llvm-22/bin").join(name);
@@ -192,6 +200,7 @@ pub fn make_covdir(covdir: &Path, bins: &[PathBuf], profraws: &[PathBuf]) {
 pub fn covdata(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_covdata"))
         .args(args)
+        .env_remove("COVDATA_CENTER_TOKEN")
         .output()
         .unwrap()
 }
