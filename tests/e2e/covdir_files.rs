@@ -255,7 +255,7 @@ fn temp_files_of_writers_killed_holding_the_pool_lock_are_cleaned_up() {
     let h = meta_hash_hex();
     // The next pooled writer cleans up.
     let cov = scratch("stale-runtime");
-    let killed = leave_stale_pool_temps(&cov, &h);
+    let killed = leave_stale_pool_temps(&cov, h);
     assert!(pooled(&cov).status.success());
     assert_eq!(
         pool_temps(&cov),
@@ -264,7 +264,7 @@ fn temp_files_of_writers_killed_holding_the_pool_lock_are_cleaned_up() {
     );
     // And so does merge --in-place.
     let cov = scratch("stale-compact");
-    let killed = leave_stale_pool_temps(&cov, &h);
+    let killed = leave_stale_pool_temps(&cov, h);
     assert!(run(&exe(), &[], Some(&cov)).status.success());
     let out = covdata(&[
         "merge".into(),
