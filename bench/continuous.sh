@@ -207,13 +207,7 @@ clean_outputs
 
 {
     echo "rg_version $RG_VERSION"
-    echo "rustc $(rustc -V)"
-    echo "hyperfine $(hyperfine --version)"
-    echo "nproc $(nproc)"
-    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "kernel $(uname -sr)"
-    echo "fs $(df -PT "$W" | awk 'NR == 2 { print $2 }')"
-    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+    machine_info "$W"
     echo "rounds $ROUNDS"
     echo "per_round $PER_ROUND"
     echo "ab $AB_REQUESTS $AB_CONCURRENCY $AB_ROUNDS"

@@ -247,6 +247,18 @@ hf() {
     printf '%s|%s|%s\n' "$name" "$before" "$(head -n1 /proc/stat)" >>"$RESULTS/cpustat"
 }
 
+# machine_info DIR: the `key value` lines every results/info file starts
+# with: toolchain, hyperfine, CPUs, kernel, DIR's file system, the date.
+machine_info() {
+    echo "rustc $(rustc -V)"
+    echo "hyperfine $(hyperfine --version)"
+    echo "nproc $(nproc)"
+    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "kernel $(uname -sr)"
+    echo "fs $(df -PT "$1" | awk 'NR == 2 { print $2 }')"
+    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+}
+
 # rss LABEL CMD...: peak RSS (median of 3) appended to the results.
 rss() {
     local label="$1"

@@ -212,15 +212,9 @@ fi
 # --- report --------------------------------------------------------------------
 {
     echo "rg_version $RG_VERSION"
-    echo "rustc $(rustc -V)"
+    machine_info "$W"
     echo "cargo $(cargo -V)"
-    echo "hyperfine $(hyperfine --version)"
     echo "valgrind $(if ((HAVE_CALLGRIND)); then valgrind --version; else echo none; fi)"
-    echo "nproc $(nproc)"
-    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "kernel $(uname -sr)"
-    echo "fs $(df -PT "$W" | awk 'NR == 2 { print $2 }')"
-    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "rounds $ROUNDS"
     echo "per_round $PER_ROUND"
     echo "warmup $WARMUP"

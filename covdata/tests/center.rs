@@ -102,6 +102,15 @@ impl Drop for Center {
     }
 }
 
+/// A center storing into `store` of a new scratch directory: that
+/// directory, the store and the center.
+fn center_with_store(name: &str, extra: &[&str]) -> (Scratch, PathBuf, Center) {
+    let s = Scratch::new(name);
+    let store = s.path("store");
+    let center = Center::start(store.to_str().unwrap(), extra);
+    (s, store, center)
+}
+
 /// Simulated agents polling on a runtime of their own until dropped.
 struct Fleet {
     rt: tokio::runtime::Runtime,
@@ -201,9 +210,7 @@ fn pattern(n: usize, k: u64) -> Vec<u64> {
 #[test]
 fn profile_clear_exit_and_restart_keep_everything() {
     let (meta, _) = metas();
-    let s = Scratch::new("center-lifecycle");
-    let store = s.path("store");
-    let center = Center::start(store.to_str().unwrap(), &["--heartbeat=3s"]);
+    let (s, store, center) = center_with_store("center-lifecycle", &["--heartbeat=3s"]);
     let mut fleet = Fleet::new();
     let a = fleet.add(&center.url, None, "orders", meta);
     let b = fleet.add(&center.url, None, "orders", meta);
@@ -482,9 +489,7 @@ fn a_center_that_comes_up_late_gets_its_agents() {
 #[test]
 fn heartbeat_init_and_remove() {
     let (meta, _) = metas();
-    let s = Scratch::new("center-admin");
-    let store = s.path("store");
-    let center = Center::start(store.to_str().unwrap(), &["--heartbeat=1s"]);
+    let (s, store, center) = center_with_store("center-admin", &["--heartbeat=1s"]);
     let mut fleet = Fleet::new();
     let a = fleet.add(&center.url, None, "orders", meta);
     fleet.agents[a].bump(1, 3);
