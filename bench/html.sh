@@ -59,8 +59,8 @@
 
 set -euo pipefail
 
-# say, die, CLEAN_ENV, make_runs, quiet, hf, rss, need_tool, need_hyperfine_n,
-# probe_optional_tools, build_covwrap_covdata, make_input.
+# say, die, CLEAN_ENV, make_runs, quiet, hf, rss, need_tool, need_report_tools,
+# need_hyperfine_n, probe_optional_tools, build_covwrap_covdata, make_input.
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
 
@@ -78,12 +78,7 @@ QUIET_MAX="${QUIET_MAX:-120}"
 ((N >= 1)) || die "N must be at least 1"
 
 # --- tools ---------------------------------------------------------------------
-for tool in cargo rustc hyperfine python3; do
-    need_tool "$tool" "apt-get install hyperfine python3; cargo/rustc via rustup"
-done
-for tool in llvm-profdata-22 llvm-cov-22; do
-    need_tool "$tool" "apt-get install llvm-22"
-done
+need_report_tools
 need_tool genhtml "apt-get install lcov"
 check_tools
 need_hyperfine_n
@@ -92,12 +87,7 @@ SKIP_CALLGRIND=1 probe_optional_tools
 mkdir -p "$R"
 
 # --- builds ----------------------------------------------------------------------
-build_covwrap_covdata
-mkdir -p "$R/bin"
-# A copy, so that a rebuild by someone else meanwhile does not change the
-# binary under measurement.
-cp "${COVDATA_BIN:-target/release/covdata}" "$R/bin/covdata"
-CD="$R/bin/covdata"
+build_covwrap_covdata "$R"
 TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
 COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
 

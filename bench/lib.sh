@@ -74,9 +74,24 @@ rg_round_knobs() {
     PER_ROUND=$(((RUNS + ROUNDS - 1) / ROUNDS))
 }
 
-# build_covwrap_covdata: cargo build --release -p covwrap -p covdata, sets
-# COVWRAP_BIN. With COVDATA_BIN set (that covdata is measured) a failed
-# build goes on with the existing target/release/covwrap.
+# need_report_tools: what the report benchmarks (html, report) need: cargo,
+# rustc, hyperfine, python3 and LLVM 22's llvm-profdata and llvm-cov.
+need_report_tools() {
+    local tool
+    for tool in cargo rustc hyperfine python3; do
+        need_tool "$tool" "apt-get install hyperfine python3; cargo/rustc via rustup"
+    done
+    for tool in llvm-profdata-22 llvm-cov-22; do
+        need_tool "$tool" "apt-get install llvm-22, from apt.llvm.org if your distribution lacks it"
+    done
+}
+
+# build_covwrap_covdata DIR: cargo build --release -p covwrap -p covdata;
+# sets COVWRAP_BIN, TOOLCHAIN and COVWRAP_SUM, and CD, a copy of the covdata
+# under measurement (COVDATA_BIN, else target/release/covdata) in DIR/bin,
+# so that a rebuild by someone else meanwhile does not change it. With
+# COVDATA_BIN set a failed build goes on with the existing
+# target/release/covwrap.
 build_covwrap_covdata() {
     say "building covwrap and covdata (cargo build --release -p covwrap -p covdata)"
     if ! "${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap -p covdata; then
@@ -85,6 +100,11 @@ build_covwrap_covdata() {
         echo "warning: the build failed; going on with the existing target/release/covwrap and COVDATA_BIN=$COVDATA_BIN" >&2
     fi
     COVWRAP_BIN="$ROOT/target/release/covwrap"
+    TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
+    COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
+    mkdir -p "$1/bin"
+    cp "${COVDATA_BIN:-target/release/covdata}" "$1/bin/covdata"
+    CD="$1/bin/covdata"
 }
 
 # build_covwrap: cargo build --release -p covwrap; sets COVWRAP_BIN, and

