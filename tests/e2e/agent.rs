@@ -302,7 +302,7 @@ fn after_a_center_restart_the_agent_comes_back_with_its_id() {
 fn sigterm_sends_the_final_counters_to_the_center_and_to_covdir() {
     let center = Center::memory();
     let cov = scratch("agent-sigterm-cov");
-    let mut child = Command::new(service_example())
+    let child = Command::new(service_example())
         .default_signals()
         .env("COVWRAP_CENTER", &center.url)
         .env("COVWRAP_SERVICE", "orders")
@@ -312,15 +312,18 @@ fn sigterm_sends_the_final_counters_to_the_center_and_to_covdir() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Killed and reaped even if an assertion fails first.
+    let mut service = Children(vec![child]);
+    let child = &mut service.0[0];
     let mut err = Captured::drain(child.stderr.take().unwrap());
-    let (url, _) = listening_on(&mut child, String::new);
+    let (url, _) = listening_on(child, String::new);
     center.wait_for(child.id(), "connected", Duration::from_secs(20));
     for _ in 0..3 {
         let body = http_get(&url, "/hello?name=x");
         assert!(body.ends_with("hello, x!\n"), "{body}");
     }
     send_signal(child.id(), SIGTERM);
-    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    let status = wait_with_timeout(child, Duration::from_secs(10));
     assert_eq!(signal_of(status), Some(SIGTERM), "still dies of SIGTERM");
     center.wait_for(child.id(), "exited", Duration::from_secs(10));
     // The same counts at the center and in COVDIR.

@@ -209,7 +209,10 @@ fn start_service(cov: &Path) -> (Child, String) {
 #[test]
 fn service_killed_by_sigkill_after_n_requests_has_exactly_n() {
     let cov = scratch("cont-service");
-    let (mut child, addr) = start_service(&cov);
+    let (child, addr) = start_service(&cov);
+    // Killed and reaped even if an assertion fails first.
+    let mut service = Children(vec![child]);
+    let child = &mut service.0[0];
     const N: u64 = 37;
     for i in 0..N {
         let answer = http_get(&addr, &format!("/sum?a={i}&b=1"));
@@ -229,7 +232,7 @@ fn service_killed_by_sigkill_after_n_requests_has_exactly_n() {
     assert_success(&out, "covdata func --include-live");
     assert!(!stdout(&out).contains("\t0.0%\n") || stdout(&out).contains("service::handle"));
     child.kill().unwrap();
-    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    let status = wait_with_timeout(child, Duration::from_secs(10));
     assert_eq!(signal_of(status), Some(9));
     assert_eq!(dense_files(&cov).len(), 1, "the dense file stays");
     assert_eq!(executions(&cov, "handle"), (1, N));
