@@ -33,36 +33,27 @@
 
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$BENCH/.." && pwd)"
-cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
+
 W=bench/work/agent
 ROUNDS="${ROUNDS:-5}"
 SECONDS_PER_ROUND="${SECONDS_PER_ROUND:-4}"
 CONNECTIONS="${CONNECTIONS:-2}"
 SNAPS="${SNAPS:-20}"
 QUIET_MAX="${QUIET_MAX:-300}"
-TOOL=(python3 "$BENCH/report_tool.py")
 
-# shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
-CLEAN_ENV+=(-u COVWRAP_CENTER -u COVWRAP_SERVICE -u COVWRAP_CENTER_TOKEN -u COVDATA_CENTER_TOKEN)
+CLEAN_ENV+=("${CENTER_ENV[@]}")
 
-for tool in cargo rustc python3; do
-    command -v "$tool" >/dev/null || die "missing: $tool"
-done
+for tool in cargo rustc python3; do need_tool "$tool"; done
+check_tools
 mkdir -p "$W/results"
 R="$W/results"
 RESULTS="$R"
 rm -rf "${R:?}"/*
 
 PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT
+trap 'stop_pids "${PIDS[@]}"' EXIT
 
 # --- builds ------------------------------------------------------------------
 say "building covwrap and covdata (release)"

@@ -37,23 +37,19 @@
 
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$BENCH/.." && pwd)"
-cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
+
 W=bench/work/center
 PROFILES="${PROFILES:-7}"
 SERIAL="${SERIAL:-100}"
 QUIET_MAX="${QUIET_MAX:-120}"
 RESULTS="$W/results"
-TOOL=(python3 "$BENCH/report_tool.py")
 
-# shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
-CLEAN_ENV+=(-u COVWRAP_CENTER -u COVWRAP_SERVICE -u COVWRAP_CENTER_TOKEN -u COVDATA_CENTER_TOKEN)
+CLEAN_ENV+=("${CENTER_ENV[@]}")
 
-for tool in cargo rustc python3; do
-    command -v "$tool" >/dev/null || die "missing: $tool"
-done
+for tool in cargo rustc python3; do need_tool "$tool"; done
+check_tools
 mkdir -p "$RESULTS"
 rm -f "$RESULTS"/*
 # Each agent holds a long poll open: 1,000 agents need more than 1,024 fds.
@@ -62,12 +58,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 CENTER_PID=
 SVC_PID=
-cleanup() {
-    [[ -n "$CENTER_PID" ]] && kill "$CENTER_PID" 2>/dev/null || true
-    [[ -n "$SVC_PID" ]] && kill "$SVC_PID" 2>/dev/null || true
-    wait 2>/dev/null || true
-}
-trap cleanup EXIT
+trap 'stop_pids "$CENTER_PID" "$SVC_PID"' EXIT
 
 say "building covwrap, covdata and simagents (release)"
 "${CLEAN_ENV[@]}" cargo build --release -q -p covwrap -p covdata --bin covdata --example simagents

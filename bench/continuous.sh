@@ -35,60 +35,29 @@
 
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$BENCH/.." && pwd)"
-cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
+
 W=bench/work/continuous
 CACHE=bench/work/cache
 
-RG_VERSION="${RG_VERSION:-15.2.0}"
-RUNS="${RUNS:-400}"
-ROUNDS="${ROUNDS:-10}"
-WARMUP="${WARMUP:-10}"
-PER_ROUND=$(((RUNS + ROUNDS - 1) / ROUNDS))
+rg_round_knobs 400 10 10
 AB_REQUESTS="${AB_REQUESTS:-20000}"
 AB_CONCURRENCY="${AB_CONCURRENCY:-8}"
 AB_ROUNDS="${AB_ROUNDS:-5}"
 INPUT="$W/input"
 
-# shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
 
-missing=()
 for tool in cargo rustc hyperfine ab python3; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
+    need_tool "$tool" "e.g. apt-get install hyperfine apache2-utils python3"
 done
-((${#missing[@]} == 0)) || die "missing: ${missing[*]} (e.g. apt-get install hyperfine apache2-utils python3)"
-HAVE_CALLGRIND=1
-if [[ -n "${SKIP_CALLGRIND:-}" ]] || ! command -v valgrind >/dev/null; then HAVE_CALLGRIND=0; fi
+check_tools
+probe_callgrind
 need_hyperfine_n
 mkdir -p "$W" "$CACHE"
 
 # --- builds ------------------------------------------------------------------
-say "building covwrap (release)"
-"${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap
-COVWRAP_BIN="$ROOT/target/release/covwrap"
-TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
-COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
-
-# build_rg NAME VAR=VALUE...: as in bench/runtime-exit.sh, stamped.
-build_rg() {
-    local name="$1"
-    shift
-    local dest="$ROOT/$W/$name"
-    local stamp="ripgrep@$RG_VERSION | $* | $TOOLCHAIN"
-    [[ "$name" == covwrap ]] && stamp+=" | covwrap $COVWRAP_SUM"
-    if [[ -z "${REBUILD:-}" && -x "$dest/bin/rg" && -f "$dest/.stamp" ]] &&
-        [[ "$(cat "$dest/.stamp")" == "$stamp" ]]; then
-        echo "ripgrep ($name) is up to date in $W/$name" >&2
-        return
-    fi
-    say "building ripgrep@$RG_VERSION ($name): $*"
-    rm -f "$dest/.stamp"
-    (cd "$ROOT/$W" && "${CLEAN_ENV[@]}" "$@" CARGO_TARGET_DIR="$ROOT/$W/target-$name" \
-        cargo install --locked --force --root "$dest" "ripgrep@$RG_VERSION")
-    echo "$stamp" >"$dest/.stamp"
-}
+build_covwrap
 build_rg covwrap RUSTC_WRAPPER="$COVWRAP_BIN" COVWRAP_PKG='*' COVWRAP_CACHE_DIR="$ROOT/$CACHE"
 build_rg llvm RUSTFLAGS=-Cinstrument-coverage
 build_rg llvm-reloc "RUSTFLAGS=-Cinstrument-coverage -Cllvm-args=-runtime-counter-relocation"
@@ -134,29 +103,7 @@ BIN[llvm-continuous]="$W/llvm-reloc/bin/rg"
 ENVS[llvm-continuous]="LLVM_PROFILE_FILE=$PROFRAW_DIR/rg-%p%c.profraw"
 LABEL[llvm-continuous]="LLVM continuous mode (%c)"
 
-run_env() {
-    local v="$1"
-    shift
-    # shellcheck disable=SC2086 # ENVS holds VAR=VALUE words
-    "${CLEAN_ENV[@]}" ${ENVS[$v]} "$@"
-}
-clean_outputs() {
-    find "$PROFRAW_DIR" -mindepth 1 -delete
-    find "$COVDIR_DIR" -mindepth 1 ! -name 'covmeta.*' -delete
-    sync
-}
-
-say "checking that every variant runs and prints the same"
-for w in "${WORKLOADS[@]}"; do
-    read -ra args <<<"${WARGS[$w]}"
-    expected="$("${BIN[llvm-default]}" "${args[@]}" | sort)"
-    for v in "${VARIANTS[@]}"; do
-        out="$(run_env "$v" "${BIN[$v]}" "${args[@]}" 2>"$RESULTS/check.$v.stderr" | sort)" ||
-            die "$v failed: $(cat "$RESULTS/check.$v.stderr")"
-        [[ "$out" == "$expected" ]] || die "$v: output differs"
-        [[ ! -s "$RESULTS/check.$v.stderr" ]] || die "$v: stderr: $(cat "$RESULTS/check.$v.stderr")"
-    done
-done
+check_same_output llvm-default
 clean_outputs
 
 for w in "${WORKLOADS[@]}"; do
@@ -260,13 +207,7 @@ clean_outputs
 
 {
     echo "rg_version $RG_VERSION"
-    echo "rustc $(rustc -V)"
-    echo "hyperfine $(hyperfine --version)"
-    echo "nproc $(nproc)"
-    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "kernel $(uname -sr)"
-    echo "fs $(df -PT "$W" | awk 'NR == 2 { print $2 }')"
-    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+    machine_info "$W"
     echo "rounds $ROUNDS"
     echo "per_round $PER_ROUND"
     echo "ab $AB_REQUESTS $AB_CONCURRENCY $AB_ROUNDS"

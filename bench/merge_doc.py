@@ -19,7 +19,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
-import doc_region  # noqa: E402
+from benchlib import publish  # noqa: E402
+from benchlib import result_lines as lines  # noqa: E402
 from report_doc import cg_get, cpu, mib, num, read_callgrind, t, t_pm, table  # noqa: E402
 
 
@@ -34,14 +35,6 @@ INPLACE = "covdata merge --in-place"
 GO = "go covdata merge"
 LLVM = "llvm-profdata merge -sparse"
 LLVM2 = "llvm-profdata merge -sparse -j 2"
-
-
-def lines(results, name):
-    path = os.path.join(results, name)
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [line.rstrip("\n") for line in f if line.strip()]
 
 
 class Res:
@@ -592,10 +585,7 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--doc")
     a = ap.parse_args()
-    text = render(a.results)
-    sys.stdout.write(text)
-    if a.doc:
-        doc_region.replace_region(a.doc, "merge", text)
+    publish(render(a.results), a.doc, "merge")
 
 
 if __name__ == "__main__":

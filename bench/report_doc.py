@@ -12,6 +12,8 @@ import math
 import os
 import re
 
+from benchlib import result_lines as read_lines
+
 GOAL_LLVM = 5.0  # covdata at least this many times faster than the LLVM pipeline
 FLAT = 0.10  # peak RSS growth from N=1 to N3 still called flat
 
@@ -27,14 +29,6 @@ def read_info(results):
             else:
                 info[key] = value
     return info, rg_args
-
-
-def read_lines(results, name):
-    path = os.path.join(results, name)
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [line.rstrip("\n") for line in f if line.strip()]
 
 
 class Results:

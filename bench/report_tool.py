@@ -313,12 +313,9 @@ def cmd_doc(a):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
     import report_doc  # noqa: E402  (kept separate: it is long)
-    import doc_region  # noqa: E402
+    from benchlib import publish  # noqa: E402
 
-    text = report_doc.render(a.results)
-    sys.stdout.write(text)
-    if a.doc:
-        doc_region.replace_region(a.doc, "report", text)
+    publish(report_doc.render(a.results), a.doc, "report")
 
 
 def main():

@@ -40,9 +40,13 @@
 
 set -euo pipefail
 
-BENCH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$BENCH/.." && pwd)"
-cd "$ROOT"
+# say, die, CLEAN_ENV (every variant runs without the variables that steer
+# coverage output or builds), need_tool, need_hyperfine_n, probe_callgrind,
+# need_space, build_covwrap, build_rg, make_input, run_env, clean_outputs,
+# check_same_output.
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets BENCH and ROOT, and cds to ROOT
+
 # Relative to ROOT from here on (they appear as such in the report); the
 # few that tools see from another directory are made absolute where used.
 # Everything this script makes lives in its own directory under bench/work
@@ -51,34 +55,17 @@ cd "$ROOT"
 W=bench/work/runtime-exit
 CACHE=bench/work/cache
 
-RG_VERSION="${RG_VERSION:-15.2.0}"
-RUNS="${RUNS:-1000}"
-ROUNDS="${ROUNDS:-20}"
-WARMUP="${WARMUP:-20}"
-PER_ROUND=$(( (RUNS + ROUNDS - 1) / ROUNDS ))
+rg_round_knobs 1000 20 20
 PATTERN=fn
 INPUT="$W/input"
 
-# say, die, CLEAN_ENV (every variant runs without the variables that steer
-# coverage output or builds), need_hyperfine_n, make_input.
-# shellcheck source=bench/lib.sh
-source "$BENCH/lib.sh"
 
 # --- tools -------------------------------------------------------------------
-missing=()
 for tool in cargo rustc hyperfine python3; do
-    command -v "$tool" >/dev/null || missing+=("$tool")
+    need_tool "$tool" "apt-get install hyperfine python3; cargo/rustc via rustup"
 done
-if ((${#missing[@]})); then
-    die "missing: ${missing[*]} (install them, e.g. apt-get install hyperfine python3; cargo/rustc via rustup)"
-fi
-HAVE_CALLGRIND=1
-if [[ -n "${SKIP_CALLGRIND:-}" ]]; then
-    HAVE_CALLGRIND=0
-elif ! command -v valgrind >/dev/null; then
-    echo "note: valgrind not found (apt-get install valgrind); skipping the instruction counts" >&2
-    HAVE_CALLGRIND=0
-fi
+check_tools
+probe_callgrind
 need_hyperfine_n
 
 # The /dev/null variant, and hyperfine's own output, need the real device.
@@ -91,46 +78,11 @@ check_dev_null() {
 check_dev_null ""
 
 mkdir -p "$W" "$CACHE"
-avail_kb=$(df -Pk "$W" | awk 'NR == 2 { print $4 }')
-if ((avail_kb < 3 * 1024 * 1024)); then
-    die "only $((avail_kb / 1024)) MB free under $W; about 3 GB are needed"
-fi
+need_space "$W" 3
 
 
 # --- builds ------------------------------------------------------------------
-say "building covwrap (cargo build --release -p covwrap)"
-"${CLEAN_ENV[@]}" CARGO_TARGET_DIR="$ROOT/target" cargo build --release -p covwrap
-COVWRAP_BIN="$ROOT/target/release/covwrap"
-[[ -x "$COVWRAP_BIN" ]] || die "no $COVWRAP_BIN after the build"
-
-TOOLCHAIN="$(rustc -vV | tr '\n' ' ')"
-COVWRAP_SUM="$(sha256sum "$COVWRAP_BIN" | cut -d' ' -f1)"
-
-# build_rg NAME VAR=VALUE...: cargo install ripgrep into $W/NAME with its own
-# target dir and the given extra environment; skipped when the stamp says
-# the same version, toolchain and settings (and covwrap binary) built it.
-build_rg() {
-    local name="$1"
-    shift
-    local dest="$ROOT/$W/$name"
-    local stamp="ripgrep@$RG_VERSION | $* | $TOOLCHAIN"
-    [[ "$name" == covwrap ]] && stamp+=" | covwrap $COVWRAP_SUM"
-    if [[ -z "${REBUILD:-}" && -x "$dest/bin/rg" && -f "$dest/.stamp" ]] &&
-        [[ "$(cat "$dest/.stamp")" == "$stamp" ]]; then
-        echo "ripgrep ($name) is up to date in $W/$name" >&2
-        return
-    fi
-    say "building ripgrep@$RG_VERSION ($name): $* cargo install --locked"
-    rm -f "$dest/.stamp"
-    local t0=$SECONDS
-    # cargo install builds the registry package outside this workspace; a
-    # .cargo/config.toml in the repository or above would still apply (the
-    # repository has none).
-    (cd "$ROOT/$W" && "${CLEAN_ENV[@]}" "$@" CARGO_TARGET_DIR="$ROOT/$W/target-$name" \
-        cargo install --locked --force --root "$dest" "ripgrep@$RG_VERSION")
-    echo "$stamp" >"$dest/.stamp"
-    echo "$((SECONDS - t0))" >"$dest/.build-seconds"
-}
+build_covwrap
 
 build_rg plain
 build_rg llvm RUSTFLAGS=-Cinstrument-coverage
@@ -175,37 +127,7 @@ BIN[covwrap-off]="$W/covwrap/bin/rg"
 ENVS[covwrap-off]="COVWRAP_QUIET=1"
 LABEL[covwrap-off]="covwrap, COVDIR unset, COVWRAP_QUIET=1"
 
-# run_env VARIANT CMD...: CMD in the variant's environment.
-run_env() {
-    local v="$1"
-    shift
-    # shellcheck disable=SC2086 # ENVS holds zero or one VAR=VALUE word
-    "${CLEAN_ENV[@]}" ${ENVS[$v]} "$@"
-}
-
-# Empties the output directories between batches (covmeta stays: the
-# covwrap steady state is "meta file present"), then flushes dirty pages so
-# that no batch pays for the previous one's writeback.
-clean_outputs() {
-    find "$PROFRAW_DIR" -mindepth 1 -delete
-    find "$COVDIR_DIR" -mindepth 1 ! -name 'covmeta.*' -delete
-    sync
-}
-
-say "checking that every variant runs and prints the same"
-for w in "${WORKLOADS[@]}"; do
-    read -ra args <<<"${WARGS[$w]}"
-    expected="$("${BIN[plain]}" "${args[@]}" | sort)"
-    [[ -n "$expected" ]] || die "plain rg found nothing: rg ${WARGS[$w]}"
-    for v in "${VARIANTS[@]}"; do
-        err="$RESULTS/check.$w.$v.stderr"
-        if ! out="$(run_env "$v" "${BIN[$v]}" "${args[@]}" 2>"$err" | sort)"; then
-            die "$v: '${ENVS[$v]} ${BIN[$v]} ${args[*]}' failed: $(cat "$err")"
-        fi
-        if [[ "$out" != "$expected" ]]; then die "$v: output differs from plain rg (${WARGS[$w]})"; fi
-        if [[ -s "$err" ]]; then die "$v: unexpected stderr: $(cat "$err")"; fi
-    done
-done
+check_same_output plain
 ls "$PROFRAW_DIR"/*.profraw >/dev/null 2>&1 || die "llvm-profraw wrote no .profraw"
 ls "$COVDIR_DIR"/covmeta.* >/dev/null 2>&1 || die "covwrap-covdir wrote no covmeta"
 ls "$COVDIR_DIR"/covcounters.* >/dev/null 2>&1 || die "covwrap-covdir wrote no covcounters"
@@ -290,15 +212,9 @@ fi
 # --- report --------------------------------------------------------------------
 {
     echo "rg_version $RG_VERSION"
-    echo "rustc $(rustc -V)"
+    machine_info "$W"
     echo "cargo $(cargo -V)"
-    echo "hyperfine $(hyperfine --version)"
     echo "valgrind $(if ((HAVE_CALLGRIND)); then valgrind --version; else echo none; fi)"
-    echo "nproc $(nproc)"
-    echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-    echo "kernel $(uname -sr)"
-    echo "fs $(df -PT "$W" | awk 'NR == 2 { print $2 }')"
-    echo "date $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "rounds $ROUNDS"
     echo "per_round $PER_ROUND"
     echo "warmup $WARMUP"

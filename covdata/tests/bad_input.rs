@@ -25,10 +25,7 @@ fn fixture() -> &'static Vec<(String, Vec<u8>)> {
         s.write("main.rs", PROGRAM);
         rustc(&s.dir, &["main.rs", "-o", "main"], &[]);
         let bin = s.path("main");
-        let runs = [s.path("a.profraw"), s.path("b.profraw")];
-        run_profiled(&bin, &["1", "-2"], &runs[0]);
-        run_profiled(&bin, &["0"], &runs[1]);
-        make_covdir(&s.path("covdir"), &[bin], &runs);
+        two_runs_covdir(&s.dir, &bin, &["1", "-2"], &["0"]);
         let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(s.path("covdir"))
             .unwrap()
             .map(|e| {

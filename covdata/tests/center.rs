@@ -7,9 +7,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -66,28 +65,9 @@ impl Center {
     }
 
     fn start_at(addr: &str, store: &str, extra: &[&str]) -> Center {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_covdata"))
-            .args([
-                "serve",
-                &format!("--addr={addr}"),
-                &format!("--store={store}"),
-                "--exit-after=120s",
-            ])
-            .args(extra)
-            .env_remove("COVDATA_CENTER_TOKEN")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line {line:?}"))
-            .to_string();
+        let exe = Path::new(env!("CARGO_BIN_EXE_covdata"));
+        let mut child = serve_command(exe, addr, store, extra).spawn().unwrap();
+        let (addr, _) = listening_on(&mut child, String::new);
         Center {
             child,
             url: format!("http://{addr}"),
@@ -122,6 +102,15 @@ impl Drop for Center {
     }
 }
 
+/// A center storing into `store` of a new scratch directory: that
+/// directory, the store and the center.
+fn center_with_store(name: &str, extra: &[&str]) -> (Scratch, PathBuf, Center) {
+    let s = Scratch::new(name);
+    let store = s.path("store");
+    let center = Center::start(store.to_str().unwrap(), extra);
+    (s, store, center)
+}
+
 /// Simulated agents polling on a runtime of their own until dropped.
 struct Fleet {
     rt: tokio::runtime::Runtime,
@@ -147,18 +136,18 @@ impl Fleet {
         let pid = 1000 + self.agents.len() as u64;
         let mut agent = SimAgent::new(center, token, service, pid, meta).unwrap();
         self.rt.block_on(agent.register()).unwrap();
-        self.rt.spawn(
-            agent
-                .clone()
-                .run_until(self.stop.clone(), 1, Duration::from_millis(100)),
-        );
-        self.agents.push(agent);
-        self.agents.len() - 1
+        self.poll(agent)
     }
 
     /// Starts an agent that keeps trying to register (the center may be down).
     fn add_unregistered(&mut self, center: &str, service: &str, meta: &[u8]) -> usize {
         let agent = SimAgent::new(center, None, service, 5000, meta).unwrap();
+        self.poll(agent)
+    }
+
+    /// Starts `agent`'s poll loop (registering first if it is not yet);
+    /// returns its index.
+    fn poll(&mut self, agent: SimAgent) -> usize {
         self.rt.spawn(
             agent
                 .clone()
@@ -175,17 +164,17 @@ impl Drop for Fleet {
     }
 }
 
-fn covdata_cmd(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_covdata"))
-        .args(args)
-        .env_remove("COVDATA_CENTER_TOKEN")
-        .output()
+/// A tokio runtime on this thread, for simulated agents driven step by step.
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
         .unwrap()
 }
 
 /// `covdata profile` into `dir`; returns stderr.
 fn profile(url: &str, dir: &Path, extra: &[&str]) -> String {
-    let out = covdata_cmd(
+    let out = covdata(
         &[
             &[
                 "profile",
@@ -208,16 +197,14 @@ fn pod_counts(dir: &Path) -> Vec<u64> {
     loaded.pods[0].counters.clone()
 }
 
-fn sum(a: &[u64], b: &[u64]) -> Vec<u64> {
-    a.iter().zip(b).map(|(x, y)| x + y).collect()
+/// `covdata profile` of the center at `url` into `snap`: its single pod's counters.
+fn profiled_counts(url: &str, snap: &Path) -> Vec<u64> {
+    profile(url, snap, &[]);
+    pod_counts(snap)
 }
 
-fn wait_for(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn sum(a: &[u64], b: &[u64]) -> Vec<u64> {
+    a.iter().zip(b).map(|(x, y)| x + y).collect()
 }
 
 fn pattern(n: usize, k: u64) -> Vec<u64> {
@@ -229,9 +216,7 @@ fn pattern(n: usize, k: u64) -> Vec<u64> {
 #[test]
 fn profile_clear_exit_and_restart_keep_everything() {
     let (meta, _) = metas();
-    let s = Scratch::new("center-lifecycle");
-    let store = s.path("store");
-    let center = Center::start(store.to_str().unwrap(), &["--heartbeat=3s"]);
+    let (s, store, center) = center_with_store("center-lifecycle", &["--heartbeat=3s"]);
     let mut fleet = Fleet::new();
     let a = fleet.add(&center.url, None, "orders", meta);
     let b = fleet.add(&center.url, None, "orders", meta);
@@ -242,9 +227,7 @@ fn profile_clear_exit_and_restart_keep_everything() {
     fleet.agents[c].set_counters(&pattern(n, 100));
 
     // agents: one row each, connected.
-    let out = covdata_cmd(&["agents", &format!("--center={}", center.url)]);
-    let table = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success());
+    let table = covdata_ok(&["agents", &format!("--center={}", center.url)]);
     assert_eq!(table.lines().count(), 4, "{table}");
     assert_eq!(table.matches("connected").count(), 3, "{table}");
 
@@ -253,23 +236,18 @@ fn profile_clear_exit_and_restart_keep_everything() {
     profile(&center.url, &snap, &["--service=orders"]);
     assert_eq!(pod_counts(&snap), sum(&pattern(n, 1), &pattern(n, 10)));
     // Reports read the center directly and agree with the COVDIR.
-    let direct = covdata_cmd(&[
+    let direct = covdata_ok(&[
         "textfmt",
         &format!("--center={}", center.url),
         "--service=orders",
     ]);
-    assert!(
-        direct.status.success(),
-        "{}",
-        String::from_utf8_lossy(&direct.stderr)
-    );
     let from_dir = covdata_ok(&["textfmt", &format!("-i={}", snap.display())]);
-    assert_eq!(String::from_utf8_lossy(&direct.stdout), from_dir);
+    assert_eq!(direct, from_dir);
 
     // The report commands' own flags work with --center: --pkg, --root.
     let pct = covdata_ok(&["percent", &format!("--center={}", center.url), "--pkg=svc*"]);
     assert!(pct.starts_with("crate") && pct.contains("svc1"), "{pct}");
-    let none = covdata_cmd(&[
+    let none = covdata(&[
         "percent",
         &format!("--center={}", center.url),
         "--pkg=nothing",
@@ -278,33 +256,28 @@ fn profile_clear_exit_and_restart_keep_everything() {
     assert!(String::from_utf8_lossy(&none.stderr).contains("matches no crate"));
     // -i and --center are one or the other; --service needs --center.
     assert_eq!(
-        covdata_cmd(&["percent", "-i=/tmp", &format!("--center={}", center.url)])
+        covdata(&["percent", "-i=/tmp", &format!("--center={}", center.url)])
             .status
             .code(),
         Some(2)
     );
     assert_eq!(
-        covdata_cmd(&["percent", "-i=/tmp", "--service=x"])
+        covdata(&["percent", "-i=/tmp", "--service=x"])
             .status
             .code(),
         Some(2)
     );
     assert_eq!(
-        covdata_cmd(&["agents", "--center=https://x"]).status.code(),
+        covdata(&["agents", "--center=https://x"]).status.code(),
         Some(2)
     );
 
     // clear: zero everywhere, then counts again.
-    let out = covdata_cmd(&[
+    covdata_ok(&[
         "clear",
         &format!("--center={}", center.url),
         "--service=orders",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(fleet.agents[a].counts(), vec![0; n]);
     let snap = s.path("snap2");
     profile(&center.url, &snap, &["--service=orders"]);
@@ -333,7 +306,7 @@ fn profile_clear_exit_and_restart_keep_everything() {
     let percent = covdata_ok(&["percent", &format!("-i={}", store.join("cov").display())]);
     assert!(percent.contains("total"), "{percent}");
     let client = center.client();
-    wait_for("agents to reconnect", Duration::from_secs(20), || {
+    wait_until("agents to reconnect", Duration::from_secs(20), || {
         client
             .agents(&Selection::default())
             .unwrap()
@@ -389,10 +362,7 @@ fn a_frozen_agent_is_skipped_and_named_within_the_timeout() {
 fn tokens_are_required_from_agents_and_clients() {
     let (meta, _) = metas();
     let center = Center::start("memory", &["--token=s3cret"]);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = current_thread();
     for token in [None, Some("wrong"), Some("s3cre"), Some("s3cret!")] {
         let mut agent = SimAgent::new(&center.url, token, "orders", 1, meta).unwrap();
         let err = rt.block_on(agent.register()).unwrap_err();
@@ -401,7 +371,7 @@ fn tokens_are_required_from_agents_and_clients() {
         if let Some(t) = token {
             args.push(format!("--token={t}"));
         }
-        let out = covdata_cmd(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let out = covdata(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1));
         assert!(
@@ -499,87 +469,66 @@ fn bad_and_oversized_bodies_get_a_4xx_and_the_center_keeps_serving() {
     assert_eq!(status, 413);
     // Still serving, the agent's data intact.
     let s = Scratch::new("center-bad");
-    profile(&center.url, &s.path("snap"), &[]);
-    assert_eq!(pod_counts(&s.path("snap"))[1], 5);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap"))[1], 5);
 }
 
 #[test]
 fn a_center_that_comes_up_late_gets_its_agents() {
     let (meta, _) = metas();
     // Find a free port, then start the center on it later.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = free_local_addr();
     let mut fleet = Fleet::new();
     let a = fleet.add_unregistered(&format!("http://{addr}"), "orders", meta);
     fleet.agents[a].bump(2, 9);
     std::thread::sleep(Duration::from_millis(500));
     let center = Center::start_at(&addr, "memory", &[]);
     let client = center.client();
-    wait_for("the late agent", Duration::from_secs(10), || {
+    wait_until("the late agent", Duration::from_secs(10), || {
         client.agents(&Selection::default()).unwrap().len() == 1
     });
     let s = Scratch::new("center-late");
-    profile(&center.url, &s.path("snap"), &[]);
-    assert_eq!(pod_counts(&s.path("snap"))[2], 9);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap"))[2], 9);
 }
 
 #[test]
 fn heartbeat_init_and_remove() {
     let (meta, _) = metas();
-    let s = Scratch::new("center-admin");
-    let store = s.path("store");
-    let center = Center::start(store.to_str().unwrap(), &["--heartbeat=1s"]);
+    let (s, store, center) = center_with_store("center-admin", &["--heartbeat=1s"]);
     let mut fleet = Fleet::new();
     let a = fleet.add(&center.url, None, "orders", meta);
     fleet.agents[a].bump(1, 3);
     // A registered agent that never polls goes disconnected.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = current_thread();
     let mut silent = SimAgent::new(&center.url, None, "silent", 77, meta).unwrap();
     rt.block_on(silent.register()).unwrap();
     silent.bump(1, 100);
     let silent_id = silent.reg.id.unwrap();
     let client = center.client();
-    wait_for("disconnected", Duration::from_secs(10), || {
+    wait_until("disconnected", Duration::from_secs(10), || {
         let agents = client.agents(&Selection::default()).unwrap();
         agents
             .iter()
             .any(|x| x.id == silent_id && x.status == Status::Disconnected)
     });
-    let table = String::from_utf8_lossy(
-        &covdata_cmd(&["agents", &format!("--center={}", center.url)]).stdout,
-    )
-    .into_owned();
+    let table = covdata_ok(&["agents", &format!("--center={}", center.url)]);
     assert!(
         table.contains("disconnected") && table.contains("connected"),
         "{table}"
     );
     // Its exit counters are kept and shown with the others.
     rt.block_on(silent.exit()).unwrap();
-    profile(&center.url, &s.path("snap1"), &[]);
-    assert_eq!(pod_counts(&s.path("snap1"))[1], 103);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap1"))[1], 103);
     // remove --data drops it for good.
-    let out = covdata_cmd(&[
+    let removed = covdata_ok(&[
         "remove",
         &format!("--center={}", center.url),
         &format!("--id={silent_id}"),
         "--data",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(client.agents(&Selection::default()).unwrap().len(), 1);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "removed 1 agent\n");
+    assert_eq!(removed, "removed 1 agent\n");
     // An id that is not there (any more) is an error, not "removed 0".
-    let out = covdata_cmd(&[
+    let out = covdata(&[
         "remove",
         &format!("--center={}", center.url),
         &format!("--id={silent_id}"),
@@ -592,15 +541,9 @@ fn heartbeat_init_and_remove() {
             center.url
         )
     );
-    profile(&center.url, &s.path("snap2"), &[]);
-    assert_eq!(pod_counts(&s.path("snap2"))[1], 3);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap2"))[1], 3);
     // init: registry and data emptied, the live agent's counters reset.
-    let out = covdata_cmd(&["init", &format!("--center={}", center.url)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    covdata_ok(&["init", &format!("--center={}", center.url)]);
     assert_eq!(fleet.agents[a].counts()[1], 0);
     // init answers once the store's writes are on disk: no counter file is
     // left. (A meta file may be back already: the live agent registers
@@ -612,12 +555,11 @@ fn heartbeat_init_and_remove() {
         .collect();
     assert_eq!(counter_files, Vec::<String>::new());
     // The live agent registers again (its id kept) and counts anew.
-    wait_for("re-registration", Duration::from_secs(10), || {
+    wait_until("re-registration", Duration::from_secs(10), || {
         client.agents(&Selection::default()).unwrap().len() == 1
     });
     fleet.agents[a].bump(1, 4);
-    profile(&center.url, &s.path("snap3"), &[]);
-    assert_eq!(pod_counts(&s.path("snap3"))[1], 4);
+    assert_eq!(profiled_counts(&center.url, &s.path("snap3"))[1], 4);
 }
 
 #[test]
@@ -627,10 +569,7 @@ fn versions_combine_and_two_centers_merge_to_one() {
     let one = Center::start(s.path("one").to_str().unwrap(), &[]);
     let east = Center::start(s.path("east").to_str().unwrap(), &[]);
     let west = Center::start(s.path("west").to_str().unwrap(), &[]);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = current_thread();
     // Old and new versions of a service, each exiting into two centers:
     // one center for all, or east/west for halves.
     for (i, meta) in [v1, v2, v1, v2].iter().enumerate() {
@@ -689,27 +628,13 @@ fn versions_combine_and_two_centers_merge_to_one() {
     let a = covdata_ok(&["textfmt", &format!("-i={}", merged_one.display())]);
     let b = covdata_ok(&["textfmt", &format!("-i={}", merged_two.display())]);
     assert_eq!(a, b);
-    let names = |d: &Path| {
-        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
     // Same inputs (times aside, which differ per run), same pods.
     assert_eq!(
-        names(&merged_one)
+        dir_files(&merged_one)
             .iter()
             .filter(|(n, _)| n.starts_with("covmeta."))
             .collect::<Vec<_>>(),
-        names(&merged_two)
+        dir_files(&merged_two)
             .iter()
             .filter(|(n, _)| n.starts_with("covmeta."))
             .collect::<Vec<_>>()
@@ -720,10 +645,7 @@ fn versions_combine_and_two_centers_merge_to_one() {
 fn ids_are_kept_by_the_same_process_and_never_taken_over() {
     let (meta, _) = metas();
     let center = Center::start("memory", &[]);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = current_thread();
     // A process coming back to a center that lost its memory keeps its id.
     let mut back = SimAgent::new(&center.url, None, "orders", 1, meta).unwrap();
     back.reg.id = Some(5);

@@ -51,24 +51,12 @@ fn fixture() -> &'static Fixture {
         std::fs::create_dir_all(dir.join("src")).unwrap();
         std::fs::write(dir.join("src/main.rs"), MAIN_RS).unwrap();
         std::fs::write(dir.join("src/util.rs"), UTIL_RS).unwrap();
-        rustc(
+        rustc_branch(
             &dir,
-            &[
-                "-Zcoverage-options=branch",
-                "-C",
-                "codegen-units=4",
-                "src/main.rs",
-                "-o",
-                "main",
-            ],
-            &[("RUSTC_BOOTSTRAP", "1")],
+            &["-C", "codegen-units=4", "src/main.rs", "-o", "main"],
         );
         let bin = dir.join("main");
-        let runs = [dir.join("a.profraw"), dir.join("b.profraw")];
-        run_profiled(&bin, &["-3", "0", "5", "7"], &runs[0]);
-        run_profiled(&bin, &["2"], &runs[1]);
-        let covdir = dir.join("covdir");
-        make_covdir(&covdir, std::slice::from_ref(&bin), &runs);
+        let (covdir, _) = two_runs_covdir(&dir, &bin, &["-3", "0", "5", "7"], &["2"]);
         let report = root.join("htmlcov");
         html(&covdir, &report, &[]);
         Fixture {

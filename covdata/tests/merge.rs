@@ -303,21 +303,6 @@ fn assert_same_reports(a: &Path, b: &Path, what: &str) {
     }
 }
 
-fn dir_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 fn metas(dir: &Path) -> Vec<Vec<u8>> {
     dir_files(dir)
         .into_iter()

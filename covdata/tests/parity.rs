@@ -27,11 +27,7 @@ fn generics_closures_macros_traits_unused() {
         &[],
     );
     let bin = s.path("main");
-    let runs = [s.path("a.profraw"), s.path("b.profraw")];
-    run_profiled(&bin, &["-3", "0", "5", "7"], &runs[0]);
-    run_profiled(&bin, &["2"], &runs[1]);
-    let covdir = s.path("covdir");
-    make_covdir(&covdir, std::slice::from_ref(&bin), &runs);
+    let (covdir, runs) = two_runs_covdir(&s.dir, &bin, &["-3", "0", "5", "7"], &["2"]);
     check_against_llvm(&s, &covdir, &[bin], &runs);
 
     // The other reports, against golden files (COVDATA_BLESS=1 rewrites
@@ -118,11 +114,7 @@ fn duplicate_data_records() {
         &[],
     );
     let bin = s.path("main");
-    let runs = [s.path("a.profraw"), s.path("b.profraw")];
-    run_profiled(&bin, &[], &runs[0]);
-    run_profiled(&bin, &["x", "y"], &runs[1]);
-    let covdir = s.path("covdir");
-    make_covdir(&covdir, std::slice::from_ref(&bin), &runs);
+    let (covdir, runs) = two_runs_covdir(&s.dir, &bin, &[], &["x", "y"]);
     // The scenario must really have duplicates.
     let pod = covdata::load(std::slice::from_ref(&covdir), Default::default())
         .unwrap()
@@ -175,17 +167,9 @@ fn main() {
 fn branch_regions() {
     let s = Scratch::new("branch");
     s.write("main.rs", BRANCH_RS);
-    rustc(
-        &s.dir,
-        &["-Zcoverage-options=branch", "main.rs", "-o", "main"],
-        &[("RUSTC_BOOTSTRAP", "1")],
-    );
+    rustc_branch(&s.dir, &["main.rs", "-o", "main"]);
     let bin = s.path("main");
-    let runs = [s.path("a.profraw"), s.path("b.profraw")];
-    run_profiled(&bin, &["1"], &runs[0]);
-    run_profiled(&bin, &["1", "2", "3", "4"], &runs[1]);
-    let covdir = s.path("covdir");
-    make_covdir(&covdir, std::slice::from_ref(&bin), &runs);
+    let (covdir, runs) = two_runs_covdir(&s.dir, &bin, &["1"], &["1", "2", "3", "4"]);
     let lcov = covdata_ok(&["lcov", &format!("-i={}", covdir.display())]);
     assert!(lcov.contains("\nBRDA:"), "no branches:\n{lcov}");
     check_against_llvm(&s, &covdir, std::slice::from_ref(&bin), &runs);
@@ -205,11 +189,7 @@ fn branch_regions() {
 fn rlib_and_bin() {
     let s = Scratch::new("rlib");
     let (bin1, _) = shared_lib_and_bins(&s);
-    let runs = [s.path("a.profraw"), s.path("b.profraw")];
-    run_profiled(&bin1, &[], &runs[0]);
-    run_profiled(&bin1, &["1", "2"], &runs[1]);
-    let covdir = s.path("covdir");
-    make_covdir(&covdir, std::slice::from_ref(&bin1), &runs);
+    let (covdir, runs) = two_runs_covdir(&s.dir, &bin1, &[], &["1", "2"]);
     check_against_llvm(&s, &covdir, &[bin1], &runs);
 }
 

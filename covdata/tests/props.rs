@@ -11,6 +11,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::lcov_da as da;
 use common::*;
 use covdata::crates::CrateFilter;
 use covdata::ops::{self, MergeOptions, OpOptions};
@@ -231,24 +232,6 @@ fn reports(dirs: &[&Path]) -> (String, String) {
         String::from_utf8(lcov).unwrap(),
         String::from_utf8(percent).unwrap(),
     )
-}
-
-/// (file, line) → count of every `DA` line.
-fn da(lcov: &str) -> std::collections::BTreeMap<(String, u32), u64> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut file = String::new();
-    for l in lcov.lines() {
-        if let Some(f) = l.strip_prefix("SF:") {
-            file = f.to_string();
-        } else if let Some(rest) = l.strip_prefix("DA:") {
-            let (line, count) = rest.split_once(',').unwrap();
-            out.insert(
-                (file.clone(), line.parse().unwrap()),
-                count.parse().unwrap(),
-            );
-        }
-    }
-    out
 }
 
 fn covered(lcov: &str) -> std::collections::BTreeSet<(String, u32)> {

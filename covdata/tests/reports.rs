@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::lcov_da as da;
 use common::*;
 use covdata::crates::CrateFilter;
 use covdata::report::{self, Context, ReportOptions};
@@ -90,17 +91,10 @@ fn build(name: &str) -> Built {
     scratch.write("src/main.rs", MAIN_RS);
     scratch.write("src/util.rs", UTIL_RS);
     scratch.write("src/odd & <name>.rs", ODD_RS);
-    rustc(
-        &scratch.dir,
-        &["-Zcoverage-options=branch", "src/main.rs", "-o", "main"],
-        &[("RUSTC_BOOTSTRAP", "1")],
-    );
+    rustc_branch(&scratch.dir, &["src/main.rs", "-o", "main"]);
     let bin = scratch.path("main");
-    let profraws = vec![scratch.path("a.profraw"), scratch.path("b.profraw")];
-    run_profiled(&bin, &["1"], &profraws[0]);
-    run_profiled(&bin, &["1", "2", "3", "4"], &profraws[1]);
-    let covdir = scratch.path("covdir");
-    make_covdir(&covdir, std::slice::from_ref(&bin), &profraws);
+    let (covdir, profraws) = two_runs_covdir(&scratch.dir, &bin, &["1"], &["1", "2", "3", "4"]);
+    let profraws = profraws.to_vec();
     Built {
         scratch,
         bin,
@@ -135,24 +129,6 @@ fn cobertura_at(cov: &Coverage, timestamp: u64) -> String {
     let mut out = Vec::new();
     report::cobertura::write_with(&ctx, timestamp, &mut out).unwrap();
     String::from_utf8(out).unwrap()
-}
-
-/// (SF path, line) → count of every `DA` line.
-fn da(lcov: &str) -> BTreeMap<(String, u32), u64> {
-    let mut out = BTreeMap::new();
-    let mut file = String::new();
-    for l in lcov.lines() {
-        if let Some(f) = l.strip_prefix("SF:") {
-            file = f.to_string();
-        } else if let Some(rest) = l.strip_prefix("DA:") {
-            let (line, count) = rest.split_once(',').unwrap();
-            out.insert(
-                (file.clone(), line.parse().unwrap()),
-                count.parse().unwrap(),
-            );
-        }
-    }
-    out
 }
 
 /// (SF path, line) → (outcomes, outcomes taken) of the `BRDA` lines.

@@ -5,10 +5,9 @@
 //! The program's own output and exit status never change.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Output, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -99,201 +98,11 @@ fn prog() -> &'static Path {
     })
 }
 
-fn service() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let p = Project::example("service");
-        p.cargo(&["build"]);
-        p.exe("debug", "service")
-    })
-}
-
-extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
-    fn signal(sig: i32, handler: usize) -> usize;
-}
-const SIGHUP: i32 = 1;
-const SIGINT: i32 = 2;
-const SIGTERM: i32 = 15;
-const SIGCONT: i32 = 18;
-const SIGSTOP: i32 = 19;
-
-fn send_signal(pid: u32, sig: i32) {
-    // SAFETY: plain libc call on a child we started.
-    assert_eq!(unsafe { kill(pid as i32, sig) }, 0);
-}
-
-/// Children that get signals start with default dispositions, whatever
-/// the test runner inherited (a background job ignores SIGINT).
-fn default_signals(cmd: &mut Command) {
-    // SAFETY: only async-signal-safe calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            for sig in [SIGHUP, SIGINT, SIGTERM] {
-                signal(sig, 0);
-            }
-            Ok(())
-        });
-    }
-}
-
-/// Everything a child wrote to one stream, collected by a thread.
-struct Captured(Arc<Mutex<Vec<u8>>>, Option<thread::JoinHandle<()>>);
-
-impl Captured {
-    fn drain(from: impl Read + Send + 'static) -> Captured {
-        let bytes = Arc::new(Mutex::new(Vec::new()));
-        let sink = bytes.clone();
-        let reader = thread::spawn(move || {
-            let mut from = from;
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = from.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Captured(bytes, Some(reader))
-    }
-
-    /// Everything, once the stream has ended.
-    fn all(&mut self) -> String {
-        if let Some(reader) = self.1.take() {
-            reader.join().unwrap();
-        }
-        self.text()
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-/// A running `covdata serve`.
-struct Center {
-    child: Child,
-    addr: String,
-    url: String,
-    token: Option<String>,
-    log: Captured,
-}
-
-impl Center {
-    fn start(addr: &str, store: &str, token: Option<&str>) -> Center {
-        Center::start_with(addr, store, token, &[])
-    }
-
-    fn start_with(addr: &str, store: &str, token: Option<&str>, extra: &[&str]) -> Center {
-        let mut cmd = Command::new(covdata_exe());
-        cmd.args([
-            "serve",
-            &format!("--addr={addr}"),
-            &format!("--store={store}"),
-        ])
-        .args(extra)
-        .env_remove("COVDATA_CENTER_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-        if let Some(t) = token {
-            cmd.arg(format!("--token={t}"));
-        }
-        default_signals(&mut cmd);
-        let mut child = cmd.spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let log = Captured::drain(child.stderr.take().unwrap());
-        let _out = Captured::drain(stdout);
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("covdata serve said {line:?}; stderr: {}", log.text()))
-            .to_string();
-        Center {
-            child,
-            url: format!("http://{addr}"),
-            addr,
-            token: token.map(str::to_string),
-            log,
-        }
-    }
-
-    fn memory() -> Center {
-        Center::start("127.0.0.1:0", "memory", None)
-    }
-
-    fn covdata(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(covdata_exe());
-        cmd.args(args)
-            .arg(format!("--center={}", self.url))
-            .env_remove("COVDATA_CENTER_TOKEN");
-        if let Some(t) = &self.token {
-            cmd.env("COVDATA_CENTER_TOKEN", t);
-        }
-        let out = cmd.output().unwrap();
-        assert_success(
-            &out,
-            &format!("covdata {args:?} (center log: {})", self.log.text()),
-        );
-        out
-    }
-
-    /// (id, status) of the agent with this pid, if listed.
-    fn agent(&self, pid: u32) -> Option<(u64, String)> {
-        let out = stdout(&self.covdata(&["agents"]));
-        let pid = pid.to_string();
-        out.lines().find_map(|row| {
-            let cells: Vec<&str> = row.split_whitespace().collect();
-            if !cells.contains(&pid.as_str()) {
-                return None;
-            }
-            let status = cells
-                .iter()
-                .find(|c| ["connected", "disconnected", "exited"].contains(c))?;
-            Some((cells[0].parse().ok()?, status.to_string()))
-        })
-    }
-
-    /// Waits until the agent with this pid has `status`; returns its id.
-    fn wait_for(&self, pid: u32, status: &str, limit: Duration) -> u64 {
-        let start = Instant::now();
-        loop {
-            if let Some((id, s)) = self.agent(pid) {
-                if s == status {
-                    return id;
-                }
-            }
-            assert!(
-                start.elapsed() < limit,
-                "agent of pid {pid} not {status} within {limit:?}: {:?}; center log: {}",
-                self.agent(pid),
-                self.log.text()
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// How often `tick` ran, as `covdata profile` collects it now.
-    fn profile_ticks(&self) -> u64 {
-        let dir = scratch("profile");
-        let out = dir.join("snap");
-        self.covdata(&["profile", &format!("-o={}", out.display())]);
-        runs_and_executions(&out, TICK).1
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Center {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// How often `tick` ran, as `covdata profile` collects it now.
+fn profile_ticks(center: &Center) -> u64 {
+    let out = scratch("profile").join("snap");
+    center.covdata(&["profile", &format!("-o={}", out.display())]);
+    runs_and_executions(&out, TICK).1
 }
 
 /// The test program with an agent, driven over its stdin.
@@ -320,7 +129,7 @@ impl Prog {
         for (k, v) in envs {
             cmd.env(k, v);
         }
-        default_signals(&mut cmd);
+        cmd.default_signals();
         let mut child = cmd.spawn().unwrap();
         Prog {
             stdin: child.stdin.take().unwrap(),
@@ -378,15 +187,15 @@ fn the_agent_registers_and_profile_clear_and_exit_are_exact() {
     let mut p = Prog::start(&center.url, &[]);
     let id = center.wait_for(p.pid(), "connected", Duration::from_secs(20));
     assert_eq!(p.ask("run 100"), "done 100");
-    assert_eq!(center.profile_ticks(), 100);
+    assert_eq!(profile_ticks(&center), 100);
     // Profiling does not reset: the same again, then more.
-    assert_eq!(center.profile_ticks(), 100);
+    assert_eq!(profile_ticks(&center), 100);
     assert_eq!(p.ask("run 5"), "done 5");
-    assert_eq!(center.profile_ticks(), 105);
+    assert_eq!(profile_ticks(&center), 105);
     center.covdata(&["clear"]);
-    assert_eq!(center.profile_ticks(), 0);
+    assert_eq!(profile_ticks(&center), 0);
     assert_eq!(p.ask("run 7"), "done 7");
-    assert_eq!(center.profile_ticks(), 7);
+    assert_eq!(profile_ticks(&center), 7);
     let pid = p.pid();
     let (code, said, err, _) = p.exit();
     assert_eq!(code, Some(0));
@@ -401,7 +210,7 @@ fn the_agent_registers_and_profile_clear_and_exit_are_exact() {
     );
     // The final counters are stored: the exited agent still counts.
     assert_eq!(center.wait_for(pid, "exited", Duration::from_secs(10)), id);
-    assert_eq!(center.profile_ticks(), 7);
+    assert_eq!(profile_ticks(&center), 7);
 }
 
 #[test]
@@ -413,7 +222,7 @@ fn clear_while_traffic_continues_loses_and_doubles_nothing() {
     let mut last = 0;
     for _ in 0..3 {
         // While `tick` runs, successive profiles only grow.
-        let now = center.profile_ticks();
+        let now = profile_ticks(&center);
         assert!(now >= last, "{now} < {last}");
         last = now;
     }
@@ -423,16 +232,16 @@ fn clear_while_traffic_continues_loses_and_doubles_nothing() {
     let total = p.number("stop");
     // tick runs before the program counts it: at the reset, between
     // `before` and `after + 1` ticks had run, and the rest is kept.
-    let kept = center.profile_ticks();
+    let kept = profile_ticks(&center);
     assert!(
         kept <= total - before && kept + after + 1 >= total,
         "kept {kept}, total {total}, reset between {before} and {after}"
     );
-    assert_eq!(center.profile_ticks(), kept, "nothing moves once idle");
+    assert_eq!(profile_ticks(&center), kept, "nothing moves once idle");
     let (code, _, _, _) = p.exit();
     assert_eq!(code, Some(0));
     assert_eq!(
-        center.profile_ticks(),
+        profile_ticks(&center),
         kept,
         "the final counters are the live ones"
     );
@@ -440,19 +249,15 @@ fn clear_while_traffic_continues_loses_and_doubles_nothing() {
 
 #[test]
 fn a_center_that_comes_up_later_gets_the_agent_and_the_program_never_notices() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    let addr = free_local_addr();
+    let url = format!("http://{addr}");
     let mut p = Prog::start(&url, &[]);
     assert_eq!(p.ask("run 5"), "done 5");
     thread::sleep(Duration::from_millis(1500));
     assert_eq!(p.ask("run 6"), "done 6");
-    let center = Center::start(&format!("127.0.0.1:{port}"), "memory", None);
+    let center = Center::start(&addr, "memory", &[]);
     let id = center.wait_for(p.pid(), "connected", Duration::from_secs(20));
-    assert_eq!(center.profile_ticks(), 11);
+    assert_eq!(profile_ticks(&center), 11);
     let (code, said, err, _) = p.exit();
     assert_eq!(code, Some(0));
     assert_eq!(said, "done 5\ndone 6\nbye\n");
@@ -473,18 +278,18 @@ fn a_center_that_comes_up_later_gets_the_agent_and_the_program_never_notices() {
 fn after_a_center_restart_the_agent_comes_back_with_its_id() {
     let store = scratch("restart-store");
     let store = store.to_str().unwrap();
-    let center = Center::start("127.0.0.1:0", store, None);
+    let center = Center::start("127.0.0.1:0", store, &[]);
     let addr = center.addr.clone();
     let mut p = Prog::start(&center.url, &[]);
     let id = center.wait_for(p.pid(), "connected", Duration::from_secs(20));
     assert_eq!(p.ask("run 3"), "done 3");
-    assert_eq!(center.profile_ticks(), 3);
+    assert_eq!(profile_ticks(&center), 3);
     center.stop();
     assert_eq!(p.ask("run 4"), "done 4");
-    let center = Center::start(&addr, store, None);
+    let center = Center::start(&addr, store, &[]);
     let again = center.wait_for(p.pid(), "connected", Duration::from_secs(20));
     assert_eq!(again, id, "same id after the restart");
-    assert_eq!(center.profile_ticks(), 7);
+    assert_eq!(profile_ticks(&center), 7);
     let (code, said, err, _) = p.exit();
     assert_eq!(code, Some(0));
     assert_eq!(said, "done 3\ndone 4\nbye\n");
@@ -497,39 +302,28 @@ fn after_a_center_restart_the_agent_comes_back_with_its_id() {
 fn sigterm_sends_the_final_counters_to_the_center_and_to_covdir() {
     let center = Center::memory();
     let cov = scratch("agent-sigterm-cov");
-    let mut cmd = Command::new(service());
-    cmd.env("COVWRAP_CENTER", &center.url)
+    let child = Command::new(service_example())
+        .default_signals()
+        .env("COVWRAP_CENTER", &center.url)
         .env("COVWRAP_SERVICE", "orders")
         .env("COVDIR", &cov)
         .env_remove("COVWRAP_LABEL")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    default_signals(&mut cmd);
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    // Killed and reaped even if an assertion fails first.
+    let mut service = Children(vec![child]);
+    let child = &mut service.0[0];
     let mut err = Captured::drain(child.stderr.take().unwrap());
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap()
-        .to_string();
+    let (url, _) = listening_on(child, String::new);
     center.wait_for(child.id(), "connected", Duration::from_secs(20));
     for _ in 0..3 {
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "GET /hello?name=x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut body = String::new();
-        s.read_to_string(&mut body).unwrap();
+        let body = http_get(&url, "/hello?name=x");
         assert!(body.ends_with("hello, x!\n"), "{body}");
     }
     send_signal(child.id(), SIGTERM);
-    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    let status = wait_with_timeout(child, Duration::from_secs(10));
     assert_eq!(signal_of(status), Some(SIGTERM), "still dies of SIGTERM");
     center.wait_for(child.id(), "exited", Duration::from_secs(10));
     // The same counts at the center and in COVDIR.
@@ -544,7 +338,7 @@ fn sigterm_sends_the_final_counters_to_the_center_and_to_covdir() {
 
 #[test]
 fn a_wrong_token_is_one_line_and_the_program_runs_on() {
-    let center = Center::start("127.0.0.1:0", "memory", Some("right"));
+    let center = Center::start_with_token("127.0.0.1:0", "memory", Some("right"), &[]);
     let mut p = Prog::start(&center.url, &[("COVWRAP_CENTER_TOKEN", "wrong")]);
     assert_eq!(p.ask("run 2"), "done 2");
     let start = Instant::now();
@@ -592,7 +386,7 @@ fn a_forked_child_does_not_speak_for_its_parent() {
     assert_eq!(p.ask("run 2"), "done 2");
     assert_eq!(p.ask("fork 50"), "forked 0");
     assert_eq!(
-        center.profile_ticks(),
+        profile_ticks(&center),
         2,
         "the child's ticks are not the parent's"
     );
@@ -600,35 +394,23 @@ fn a_forked_child_does_not_speak_for_its_parent() {
     let (code, _, err, _) = p.exit();
     assert_eq!(code, Some(0));
     assert_eq!(center.wait_for(pid, "exited", Duration::from_secs(10)), id);
-    assert_eq!(center.profile_ticks(), 2);
+    assert_eq!(profile_ticks(&center), 2);
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
 #[test]
 fn a_removed_agent_registers_again_and_keeps_serving() {
     // A short heartbeat makes the polls short, so the removal is seen soon.
-    let center = Center::start_with("127.0.0.1:0", "memory", None, &["--heartbeat=3s"]);
+    let center = Center::start("127.0.0.1:0", "memory", &["--heartbeat=3s"]);
     let mut p = Prog::start(&center.url, &[]);
     let id = center.wait_for(p.pid(), "connected", Duration::from_secs(20));
     assert_eq!(p.ask("run 4"), "done 4");
     center.covdata(&["remove", &format!("--id={id}")]);
-    let start = Instant::now();
-    loop {
-        if let Some((_, status)) = center.agent(p.pid()) {
-            if status == "connected" {
-                break;
-            }
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "never registered again: {}",
-            center.log.text()
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
+    // Registered again: connected under a new id.
+    center.wait_for(p.pid(), "connected", Duration::from_secs(20));
     assert_eq!(p.ask("run 1"), "done 1");
     // Nothing was reset: the live counters still hold every tick.
-    assert_eq!(center.profile_ticks(), 5);
+    assert_eq!(profile_ticks(&center), 5);
     let (code, _, err, _) = p.exit();
     assert_eq!(code, Some(0));
     assert_eq!(err.lines().count(), 1, "no line for a removal: {err}");
@@ -650,7 +432,7 @@ fn a_program_that_ends_at_once_still_reaches_the_center() {
         assert!(took < Duration::from_millis(1500), "{took:?}");
         center.wait_for(pid, "exited", Duration::from_secs(10));
     }
-    assert_eq!(center.profile_ticks(), 9, "three runs of 3");
+    assert_eq!(profile_ticks(&center), 9, "three runs of 3");
 }
 
 #[test]

@@ -3,9 +3,9 @@
 //! one small sparse file; covdata reads dead runs' dense files, skips live
 //! ones, and compacts them. And exec in the default mode.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -123,16 +123,6 @@ fn prog() -> &'static Path {
     })
 }
 
-/// The service example, built once.
-fn service() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let p = Project::example("service");
-        p.cargo(&["build"]);
-        p.exe("debug", "service")
-    })
-}
-
 /// A command with COVDIR, continuous mode on or off, default signal
 /// dispositions, and nothing inherited that changes what the runtime does.
 fn command(exe: &Path, args: &[&str], cov: &Path, continuous: bool) -> Command {
@@ -147,10 +137,6 @@ fn command(exe: &Path, args: &[&str], cov: &Path, continuous: bool) -> Command {
     }
     cmd.default_signals();
     cmd
-}
-
-extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
 }
 
 /// Executions of the function named `name` (by its mangled `<len><name>`)
@@ -173,47 +159,64 @@ fn dense_files(cov: &Path) -> Vec<String> {
     out
 }
 
-fn covdata(args: &[&str]) -> std::process::Output {
+fn covdata(args: &[&str]) -> Output {
     Command::new(covdata_exe()).args(args).output().unwrap()
 }
 
-fn get(addr: &str, path: &str) {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut body = String::new();
-    s.read_to_string(&mut body).unwrap();
-    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+/// `covdata merge --in-place` of `cov`.
+fn compact(cov: &Path) -> Output {
+    covdata(&["merge", "--in-place", &format!("-i={}", cov.display())])
 }
 
+/// A run of `loop n` that SIGKILLs itself before step `kill_at`; the name
+/// of the dense file it leaves (the only one in `cov`).
+fn killed_loop(cov: &Path, n: &str, kill_at: &str) -> String {
+    let out = command(prog(), &["loop", n, kill_at], cov, true)
+        .output()
+        .unwrap();
+    assert_eq!(signal_of(out.status), Some(SIGKILL));
+    let mut dense = dense_files(cov);
+    assert_eq!(dense.len(), 1, "{dense:?}");
+    dense.pop().unwrap()
+}
+
+/// `loop n` in continuous mode with COVWRAP_MERGE=1.
+fn pooled_loop(cov: &Path, n: &str) -> Output {
+    command(prog(), &["loop", n], cov, true)
+        .env("COVWRAP_MERGE", "1")
+        .stdout(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// A xorshift generator of numbers below `n`, seeded with `seed` and
+/// this process's id (each run tries other points).
+fn xorshift(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut seed = seed ^ std::process::id() as u64;
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    }
+}
+
+/// The service example in continuous mode; returns it and its URL.
 fn start_service(cov: &Path) -> (Child, String) {
-    let mut child = command(service(), &["127.0.0.1:0"], cov, true)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
-    (child, addr)
+    spawn_listening(command(service_example(), &["127.0.0.1:0"], cov, true).stderr(Stdio::piped()))
 }
 
 #[test]
 fn service_killed_by_sigkill_after_n_requests_has_exactly_n() {
     let cov = scratch("cont-service");
-    let (mut child, addr) = start_service(&cov);
+    let (child, addr) = start_service(&cov);
+    // Killed and reaped even if an assertion fails first.
+    let mut service = Children(vec![child]);
+    let child = &mut service.0[0];
     const N: u64 = 37;
     for i in 0..N {
-        get(&addr, &format!("/sum?a={i}&b=1"));
+        let answer = http_get(&addr, &format!("/sum?a={i}&b=1"));
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     }
     // Live: skipped with a note, unless --include-live.
     let dir = cov.to_str().unwrap();
@@ -229,7 +232,7 @@ fn service_killed_by_sigkill_after_n_requests_has_exactly_n() {
     assert_success(&out, "covdata func --include-live");
     assert!(!stdout(&out).contains("\t0.0%\n") || stdout(&out).contains("service::handle"));
     child.kill().unwrap();
-    let status = wait_with_timeout(&mut child, Duration::from_secs(10));
+    let status = wait_with_timeout(child, Duration::from_secs(10));
     assert_eq!(signal_of(status), Some(9));
     assert_eq!(dense_files(&cov).len(), 1, "the dense file stays");
     assert_eq!(executions(&cov, "handle"), (1, N));
@@ -237,7 +240,7 @@ fn service_killed_by_sigkill_after_n_requests_has_exactly_n() {
     assert_success(&out, "covdata percent");
     assert!(!stderr(&out).contains("skipped"), "{}", stderr(&out));
     // Compaction folds the dead run into the pool, exactly once.
-    let out = covdata(&["merge", "--in-place", &format!("-i={dir}")]);
+    let out = compact(&cov);
     assert_success(&out, "covdata merge --in-place");
     assert!(dense_files(&cov).is_empty());
     assert_eq!(executions(&cov, "handle"), (1, N));
@@ -256,15 +259,13 @@ fn normal_end_replaces_the_dense_file_with_a_sparse_one() {
     assert_eq!(executions(&cov, "cont_step"), (1, 25));
     // SIGTERM, handled by the runtime: also a sparse file.
     let cov = scratch("cont-term");
-    let mut child = command(service(), &["127.0.0.1:0"], &cov, true)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    unsafe { kill(child.id() as i32, 15) };
+    let (mut child, _) = spawn_listening(&mut command(
+        service_example(),
+        &["127.0.0.1:0"],
+        &cov,
+        true,
+    ));
+    send_signal(child.id(), SIGTERM);
     let status = wait_with_timeout(&mut child, Duration::from_secs(10));
     assert_eq!(signal_of(status), Some(15));
     let dir = CovDir::read(&cov);
@@ -292,13 +293,7 @@ fn covdir_unset_writes_nothing_in_either_mode() {
 
 #[test]
 fn sigkill_at_random_points_leaves_exact_or_readable_counts() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ std::process::id() as u64;
-    let mut rand = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rand = xorshift(0x9e37_79b9_7f4a_7c15);
     // Killed by itself before step K: exactly K steps, every time.
     let cov = scratch("cont-selfkill");
     let mut expected = 0;
@@ -476,13 +471,7 @@ fn oom_kill_keeps_the_counts_up_to_the_kill() {
 #[test]
 fn five_hundred_concurrent_runs_a_third_sigkilled_add_up() {
     let cov = scratch("cont-500");
-    let mut seed = 0x2545_f491_4f6c_dd1du64 ^ std::process::id() as u64;
-    let mut rand = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rand = xorshift(0x2545_f491_4f6c_dd1d);
     let mut expected = 0;
     let mut children = Vec::new();
     for _ in 0..500 {
@@ -546,12 +535,12 @@ fn pools_take_normal_ends_and_dead_dense_files_count_once() {
         "only the killed runs left dense files"
     );
     assert_eq!(executions(&cov, "cont_step"), (12, expected));
-    let out = covdata(&["merge", "--in-place", &format!("-i={}", cov.display())]);
+    let out = compact(&cov);
     assert_success(&out, "compaction");
     assert!(dense_files(&cov).is_empty());
     assert_eq!(executions(&cov, "cont_step"), (12, expected));
     // Twice: nothing more to fold, nothing counted twice.
-    let out = covdata(&["merge", "--in-place", &format!("-i={}", cov.display())]);
+    let out = compact(&cov);
     assert_success(&out, "second compaction");
     assert_eq!(executions(&cov, "cont_step"), (12, expected));
 }
@@ -559,11 +548,7 @@ fn pools_take_normal_ends_and_dead_dense_files_count_once() {
 #[test]
 fn a_cut_or_damaged_dense_file_is_one_line_never_a_panic() {
     let cov = scratch("cont-cut");
-    let out = command(prog(), &["loop", "50", "20"], &cov, true)
-        .output()
-        .unwrap();
-    assert_eq!(signal_of(out.status), Some(9));
-    let name = dense_files(&cov).pop().unwrap();
+    let name = killed_loop(&cov, "50", "20");
     let path = cov.join(&name);
     let whole = std::fs::read(&path).unwrap();
     for cut in [0, 7, 40, 64, 100, 4096, whole.len() - 1] {
@@ -587,16 +572,12 @@ fn shared_covdir_rules_hold_for_dense_files() {
     // never read, folded or deleted through (and opened with O_NOFOLLOW if
     // it appears between listing and reading).
     let cov = scratch("cont-link");
-    let out = command(prog(), &["loop", "30", "12"], &cov, true)
-        .output()
-        .unwrap();
-    assert_eq!(signal_of(out.status), Some(9));
-    let name = dense_files(&cov).pop().unwrap();
+    let name = killed_loop(&cov, "30", "12");
     let victim = scratch("cont-link-victim").join("victim");
     std::fs::rename(cov.join(&name), &victim).unwrap();
     let kept = std::fs::read(&victim).unwrap();
     std::os::unix::fs::symlink(&victim, cov.join(&name)).unwrap();
-    let out = covdata(&["merge", "--in-place", &format!("-i={}", cov.display())]);
+    let out = compact(&cov);
     assert_success(&out, "compaction next to a symlink");
     assert_eq!(executions(&cov, "cont_step"), (0, 0));
     assert_eq!(std::fs::read(&victim).unwrap(), kept);
@@ -609,11 +590,7 @@ fn shared_covdir_rules_hold_for_dense_files() {
     for planted in [format!("covcounters.{h}.0.0"), format!(".covlock.{h}")] {
         let cov = scratch("cont-planted");
         std::os::unix::fs::symlink(&victim, cov.join(&planted)).unwrap();
-        let out = command(prog(), &["loop", "7"], &cov, true)
-            .env("COVWRAP_MERGE", "1")
-            .stdout(Stdio::null())
-            .output()
-            .unwrap();
+        let out = pooled_loop(&cov, "7");
         assert_success(&out, "pooled run");
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{planted}: {err}");
@@ -628,11 +605,7 @@ fn shared_covdir_rules_hold_for_dense_files() {
     let cov = scratch("cont-planted-pool");
     let pool = cov.join(format!("covcounters.{h}.0.0"));
     std::fs::write(&pool, "garbage").unwrap();
-    let out = command(prog(), &["loop", "5"], &cov, true)
-        .env("COVWRAP_MERGE", "1")
-        .stdout(Stdio::null())
-        .output()
-        .unwrap();
+    let out = pooled_loop(&cov, "5");
     assert_success(&out, "run next to a garbage pool");
     assert!(stderr(&out).contains("unreadable"), "{}", stderr(&out));
     assert_eq!(std::fs::read(&pool).unwrap(), b"garbage");

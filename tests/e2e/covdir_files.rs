@@ -208,10 +208,6 @@ fn pool_temps(cov: &Path) -> Vec<String> {
         .collect()
 }
 
-extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
-}
-
 /// Pooled writers SIGKILLed at random until one dies holding the lock with
 /// its temp file created (bounded); returns whether one did.
 fn kill_writers_until_a_temp_is_left(cov: &Path) -> bool {
@@ -230,7 +226,7 @@ fn kill_writers_until_a_temp_is_left(cov: &Path) -> bool {
             .collect();
         std::thread::sleep(Duration::from_micros(500 + (round * 397) % 4000));
         for mut c in children {
-            unsafe { kill(c.id() as i32, 9) };
+            send_signal(c.id(), SIGKILL);
             c.wait().unwrap();
         }
         if !pool_temps(cov).is_empty() {
@@ -240,19 +236,26 @@ fn kill_writers_until_a_temp_is_left(cov: &Path) -> bool {
     false
 }
 
-#[test]
-fn temp_files_of_writers_killed_holding_the_pool_lock_are_cleaned_up() {
-    let h = meta_hash_hex();
-    // The next pooled writer cleans up.
-    let cov = scratch("stale-runtime");
-    let killed = kill_writers_until_a_temp_is_left(&cov);
+/// Leaves pool temp files in `cov` as dead writers do: one from a writer
+/// SIGKILLed holding the lock, if that happens within the bound (returned),
+/// and one from a writer killed long ago (its pid since reused).
+fn leave_stale_pool_temps(cov: &Path, h: &str) -> bool {
+    let killed = kill_writers_until_a_temp_is_left(cov);
     eprintln!("a SIGKILLed writer left a pool temp file: {killed}");
-    // Also what a writer killed long ago (its pid since reused) leaves.
     fs::write(
         cov.join(format!(".covtmp.covcounters.{h}.0.0.1.0000000000000000")),
         "",
     )
     .unwrap();
+    killed
+}
+
+#[test]
+fn temp_files_of_writers_killed_holding_the_pool_lock_are_cleaned_up() {
+    let h = meta_hash_hex();
+    // The next pooled writer cleans up.
+    let cov = scratch("stale-runtime");
+    let killed = leave_stale_pool_temps(&cov, h);
     assert!(pooled(&cov).status.success());
     assert_eq!(
         pool_temps(&cov),
@@ -261,13 +264,7 @@ fn temp_files_of_writers_killed_holding_the_pool_lock_are_cleaned_up() {
     );
     // And so does merge --in-place.
     let cov = scratch("stale-compact");
-    let killed = kill_writers_until_a_temp_is_left(&cov);
-    eprintln!("a SIGKILLed writer left a pool temp file: {killed}");
-    fs::write(
-        cov.join(format!(".covtmp.covcounters.{h}.0.0.1.0000000000000000")),
-        "",
-    )
-    .unwrap();
+    let killed = leave_stale_pool_temps(&cov, h);
     assert!(run(&exe(), &[], Some(&cov)).status.success());
     let out = covdata(&[
         "merge".into(),

@@ -30,8 +30,11 @@ fn main() {
 mod util;
 "#;
 
-/// The branch's commit: `classify` changed, a helper added.
-const V2: &str = r#"fn classify(n: i32) -> &'static str {
+/// What V2 and V3 share: the branch's `classify` and helper, and `main`
+/// up to its last statement.
+macro_rules! branch_head {
+    () => {
+        r#"fn classify(n: i32) -> &'static str {
     if n < 0 {
         return "negative";
     }
@@ -49,37 +52,30 @@ fn unused_helper(x: i32) -> i32 {
 fn main() {
     let n: i32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(0);
     println!("{} {}", classify(n), util::greet());
+"#
+    };
 }
+
+/// The branch's commit: `classify` changed, a helper added.
+const V2: &str = concat!(
+    branch_head!(),
+    r#"}
 
 mod util;
-"#;
+"#
+);
 
 /// Uncommitted on top of the branch: a new branch in `main`.
-const V3: &str = r#"fn classify(n: i32) -> &'static str {
-    if n < 0 {
-        return "negative";
-    }
-    // Doubling first keeps the threshold readable.
-    let doubled = n * 2;
-    let big = doubled > 2000;
-    if big { "big" } else { "non-negative" }
-}
-
-#[allow(dead_code)]
-fn unused_helper(x: i32) -> i32 {
-    x + 1
-}
-
-fn main() {
-    let n: i32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(0);
-    println!("{} {}", classify(n), util::greet());
-    if n > 10 {
+const V3: &str = concat!(
+    branch_head!(),
+    r#"    if n > 10 {
         println!("more than ten");
     }
 }
 
 mod util;
-"#;
+"#
+);
 
 /// Unchanged by the branch.
 const UTIL_RS: &str = "pub fn greet() -> &'static str {\n    \"hi\"\n}\n";

@@ -283,7 +283,6 @@ fn a_32_bit_target_is_refused_in_one_line() {
 
 extern "C" {
     fn signal(sig: i32, handler: usize) -> usize;
-    fn kill(pid: i32, sig: i32) -> i32;
 }
 
 #[test]
@@ -307,7 +306,7 @@ fn an_ignored_sighup_stays_harmless_from_the_first_instruction() {
         let mut child = cmd.spawn().unwrap();
         let started = Instant::now();
         let status = loop {
-            unsafe { kill(child.id() as i32, 1) };
+            send_signal(child.id(), SIGHUP);
             if let Some(status) = child.try_wait().unwrap() {
                 break status;
             }

@@ -307,35 +307,17 @@ fn workspace_example_matches_llvm() {
 fn service_killed_by_sigterm_matches_llvm() {
     // LLVM's own writer loses a SIGTERMed service's data, so only check 1
     // applies: covwrap's data, exported, is what llvm-cov reports.
-    let p = Project::example("service");
-    p.cargo(&["build"]);
     let base = scratch("service-parity");
     let cov = base.join("cov");
     std::fs::create_dir_all(&cov).unwrap();
-    let mut child = spawn(&p.exe("debug", "service"), &[], &cov);
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let addr = line
-        .trim()
-        .trim_start_matches("listening on http://")
-        .to_string();
+    let mut child = spawn(service_example(), &[], &cov);
+    let (url, _) = listening_on(&mut child, String::new);
     for path in ["/hello?name=x", "/sum?a=1&b=q", "/stats"] {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-        s.read_to_string(&mut String::new()).unwrap();
+        http_get(&url, path);
     }
-    unsafe { kill(child.id() as i32, 15) };
+    send_signal(child.id(), SIGTERM);
     wait_with_timeout(&mut child, std::time::Duration::from_secs(10));
     check_against_exported_profraw(&cov, &base);
-}
-
-extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
 }
 
 /// Crates with mixed code (generics, closures, macros, traits) and their

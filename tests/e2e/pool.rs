@@ -23,10 +23,6 @@ fn main() {
 }
 "#;
 
-extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
-}
-
 /// A small deterministic generator: the test is reproducible from its seed.
 struct Lcg(u64);
 impl Lcg {
@@ -93,7 +89,7 @@ fn pooled_runs_are_all_counted_once_even_when_terminated() {
     for victim in children.iter_mut().step_by(3) {
         wait_ready(victim);
         std::thread::sleep(Duration::from_micros(rng.next(20_000)));
-        unsafe { kill(victim.id() as i32, 15) };
+        send_signal(victim.id(), SIGTERM);
     }
     for c in &mut children {
         let status = wait_with_timeout(c, Duration::from_secs(60));
@@ -127,7 +123,7 @@ fn pooled_runs_killed_at_random_never_corrupt_or_double_count() {
     for _ in 0..40 {
         std::thread::sleep(Duration::from_micros(rng.next(3000)));
         let victim = rng.next(children.len() as u64) as usize;
-        unsafe { kill(children[victim].id() as i32, 9) };
+        send_signal(children[victim].id(), SIGKILL);
     }
     let mut completed = 0;
     for c in &mut children {

@@ -20,9 +20,10 @@ const LIB: &str = "pub fn double(x: i64) -> i64 {
 }
 ";
 
-const MAIN_V1: &str = "fn describe(n: i64) -> &'static str {
-    if n < 10 {
-        \"small\"
+/// The end of `describe` and `main`, the same in both builds.
+macro_rules! main_tail {
+    () => {
+        "        \"small\"
     } else {
         \"large\"
     }
@@ -32,26 +33,28 @@ fn main() {
     let n: i64 = std::env::args().nth(1).unwrap().parse().unwrap();
     println!(\"{} {}\", describe(n), editlib::double(n));
 }
-";
+"
+    };
+}
+
+const MAIN_V1: &str = concat!(
+    "fn describe(n: i64) -> &'static str {
+    if n < 10 {
+",
+    main_tail!()
+);
 
 /// The edit: a new first line shifts every function, and `describe`
 /// gains a branch.
-const MAIN_V2: &str = "// Describes numbers.
+const MAIN_V2: &str = concat!(
+    "// Describes numbers.
 fn describe(n: i64) -> &'static str {
     if n < 0 {
         \"negative\"
     } else if n < 10 {
-        \"small\"
-    } else {
-        \"large\"
-    }
-}
-
-fn main() {
-    let n: i64 = std::env::args().nth(1).unwrap().parse().unwrap();
-    println!(\"{} {}\", describe(n), editlib::double(n));
-}
-";
+",
+    main_tail!()
+);
 
 fn covdata(args: &[&str]) -> Output {
     std::process::Command::new(covdata_exe())

@@ -136,32 +136,14 @@ fn process_exit_and_unwinding_panic_still_write() {
 
 #[test]
 fn sigterm_to_the_service_leaves_counters_and_a_sigterm_death() {
-    let p = Project::example("service");
-    p.cargo(&["build"]);
     let cov = scratch("service-cov");
-    let mut child = spawn(&p.exe("debug", "service"), &[], &cov);
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_string();
+    let mut child = spawn(service_example(), &[], &cov);
+    let (url, _) = listening_on(&mut child, String::new);
     for path in ["/health", "/sum?a=2&b=40", "/nope"] {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(&addr).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut body = String::new();
-        s.read_to_string(&mut body).unwrap();
+        let body = http_get(&url, path);
         assert!(body.starts_with("HTTP/1.1"), "{body}");
     }
-    unsafe { kill(child.id() as i32, 15) };
+    send_signal(child.id(), SIGTERM);
     let status = wait_with_timeout(&mut child, Duration::from_secs(10));
     assert_eq!(signal_of(status), Some(15), "died of SIGTERM: {status:?}");
     let dir = CovDir::read(&cov);
@@ -170,10 +152,6 @@ fn sigterm_to_the_service_leaves_counters_and_a_sigterm_death() {
     let file = dir.counter_files().next().unwrap();
     assert_eq!(file.header().end, 15);
     assert!(file.entries().count() > 10, "request handling was counted");
-}
-
-extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
 }
 
 const SLEEPER: &str = r#"
@@ -201,7 +179,7 @@ fn fatal_signals_write_counters_and_keep_the_wait_status() {
             .read_line(&mut line)
             .unwrap();
         assert!(line.starts_with("ready"));
-        unsafe { kill(child.id() as i32, sig) };
+        send_signal(child.id(), sig);
         let status = wait_with_timeout(&mut child, Duration::from_secs(10));
         assert_eq!(signal_of(status), Some(sig), "signal {sig}: {status:?}");
         let dir = CovDir::read(&cov);
@@ -238,13 +216,13 @@ fn ignored_signals_stay_ignored() {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    unsafe { kill(child.id() as i32, 1) };
+    send_signal(child.id(), SIGHUP);
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         child.try_wait().unwrap().is_none(),
         "SIGHUP was ignored before; it must still be"
     );
-    unsafe { kill(child.id() as i32, 15) };
+    send_signal(child.id(), SIGTERM);
     assert_eq!(
         signal_of(wait_with_timeout(&mut child, Duration::from_secs(10))),
         Some(15)
@@ -300,7 +278,7 @@ fn signals_are_safe_while_threads_hold_the_allocator() {
             .unwrap();
         std::thread::sleep(Duration::from_millis(5 + (round * 7) % 40));
         let sig = if round % 2 == 0 { 15 } else { 2 };
-        unsafe { kill(child.id() as i32, sig) };
+        send_signal(child.id(), sig);
         // A handler that allocated could deadlock on malloc's lock here.
         let status = wait_with_timeout(&mut child, Duration::from_secs(20));
         assert_eq!(signal_of(status), Some(sig), "round {round}: {status:?}");

@@ -15,6 +15,9 @@ use covwrap_rt::format::counters::CountersFile;
 use covwrap_rt::format::meta::MetaFile;
 use covwrap_rt::format::names::{parse_file_name, FileName};
 
+mod live;
+pub use live::*;
+
 /// Everything tests create lives under cargo's per-target temp directory.
 pub fn scratch(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);

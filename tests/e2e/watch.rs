@@ -31,15 +31,6 @@ fn burst(cov: &Path, runs: &[&[&str]]) {
     }
 }
 
-const SIGINT: i32 = 2;
-const SIGTERM: i32 = 15;
-const SIGUSR1: i32 = 10;
-const SIGUSR2: i32 = 12;
-
-extern "C" {
-    fn kill(pid: i32, sig: i32) -> i32;
-}
-
 /// How long any single wait here may take before the test fails.
 const LIMIT: Duration = Duration::from_secs(60);
 
@@ -123,8 +114,7 @@ impl Watching {
     }
 
     fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on the child this test started.
-        assert_eq!(unsafe { kill(self.child.id() as i32, sig) }, 0);
+        send_signal(self.child.id(), sig);
     }
 
     fn stderr(&self) -> Vec<String> {
@@ -688,7 +678,7 @@ fn a_source_tree_checked_out_elsewhere_is_the_root_of_sonar_and_html() {
 /// the center stops for some rounds and comes back with its store.
 #[test]
 fn a_center_through_bursts_of_requests_and_an_outage() {
-    use crate::center::{agents, get, send, start_center, start_service, wait_until, Guard};
+    use crate::center::start_service;
     let dir = scratch("watch-center");
     let store = dir.join("store");
     let store = store.to_str().unwrap();
@@ -696,16 +686,12 @@ fn a_center_through_bursts_of_requests_and_an_outage() {
     fs::create_dir_all(&out).unwrap();
     let log = out.join("calls.log");
     let script = recorder(&out, &log);
-    let (c, center) = start_center("127.0.0.1:0", store, &[]);
-    let mut guard = Guard(vec![c]);
-    let (svc, base) = start_service(&center, "orders");
+    let mut hub = Center::start("127.0.0.1:0", store, &[]);
+    let center = hub.url.clone();
+    let (svc, base) = start_service(&hub, "orders");
     let pid = svc.id();
-    guard.0.push(svc);
-    wait_until("the service's agent", LIMIT, || {
-        agents(&center)
-            .iter()
-            .any(|a| a.1 == pid && a.2 == "connected")
-    });
+    let _service = Children(vec![svc]);
+    hub.wait_for(pid, "connected", LIMIT);
     let bursts: [&[&str]; 4] = [
         &["/hello?name=a", "/hello?name=b"],
         &["/sum?a=1&b=2", "/sum?a=x"],
@@ -736,7 +722,7 @@ fn a_center_through_bursts_of_requests_and_an_outage() {
     // The first burst before watch starts: version 1 is the start-up code
     // and that burst.
     for path in bursts[0] {
-        get(&base, path);
+        http_get(&base, path);
     }
     let mut w = Watching::start(&args);
     let line = w.next();
@@ -759,7 +745,7 @@ fn a_center_through_bursts_of_requests_and_an_outage() {
         assert_eq!(calls(&log), (1..v).map(scanner).collect::<Vec<_>>());
         // Right after a status line: the next round is a second away.
         for path in *burst {
-            get(&base, path);
+            http_get(&base, path);
         }
         let line = w.next();
         assert!(
@@ -777,8 +763,8 @@ fn a_center_through_bursts_of_requests_and_an_outage() {
     // The center goes away for some rounds and comes back on its address
     // with its store: reported once, the loop goes on, and resumes.
     w.next();
-    send(guard.0[0].id(), SIGTERM);
-    assert!(wait_with_timeout(&mut guard.0[0], LIMIT).success());
+    send_signal(hub.child.id(), SIGTERM);
+    assert!(wait_with_timeout(&mut hub.child, LIMIT).success());
     for _ in 0..3 {
         let line = w.until("version 3:");
         assert!(
@@ -788,10 +774,10 @@ fn a_center_through_bursts_of_requests_and_an_outage() {
             "{line:?}"
         );
     }
-    let addr = center.strip_prefix("http://").unwrap();
-    let (c, again) = start_center(addr, store, &[]);
-    guard.0[0] = c;
-    assert_eq!(again, center);
+    let addr = hub.addr.clone();
+    hub.stop();
+    let hub = Center::start(&addr, store, &[]);
+    assert_eq!(hub.url, center);
     let back = w.until("version 3: unchanged");
     assert!(back.iter().all(|l| !l.contains("wrote")), "{back:?}");
     let errors: Vec<String> = w
@@ -817,7 +803,7 @@ fn a_center_through_bursts_of_requests_and_an_outage() {
     );
     w.next();
     for path in bursts[3] {
-        get(&base, path);
+        http_get(&base, path);
     }
     w.until("version 4: wrote lcov, sonar, html; ran --on-change");
     w.signal(SIGTERM);

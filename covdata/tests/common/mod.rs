@@ -16,6 +16,17 @@ use covwrap_rt::format::md5::hex;
 use covwrap_rt::format::meta::MetaFile;
 use covwrap_rt::format::names::{counters_file_name, meta_file_name};
 
+mod files;
+mod live;
+mod runs;
+// Not every test crate uses every helper.
+#[allow(unused_imports)]
+pub use files::dir_files;
+#[allow(unused_imports)]
+pub use live::{free_local_addr, listening_on, serve_command, wait_until};
+#[allow(unused_imports)]
+pub use runs::{lcov_da, two_runs_covdir};
+
 /// An LLVM 22 tool. Tests fail (they do not skip) when it is missing.
 pub fn llvm_tool(name: &str) -> PathBuf {
     let debian = Path::new("/usr/lib/llvm-22/bin").join(name);
@@ -94,19 +105,17 @@ pub fn rustc(dir: &Path, args: &[&str], env: &[(&str, &str)]) {
     run(&mut cmd);
 }
 
+/// [`rustc`] with branch regions (`-Zcoverage-options=branch`, a nightly
+/// option, hence RUSTC_BOOTSTRAP).
+pub fn rustc_branch(dir: &Path, args: &[&str]) {
+    let args = [&["-Zcoverage-options=branch"], args].concat();
+    rustc(dir, &args, &[("RUSTC_BOOTSTRAP", "1")]);
+}
+
 /// Builds `src` (as `<name>.rs`, binary `name` in `s`) with branch regions.
 pub fn build_branchy(s: &Scratch, name: &str, src: &str) -> PathBuf {
     s.write(&format!("{name}.rs"), src);
-    rustc(
-        &s.dir,
-        &[
-            "-Zcoverage-options=branch",
-            &format!("{name}.rs"),
-            "-o",
-            name,
-        ],
-        &[("RUSTC_BOOTSTRAP", "1")],
-    );
+    rustc_branch(&s.dir, &[&format!("{name}.rs"), "-o", name]);
     s.path(name)
 }
 
@@ -192,6 +201,7 @@ pub fn make_covdir(covdir: &Path, bins: &[PathBuf], profraws: &[PathBuf]) {
 pub fn covdata(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_covdata"))
         .args(args)
+        .env_remove("COVDATA_CENTER_TOKEN")
         .output()
         .unwrap()
 }

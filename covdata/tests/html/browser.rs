@@ -21,6 +21,19 @@ pub fn chromium() -> Option<PathBuf> {
     None
 }
 
+/// Chromium headless, offline and quiet: no sandbox (containers), GPU,
+/// first-run pages, background or update traffic.
+const HEADLESS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// Runs headless Chromium on `url` with `extra` flags, killed after 90 s.
 pub fn run_chromium(bin: &Path, extra: &[&str], url: &str) -> String {
     static PROFILE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -29,17 +42,8 @@ pub fn run_chromium(bin: &Path, extra: &[&str], url: &str) -> String {
     let _ = std::fs::remove_dir_all(&profile);
     std::fs::create_dir_all(&profile).unwrap();
     let mut child = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-        ])
+        .args(HEADLESS)
+        .arg("--hide-scrollbars")
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
         .arg(url)
@@ -124,18 +128,8 @@ impl DevTools {
             .arg("-c")
             .arg(r#"exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null"#)
             .arg(bin)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--remote-debugging-pipe",
-                "--window-size=1280,900",
-            ])
+            .args(HEADLESS)
+            .args(["--remote-debugging-pipe", "--window-size=1280,900"])
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg(url)
             .stdin(Stdio::piped())
