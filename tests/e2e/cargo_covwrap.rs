@@ -9,23 +9,11 @@ use std::process::{Command, Output};
 
 use crate::support::{self, assert_success, stderr, stdout, Project};
 
-/// The cargo-covwrap binary of this workspace, beside covwrap (built by
-/// `cargo test --workspace`, else built here once).
+/// The cargo-covwrap binary of this workspace, beside covwrap.
 fn cargo_covwrap_exe() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
-        .get_or_init(|| {
-            let exe = Path::new(support::covwrap()).with_file_name("cargo-covwrap");
-            if !exe.exists() {
-                let status = Command::new(env!("CARGO"))
-                    .args(["build", "-p", "covdata", "--bin", "cargo-covwrap"])
-                    .current_dir(support::repo_root())
-                    .status()
-                    .unwrap();
-                assert!(status.success(), "building cargo-covwrap failed");
-            }
-            exe
-        })
+        .get_or_init(|| support::covdata_bin("cargo-covwrap"))
         .clone()
 }
 
@@ -234,14 +222,17 @@ fn cargo_covwrap_test_reports_run_clean_and_env() {
     let opened = poll_file(&project.dir.with_file_name("opened.txt"));
     assert_eq!(opened, format!("{}\n", index.display()));
 
-    // A flag of ours after the cargo command: cargo refuses it, we say why.
-    let out = cargo_covwrap(&project, &["test", "--html"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("cargo covwrap: note: --html after `test` went to cargo; cargo covwrap's flags come before the cargo command"),
-        "{}",
-        stderr(&out)
+    // The spelling: our flags after the cargo command.
+    fs::remove_file(project.dir.with_file_name("opened.txt")).unwrap();
+    fs::remove_dir_all(project.target.join("covwrap/html")).unwrap();
+    let out = ok(&project, &["test", "--html", "--open"]);
+    assert_eq!(
+        total_row(&out),
+        "total 88.46% (23/26) 94.44% (51/54) 100.00% (5/5)"
     );
+    assert!(index.is_file());
+    let opened = poll_file(&project.dir.with_file_name("opened.txt"));
+    assert_eq!(opened, format!("{}\n", index.display()));
 
     // `build` runs nothing: no report, and how to get one.
     let out = ok(&project, &["build"]);

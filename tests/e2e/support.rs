@@ -21,12 +21,37 @@ pub use live::*;
 /// Everything tests create lives under cargo's per-target temp directory.
 pub fn scratch(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    SWEPT.call_once(remove_scratch_of_ended_runs);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("e2e-{}-{n}-{name}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A test run leaves gigabytes of builds and data under its scratch
+/// directories (kept for looking into failures): those of runs whose
+/// process has ended go when the next run starts.
+fn remove_scratch_of_ended_runs() {
+    let Ok(entries) = fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("e2e-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Compiled runtimes are shared by all tests (and tests race to build the
@@ -43,20 +68,20 @@ pub fn covwrap() -> &'static str {
 /// `cargo test --workspace`, else built here once.
 pub fn covdata_exe() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let exe = Path::new(covwrap()).with_file_name("covdata");
-            if !exe.exists() {
-                let status = Command::new(env!("CARGO"))
-                    .args(["build", "-p", "covdata", "--bin", "covdata"])
-                    .current_dir(repo_root())
-                    .status()
-                    .unwrap();
-                assert!(status.success(), "building covdata failed");
-            }
-            exe
-        })
-        .clone()
+    BUILT.get_or_init(|| covdata_bin("covdata")).clone()
+}
+
+/// A binary of the covdata package beside covwrap, built (or found up to
+/// date) by cargo first: `cargo test --test e2e` alone does not build
+/// another package's binaries, and a stale one would test old code.
+pub fn covdata_bin(name: &str) -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "covdata", "--bin", name])
+        .current_dir(repo_root())
+        .status()
+        .unwrap();
+    assert!(status.success(), "building {name} failed");
+    Path::new(covwrap()).with_file_name(name)
 }
 
 pub fn repo_root() -> &'static Path {

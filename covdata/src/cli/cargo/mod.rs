@@ -4,11 +4,13 @@
 //! arguments, then reports through the same groups and writers as covdata's
 //! own commands.
 //!
-//! Its own flags come before the cargo command (as cargo-llvm-cov's do):
-//! clap parses them, and the first word that is not one of them, nor
-//! `report` or `clean`, starts the cargo command, passed through verbatim
-//! (clap's external subcommand).
+//! Its own flags come before or after the cargo command (`cargo covwrap
+//! --html test` or `cargo covwrap test --html`, as cargo-llvm-cov's):
+//! [`hoist`] moves those after it in front, clap parses them, and the first
+//! word that is not one of them, nor `report` or `clean`, starts the cargo
+//! command, passed through verbatim (clap's external subcommand).
 
+mod hoist;
 mod open;
 mod reports;
 mod workspace;
@@ -26,11 +28,12 @@ use workspace::Workspace;
 const NAME: &str = "cargo covwrap";
 
 const HELP: &str = "\
-cargo covwrap's flags come before the cargo command; everything after the command goes to
-cargo unchanged:
+cargo covwrap's flags go before or after the cargo command (up to its `--`); every other
+argument goes to cargo unchanged. A flag cargo's command has itself stays cargo's (`doc
+--open`, `install --root`); put ours before the command then.
   cargo covwrap test                          build and run with coverage, then the percent table
-  cargo covwrap --html --open test            and an HTML report, opened with $BROWSER or xdg-open
-  cargo covwrap --lcov=lcov.info --fail-under-lines=80 nextest run
+  cargo covwrap test --html --open            and an HTML report, opened with $BROWSER or xdg-open
+  cargo covwrap nextest run --lcov=lcov.info --fail-under-lines=80
   cargo covwrap run --bin app -- ARGS         any cargo command: build, run, test, nextest run, ...
   cargo covwrap --no-clean test --features x  add to the coverage already there
   cargo covwrap report --html                 report again on what is there
@@ -154,7 +157,7 @@ pub fn main() -> ExitCode {
         argv.remove(0);
     }
     let mut full = vec![OsString::from("cargo-covwrap")];
-    full.extend(argv);
+    full.extend(hoist::hoist(argv));
     let parsed = CargoCli::command()
         .try_get_matches_from(full)
         .and_then(|m| Ok((CargoCli::from_arg_matches(&m)?, m)));
@@ -224,7 +227,6 @@ fn run(cli: CargoCli, given: FlagsGiven) -> anyhow::Result<ExitCode> {
             if let Err(e) = report {
                 eprintln!("{NAME}: {e}");
             }
-            hint_misplaced_flags(&args);
             Ok(cargo_exit_code(status))
         }
     }
@@ -262,25 +264,6 @@ fn manifest_in(args: &[OsString]) -> Option<PathBuf> {
         }
     }
     None
-}
-
-/// After a failed cargo command: a flag of ours among cargo's arguments
-/// was probably meant for us (cargo rejects `test --html`).
-fn hint_misplaced_flags(args: &[OsString]) {
-    let ours = super::argv::long_flags(&CargoCli::command());
-    let misplaced = args
-        .iter()
-        .skip(1)
-        .take_while(|a| *a != "--")
-        .filter_map(|a| a.to_str()?.strip_prefix("--"))
-        .map(|a| a.split('=').next().unwrap_or(a))
-        .find(|name| ours.contains(*name) && !["help", "version", "manifest-path"].contains(name));
-    if let Some(name) = misplaced {
-        let command = args[0].to_string_lossy();
-        eprintln!(
-            "{NAME}: note: --{name} after `{command}` went to cargo; cargo covwrap's flags come before the cargo command (cargo covwrap --{name} {command} ...)"
-        );
-    }
 }
 
 /// clap's errors as covdata prints them: help and version on stdout with
