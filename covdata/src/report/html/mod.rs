@@ -17,6 +17,7 @@
 
 pub mod escape;
 mod index;
+mod num;
 pub mod outdir;
 mod page;
 
