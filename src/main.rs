@@ -40,6 +40,10 @@ run-time environment (instrumented programs):
     COVWRAP_MERGE=1            fold each run into one pool file per binary under a file
                                lock, instead of one file per process
     COVWRAP_QUIET=1            no warning when COVDIR is unset
+    COVWRAP_CENTER=URL         run an agent that dials out to a coverage center
+                               (covdata serve), e.g. http://127.0.0.1:7777
+    COVWRAP_SERVICE=NAME       the agent's service name (default: the binary's name)
+    COVWRAP_CENTER_TOKEN=T     the token of a center started with --token
 ";
 
 fn main() -> ExitCode {

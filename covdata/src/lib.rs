@@ -5,6 +5,8 @@
 //!
 //! - [`pods`]: finds pods (a `covmeta.<H>` and its `covcounters.<H>.*`
 //!   files) in input directories.
+//! - [`source`]: where counters come from (directories, memory, a
+//!   center); every load goes through a [`Source`].
 //! - [`reader`]: loads pods: each meta file once, counter files streamed
 //!   into one dense, saturating counter array per pod ([`reader::Pod`]).
 //! - [`llvm`]: decoders for the LLVM data a meta file carries verbatim
@@ -17,11 +19,13 @@
 //! - [`diff`]: coverage of changed lines (git or a unified diff) and the
 //!   per-file comparison of two data sets.
 //! - [`profraw`]: LLVM raw profiles (read and write, version 10).
+//! - [`center`]: `covdata serve` and its client.
 //! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
 //! - [`gate`]: `--fail-under-*` thresholds over a report's totals.
 //!
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
+pub mod center;
 pub mod crates;
 pub mod diff;
 pub mod error;
@@ -39,10 +43,12 @@ pub mod pods;
 pub mod profraw;
 pub mod reader;
 pub mod report;
+pub mod source;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Coverage;
 pub use reader::{load, LoadOptions, Loaded, Pod};
+pub use source::{Source, SourceLoaded};
 
 use std::path::PathBuf;
 

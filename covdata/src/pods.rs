@@ -84,7 +84,7 @@ fn digits(v: u64) -> u32 {
 
 /// The counter file a directory entry named `name` is, in pod `hash` when
 /// given: `None` for other names and for names that are not canonical.
-fn counter_file(
+pub(crate) fn counter_file(
     name: &str,
     dir: usize,
     hash: Option<&MetaHash>,

@@ -22,6 +22,12 @@ pub mod sources;
 #[cfg(all(covwrap_embedded, target_os = "linux"))]
 mod rt;
 
+/// The agent's wire code is plain std: unit-tested in ordinary builds too.
+#[cfg(all(test, not(covwrap_embedded)))]
+#[allow(dead_code)] // what only the embedded agent calls
+#[path = "rt/agent/wire/mod.rs"]
+mod agent_wire;
+
 #[cfg(all(covwrap_embedded, target_os = "linux"))]
 pub use rt::api::*;
 

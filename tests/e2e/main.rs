@@ -1,7 +1,9 @@
 //! End-to-end tests: real cargo builds with covwrap as RUSTC_WRAPPER, real
 //! runs (exits, panics, signals, forks), and the files they leave.
 //!
+//! - `agent`: COVWRAP_CENTER, the agent against the real center.
 //! - `build`: what covwrap does as cargo's wrapper.
+//! - `center`: covdata serve with real instrumented services.
 //! - `runtime`: what instrumented programs do when they run.
 //! - `hardening`: stack overflows, signals on the exit writer, 32-bit targets.
 //! - `covdir_files`: planted symlinks and files in a shared COVDIR, writers
@@ -14,7 +16,9 @@
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 //! - `diff`: covdata diff (changed-lines coverage) on a real git repository.
 
+mod agent;
 mod build;
+mod center;
 mod covdir_files;
 mod diff;
 mod hardening;

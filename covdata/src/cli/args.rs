@@ -6,9 +6,12 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::Args;
+use covdata::center::client::{Client, Selection};
+use covdata::center::http::parse_duration;
 use covdata::crates::CrateFilter;
 use covdata::filefilter::FileFilter;
 use covdata::gate::Thresholds;
+use covdata::source::{CenterInput, Source};
 
 use super::UsageError;
 
@@ -16,8 +19,6 @@ use super::UsageError;
 #[derive(Args, Debug, Clone)]
 pub struct InputArgs {
     /// Input directories (COVDIRs), comma-separated; repeatable
-    // Another source of coverage (a center) makes this
-    // `required_unless_present = "<its flag>"`.
     #[arg(
         short = 'i',
         long = "input",
@@ -25,9 +26,20 @@ pub struct InputArgs {
         value_name = "DIR[,DIR...]",
         value_delimiter = ',',
         action = clap::ArgAction::Append,
-        required = true
+        required_unless_present = "center",
+        conflicts_with = "center"
     )]
     input: Vec<PathBuf>,
+
+    /// A center (http://HOST:PORT) whose live profile is the input, in place of -i
+    #[arg(long, value_name = "URL")]
+    center: Option<String>,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    #[command(flatten)]
+    pub conn: ConnArgs,
 
     /// Skip bad files with a warning instead of failing
     #[arg(long)]
@@ -42,6 +54,110 @@ impl InputArgs {
             .filter(|d| !d.as_os_str().is_empty())
             .cloned()
             .collect()
+    }
+
+    /// Whether the input is a center.
+    pub fn is_center(&self) -> bool {
+        self.center.is_some()
+    }
+
+    /// Where the counters come from: the directories or the center.
+    pub fn source(&self) -> anyhow::Result<Source> {
+        match &self.center {
+            None => {
+                if self.select != SelectArgs::default() {
+                    return Err(UsageError(
+                        "--service, --id and --label select agents of a --center".into(),
+                    )
+                    .into());
+                }
+                Ok(Source::Dirs(self.dirs()))
+            }
+            Some(url) => Ok(Source::Center(CenterInput {
+                client: self.conn.client(url)?,
+                selection: self.select.selection()?,
+                agent_timeout: self.conn.agent_timeout()?,
+            })),
+        }
+    }
+}
+
+/// Which agents of a center (none given: all).
+#[derive(Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectArgs {
+    /// Center: only agents of these services (exact names), comma-separated
+    #[arg(long = "service", value_name = "A,B", value_delimiter = ',', action = clap::ArgAction::Append)]
+    pub services: Vec<String>,
+
+    /// Center: only these agent ids, comma-separated
+    #[arg(long = "id", value_name = "N,M", value_delimiter = ',', action = clap::ArgAction::Append)]
+    pub ids: Vec<u64>,
+
+    /// Center: only agents whose whole label matches this regex
+    #[arg(long, value_name = "REGEX")]
+    pub label: Option<String>,
+}
+
+impl SelectArgs {
+    /// The selection, with the label regex checked.
+    pub fn selection(&self) -> Result<Selection, UsageError> {
+        if let Some(l) = &self.label {
+            regex::Regex::new(l).map_err(|e| {
+                let why = e.to_string();
+                UsageError(format!(
+                    "--label={l}: not a regex ({})",
+                    why.lines().last().unwrap_or("").trim()
+                ))
+            })?;
+        }
+        Ok(Selection {
+            services: self
+                .services
+                .iter()
+                .filter(|s| !s.is_empty())
+                .cloned()
+                .collect(),
+            ids: self.ids.clone(),
+            label: self.label.clone(),
+        })
+    }
+}
+
+/// How to talk to a center.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ConnArgs {
+    /// Center token (default: $COVDATA_CENTER_TOKEN)
+    #[arg(long, value_name = "T")]
+    token: Option<String>,
+
+    /// Center: how long each agent may take to answer (5s, 500ms, 1m)
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+}
+
+/// Each call to a center gets this long besides the agents' own time.
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl ConnArgs {
+    /// `--token`, else `COVDATA_CENTER_TOKEN`.
+    pub fn token(&self) -> Option<String> {
+        self.token
+            .clone()
+            .or_else(|| std::env::var("COVDATA_CENTER_TOKEN").ok())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// `--timeout` (default 5 s).
+    pub fn agent_timeout(&self) -> Result<std::time::Duration, UsageError> {
+        match &self.timeout {
+            Some(t) => parse_duration(t).map_err(|e| UsageError(format!("--timeout: {e}"))),
+            None => Ok(std::time::Duration::from_secs(5)),
+        }
+    }
+
+    /// A client of `url`.
+    pub fn client(&self, url: &str) -> anyhow::Result<Client> {
+        Client::new(url, self.token(), CALL_TIMEOUT).map_err(|e| UsageError(e.to_string()).into())
     }
 }
 

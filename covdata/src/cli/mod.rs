@@ -28,6 +28,7 @@
 
 mod args;
 mod argv;
+mod center;
 mod completions;
 mod diff;
 mod exports;
@@ -118,6 +119,24 @@ pub enum Command {
     /// The regions every input reaches, into -o=OUTDIR
     #[command(after_help = ops::INTERSECT_EXAMPLES)]
     Intersect(ops::SetOpArgs),
+    /// Run a center: agents dial in, clients profile, clear, remove, init
+    #[command(after_help = center::SERVE_EXAMPLES)]
+    Serve(center::ServeArgs),
+    /// List a center's agents, one row each (id, service, host, pid, status, ...)
+    #[command(after_help = center::AGENTS_EXAMPLES)]
+    Agents(center::CenterArgs),
+    /// A center's live profile into -o=DIR, as a COVDIR
+    #[command(after_help = center::PROFILE_EXAMPLES)]
+    Profile(center::ProfileArgs),
+    /// Reset the selected agents' counters and drop their stored counters
+    #[command(after_help = center::CLEAR_EXAMPLES)]
+    Clear(center::CenterArgs),
+    /// Drop agents from a center's registry (--data: their counters too)
+    #[command(after_help = center::REMOVE_EXAMPLES)]
+    Remove(center::RemoveArgs),
+    /// Empty a center's registry and data, and reset every connected agent
+    #[command(after_help = center::INIT_EXAMPLES)]
+    Init(center::CenterArgs),
     /// Print a shell completion script to standard output
     #[command(after_help = completions::EXAMPLES)]
     Completions(completions::CompletionsArgs),
@@ -142,6 +161,12 @@ impl Command {
             Command::Merge(a) => ops::run_merge(a),
             Command::Subtract(a) => ops::run_set_op(ops::SetOp::Subtract, a),
             Command::Intersect(a) => ops::run_set_op(ops::SetOp::Intersect, a),
+            Command::Serve(a) => center::serve(a),
+            Command::Agents(a) => center::agents(a),
+            Command::Profile(a) => center::profile(a),
+            Command::Clear(a) => center::clear(a),
+            Command::Remove(a) => center::remove(a),
+            Command::Init(a) => center::init(a),
             Command::Completions(a) => completions::run(a),
         }
     }

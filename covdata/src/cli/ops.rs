@@ -66,6 +66,9 @@ pub fn run_merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     let dirs = args.input.dirs();
     let ignore_bad = args.input.ignore_bad;
     if args.in_place {
+        if args.input.is_center() {
+            return Err(usage("--in-place compacts a directory, not a --center"));
+        }
         if dirs.len() != 1 {
             return Err(usage("--in-place compacts exactly one directory (-i=DIR)"));
         }
@@ -76,7 +79,13 @@ pub fn run_merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     }
     let out = out_dir(&args.output, &dirs)?;
     let opts = op_options(&args.pkg, args.builds, ignore_bad)?;
-    let loaded = covdata::load(&dirs, load_options(ignore_bad)).map_err(plain)?;
+    let loaded = args
+        .input
+        .source()?
+        .load(load_options(ignore_bad))
+        .map_err(plain)?;
+    warn::source(&loaded.warnings);
+    let loaded = loaded.loaded;
     let output = ops::merge(
         &loaded,
         &ops::MergeOptions {
@@ -85,11 +94,14 @@ pub fn run_merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
         },
     )
     .map_err(plain)?;
-    finish(output, &args.pkg, &dirs, out)
+    finish(output, &args.pkg, &args.input, out)
 }
 
 pub fn run_set_op(op: SetOp, args: &SetOpArgs) -> anyhow::Result<Outcome> {
     let dirs = args.input.dirs();
+    if args.input.is_center() {
+        return Err(usage("takes input directories (-i=A,B); write a center's profile with covdata profile -o=DIR first"));
+    }
     match op {
         SetOp::Subtract if dirs.len() != 2 => {
             return Err(usage(format!(
@@ -117,7 +129,7 @@ pub fn run_set_op(op: SetOp, args: &SetOpArgs) -> anyhow::Result<Outcome> {
         SetOp::Intersect => ops::intersect(&inputs, &opts),
     }
     .map_err(plain)?;
-    finish(output, &args.pkg, &dirs, out)
+    finish(output, &args.pkg, &args.input, out)
 }
 
 fn usage(msg: impl Into<String>) -> anyhow::Error {
@@ -164,7 +176,7 @@ fn out_dir<'a>(output: &'a OutputDirArgs, inputs: &[PathBuf]) -> anyhow::Result<
 fn finish(
     output: ops::Output,
     pkg: &PkgArgs,
-    dirs: &[PathBuf],
+    input: &InputArgs,
     out: &Path,
 ) -> anyhow::Result<Outcome> {
     warn::skipped(&output.skipped);
@@ -180,7 +192,7 @@ fn finish(
         if let Some(pkg) = pkg.pkg()? {
             anyhow::bail!("no function of the inputs belongs to a crate matching --pkg={pkg}");
         }
-        return Err(plain(covdata::pods::no_pods(dirs)));
+        return Err(super::report::no_data(input));
     }
     output.write_to(out).map_err(plain)?;
     Ok(Outcome::Ok)

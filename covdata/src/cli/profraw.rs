@@ -6,10 +6,10 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use clap::Args;
-use covdata::{load_coverage_with, profraw, Coverage, Error};
+use covdata::{profraw, Coverage, Error};
 
 use super::args::{InputArgs, OutputDirArgs};
-use super::{plain, warn, Outcome, UsageError};
+use super::{plain, Outcome, UsageError};
 
 #[derive(Args, Debug, Clone)]
 pub struct ProfrawArgs {
@@ -31,16 +31,7 @@ pub fn run(args: &ProfrawArgs) -> anyhow::Result<Outcome> {
     let Some(dir) = args.output.output.as_deref() else {
         return Err(UsageError("needs -o=OUTDIR".into()).into());
     };
-    let dirs = args.input.dirs();
-    let opts = covdata::LoadOptions {
-        ignore_bad: args.input.ignore_bad,
-        ..Default::default()
-    };
-    let cov = load_coverage_with(&dirs, opts).map_err(plain)?;
-    warn::about(&cov);
-    if cov.pods.is_empty() {
-        return Err(plain(covdata::pods::no_pods(&dirs)));
-    }
+    let cov = super::report::load_model(&args.input, false, false)?;
     write_profraws(&cov, dir)?;
     Ok(Outcome::Ok)
 }

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use anyhow::Context as _;
 use clap::Args;
 use covdata::report::{self, Context, ReportOptions};
-use covdata::{gate, load_coverage_with, Coverage};
+use covdata::{gate, Coverage};
 
 use super::args::{FilterArgs, GateArgs, InputArgs, OutputArgs};
 use super::{plain, warn, Outcome};
@@ -120,27 +120,13 @@ pub fn with_context(
     load: Load,
     write: impl FnOnce(&Context) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
-    let dirs = input.dirs();
     let opts = ReportOptions {
         crates: filter.pkg.crates()?,
         root: filter.root()?,
         mangled: load.mangled,
         files: filter.files()?,
     };
-    let cov: Coverage = load_coverage_with(
-        &dirs,
-        covdata::LoadOptions {
-            ignore_bad: input.ignore_bad,
-            keep_runs: load.keep_runs,
-            all_builds: filter.builds.all_builds,
-            ..Default::default()
-        },
-    )
-    .map_err(plain)?;
-    warn::about(&cov);
-    if cov.pods.is_empty() {
-        return Err(plain(covdata::pods::no_pods(&dirs)));
-    }
+    let cov = load_model(input, load.keep_runs, filter.builds.all_builds)?;
     let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
     filter.pkg.check_matches(&present)?;
     let ctx = Context::new(&cov, opts);
@@ -165,6 +151,48 @@ pub fn with_context(
     std::mem::forget(ctx);
     std::mem::forget(cov);
     Ok(outcome)
+}
+
+/// Loads the input (directories or a center) into the model, printing
+/// the warnings; no pod at all is an error.
+pub fn load_model(
+    input: &InputArgs,
+    keep_runs: bool,
+    all_builds: bool,
+) -> anyhow::Result<Coverage> {
+    let source = input.source()?;
+    let ignore_bad = input.ignore_bad;
+    let loaded = source
+        .load(covdata::LoadOptions {
+            ignore_bad,
+            keep_runs,
+            all_builds,
+            ..Default::default()
+        })
+        .map_err(plain)?;
+    warn::source(&loaded.warnings);
+    let cov = Coverage::build_with(
+        loaded.loaded,
+        covdata::model::BuildOptions {
+            ignore_bad,
+            all_builds,
+        },
+    )
+    .map_err(plain)?;
+    warn::about(&cov);
+    if cov.pods.is_empty() {
+        return Err(no_data(input));
+    }
+    Ok(cov)
+}
+
+/// The error for inputs without a single pod.
+pub fn no_data(input: &InputArgs) -> anyhow::Error {
+    if input.is_center() {
+        anyhow::anyhow!("the center's profile holds no coverage data for the selected agents")
+    } else {
+        plain(covdata::pods::no_pods(&input.dirs()))
+    }
 }
 
 /// Writes one stream report to `-o` (atomically) or to standard output.

@@ -17,6 +17,13 @@ pub fn skipped(skipped: &[Error]) {
     }
 }
 
+/// Warnings about the input itself (a center's skipped agents).
+pub fn source(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("covdata: warning: {w}");
+    }
+}
+
 /// [`skipped`], then what the model left out.
 pub fn about(cov: &Coverage) {
     skipped(&cov.skipped);

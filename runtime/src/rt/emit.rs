@@ -78,6 +78,8 @@ pub fn write_final(end: u32, path: Path) -> Final {
                     }
                 }
             }
+            // COVDIR first, then the center (COVWRAP_CENTER), bounded.
+            super::agent::send_final(end);
             FINAL_STATE.store(DONE, Ordering::Release);
             Final::Written
         }

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 
 use super::emit::{self, write_final, Path as WritePath, PATH_CAP, START_NS};
 use super::state::{Config, CONFIG};
-use super::{llvm, signals, sys};
+use super::{agent, llvm, signals, sys};
 use crate::format::defs::{arg_keys, end_reason::EXIT, slot, MetaHash};
 use crate::format::dirfiles::{refuse_symlink, write_new_file};
 use crate::format::elf::FileReader;
@@ -62,6 +62,10 @@ extern "C" fn init() {
             eprintln_quietly("error: covwrap: internal error at startup; no coverage data written")
         }
     }
+    // COVWRAP_CENTER: after COVDIR, whose meta file the agent can reuse.
+    if agent::start() && CONFIG.get().is_none() {
+        install_hooks();
+    }
 }
 
 /// Build scripts and proc-macros run during the build; they must never write
@@ -77,7 +81,9 @@ fn setup() -> Result<Option<Config>, String> {
     let dir = match std::env::var_os("COVDIR") {
         Some(d) if !d.is_empty() => d,
         _ => {
-            if std::env::var_os("COVWRAP_QUIET").is_none_or(|v| v.is_empty()) {
+            if std::env::var_os("COVWRAP_QUIET").is_none_or(|v| v.is_empty())
+                && !agent::configured()
+            {
                 return Err("warning: COVDIR not set, no coverage data emitted".into());
             }
             return Ok(None);
@@ -166,17 +172,44 @@ fn check_dir(dir: &Path) -> Result<(), String> {
 /// filled by covwrap this is one `stat`; otherwise (or when the file is
 /// missing) the meta is built from this very executable.
 fn ensure_meta(dir: &Path, num_counters: usize) -> Result<Option<MetaHash>, String> {
-    // SAFETY: SLOT is a plain static; a volatile read stops the compiler from
-    // folding in the value it was compiled with, since covwrap patches the
-    // file after linking.
-    let slot_bytes: [u8; slot::LEN] = unsafe { std::ptr::read_volatile(&SLOT) };
-    if slot_bytes[..16] == slot::SET {
-        let mut hash = [0u8; 16];
-        hash.copy_from_slice(&slot_bytes[16..32]);
+    if let Some(hash) = slot_hash() {
         if meta_present(dir, &meta_file_name(&hash))? {
             return Ok(Some(hash));
         }
     }
+    let Some((bytes, hash)) = meta_from_exe(num_counters)? else {
+        return Ok(None);
+    };
+    let name = meta_file_name(&hash);
+    if !meta_present(dir, &name)? {
+        write_new_file(dir, &name, &bytes, false).map_err(|e| {
+            format!(
+                "error: covwrap: cannot write {} in COVDIR \"{}\" ({e}); no coverage data written",
+                name,
+                dir.display()
+            )
+        })?;
+    }
+    Ok(Some(hash))
+}
+
+/// H as covwrap wrote it into the binary after linking, if it did.
+pub(super) fn slot_hash() -> Option<MetaHash> {
+    // SAFETY: SLOT is a plain static; a volatile read stops the compiler from
+    // folding in the value it was compiled with, since covwrap patches the
+    // file after linking.
+    let slot_bytes: [u8; slot::LEN] = unsafe { std::ptr::read_volatile(&SLOT) };
+    if slot_bytes[..16] != slot::SET {
+        return None;
+    }
+    let mut hash = [0u8; 16];
+    hash.copy_from_slice(&slot_bytes[16..32]);
+    Some(hash)
+}
+
+/// The encoded meta file of this very executable and its H; `None` when
+/// the binary holds no instrumented code.
+pub(super) fn meta_from_exe(num_counters: usize) -> Result<Option<(Vec<u8>, MetaHash)>, String> {
     let fail = |why: String| {
         format!("error: covwrap: cannot describe this binary for coverage ({why}); no coverage data written")
     };
@@ -203,18 +236,7 @@ fn ensure_meta(dir: &Path, num_counters: usize) -> Result<Option<MetaHash>, Stri
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
             .map(|d| d.as_nanos() as u64);
     }
-    let (bytes, hash) = meta.encode();
-    let name = meta_file_name(&hash);
-    if !meta_present(dir, &name)? {
-        write_new_file(dir, &name, &bytes, false).map_err(|e| {
-            format!(
-                "error: covwrap: cannot write {} in COVDIR \"{}\" ({e}); no coverage data written",
-                name,
-                dir.display()
-            )
-        })?;
-    }
-    Ok(Some(hash))
+    Ok(Some(meta.encode()))
 }
 
 /// Whether `dir/name` exists; a symlink there is refused, never followed
@@ -225,7 +247,7 @@ fn meta_present(dir: &Path, name: &str) -> Result<bool, String> {
     Ok(path.exists())
 }
 
-fn encode_args() -> Vec<u8> {
+pub(super) fn encode_args() -> Vec<u8> {
     let mut argv: Vec<OsString> = std::env::args_os().collect();
     if argv.is_empty() {
         // musl's std learns argv only in main; /proc has it from the start.
@@ -275,11 +297,11 @@ extern "C" fn on_exit() {
 /// A forked child inherits the parent's counts; it must report only what
 /// it runs itself, so parent + child add up to the truth.
 extern "C" fn on_fork_child() {
-    if let Some(config) = CONFIG.get() {
-        for c in config.counters {
-            c.store(0, Ordering::Relaxed);
-        }
+    // Hooks are installed only when COVDIR or the agent is active.
+    for c in llvm::counters() {
+        c.store(0, Ordering::Relaxed);
     }
+    agent::after_fork();
     emit::reset_after_fork();
     signals::reset_after_fork();
 }

@@ -7,7 +7,9 @@
 //! - [`pool`]: `COVWRAP_MERGE`, folding a run into the pod's pool file.
 //! - [`llvm`]: the compiler-rt profile runtime we sit next to.
 //! - [`sys`], [`text`]: raw libc and fixed-size buffers.
+//! - [`agent`]: `COVWRAP_CENTER`, the thread that serves a coverage center.
 
+mod agent;
 pub mod api;
 mod emit;
 mod init;

@@ -1,0 +1,144 @@
+//! Loading pods: each meta file is decoded once; counter files are streamed
+//! one at a time into a dense per-pod counter array (summed with
+//! saturation), so memory grows with the number of pods, not of runs.
+//! Files are read on several threads; results do not depend on the order
+//! in which threads finish.
+//!
+//! - [`pod`]: what a load produces ([`Pod`], [`Run`]).
+//! - [`pools`]: which counter files to read under pools and locks.
+//! - [`stream`]: the parallel streaming of counter files.
+//! - [`summary`]: [`RunSummary`], run metadata in a fixed size.
+
+mod pod;
+mod pools;
+mod stream;
+mod summary;
+
+use std::path::PathBuf;
+
+pub use pod::{Pod, PodModule, Run};
+pub use stream::{saturating_add_into, visit_run_counters};
+pub use summary::RunSummary;
+
+pub(crate) use pools::absorbed_in;
+pub(crate) use stream::{read_pods, CounterBytes};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::lock::lock_path;
+use crate::pods::{discover, no_pods};
+use pools::locked_counter_files;
+use stream::DirFiles;
+
+/// How to treat bad input.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Skip bad files (reported in [`Loaded::skipped`]) instead of failing.
+    pub ignore_bad: bool,
+    /// Reader threads; 0 means the number of CPUs (at most 8).
+    pub threads: usize,
+    /// Keep every run's header and args in [`Pod::runs`] (debugdump);
+    /// otherwise only [`Pod::summary`], so memory does not grow with the
+    /// number of counter files.
+    pub keep_runs: bool,
+    /// Keep runs of different `label`s apart: one pod per (H, label),
+    /// with [`Pod::label`] set, instead of one per H.
+    pub by_label: bool,
+    /// `--all-builds`: load every build's records (see
+    /// [`crate::model::BuildOptions`]); used by [`crate::load_coverage_with`].
+    pub all_builds: bool,
+}
+
+/// The pods of a set of input directories.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    /// Loaded pods, sorted by H (then label, with
+    /// [`LoadOptions::by_label`]).
+    pub pods: Vec<Pod>,
+    /// Bad inputs that were skipped (only with `ignore_bad`), in order, and
+    /// empty input directories next to ones with data ([`ErrorKind::NoData`]).
+    pub skipped: Vec<Error>,
+}
+
+/// Discovers and loads every pod of `dirs`. Without `ignore_bad`, the first
+/// bad file (in discovery order) is the error, and so is finding no pod;
+/// with it, the result may hold no pod (the caller reports the skipped
+/// files first).
+pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
+    let found = discover(dirs)?;
+    let mut out = Loaded::default();
+    for problem in found.problems {
+        // An empty directory next to one with data is only a warning.
+        if *problem.kind() == ErrorKind::NoData && !found.pods.is_empty() {
+            out.skipped.push(problem);
+            continue;
+        }
+        skip_or_fail(&mut out, problem, opts)?;
+    }
+    for files in found.pods {
+        let mut pod = match Pod::open(&files.meta, Some(&files.hash)) {
+            Ok(pod) => pod,
+            Err(e) => {
+                let n = files.counters.len();
+                let e = if n > 0 && opts.ignore_bad {
+                    let detail = format!("{} (skipped with its {n} counter files)", e.detail());
+                    Error::new(e.kind().clone(), detail).at(&files.meta)
+                } else {
+                    e
+                };
+                skip_or_fail(&mut out, e, opts)?;
+                continue;
+            }
+        };
+        pod.meta_path = files.meta.clone();
+        // Under the pod's shared locks, a concurrent compaction can neither
+        // add a file to a pool nor delete it while the files are read.
+        // Without a lock file, a first compaction may start meanwhile: a
+        // file that vanished is then read again, under its lock.
+        let mut retried = false;
+        let (pods, errors) = loop {
+            let (locks, counters) = match locked_counter_files(dirs, &files) {
+                Ok(v) => v,
+                Err(e) => break (vec![pod], vec![e]),
+            };
+            let source = DirFiles {
+                dirs,
+                files: &counters,
+                hash: files.hash,
+            };
+            let (mut pods, errors) = read_pods(pod, &source, opts);
+            let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
+            if !retried
+                && locks.is_empty()
+                && vanished
+                && dirs.iter().any(|d| lock_path(d, &files.hash).exists())
+            {
+                retried = true;
+                pod = pods.swap_remove(0);
+                pod.counters.iter_mut().for_each(|c| *c = 0);
+                pod.runs.clear();
+                pod.summary = RunSummary::default();
+                pod.saturated = false;
+                pod.label = None;
+                continue;
+            }
+            break (pods, errors);
+        };
+        for e in errors {
+            skip_or_fail(&mut out, e, opts)?;
+        }
+        out.pods.extend(pods);
+    }
+    if out.pods.is_empty() && !opts.ignore_bad {
+        return Err(no_pods(dirs));
+    }
+    Ok(out)
+}
+
+pub(crate) fn skip_or_fail(out: &mut Loaded, e: Error, opts: LoadOptions) -> Result<()> {
+    if opts.ignore_bad {
+        out.skipped.push(e);
+        Ok(())
+    } else {
+        Err(e)
+    }
+}

@@ -1,0 +1,301 @@
+//! Streaming counter files into a pod's dense counter array on several
+//! threads; the result does not depend on the order threads finish in.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use covwrap_rt::format::counters::{add_saturating, CountersFile, CountersHeader};
+use covwrap_rt::format::defs::{arg_keys, MetaHash};
+use covwrap_rt::format::md5::hex;
+
+use super::pod::{Pod, Run};
+use super::summary::RunSummary;
+use super::LoadOptions;
+use crate::error::{Error, ErrorKind, Result};
+use crate::pods::CounterFile;
+
+/// The counter files of one pod, wherever they are: numbered `0..len()`
+/// in reading order.
+pub(crate) trait CounterBytes: Sync {
+    /// How many files.
+    fn len(&self) -> usize;
+    /// The path that names file `i` in messages and in [`Run::path`].
+    fn path(&self, i: usize) -> PathBuf;
+    /// Replaces `buf` with the contents of file `i`.
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()>;
+    /// The contents of file `i` when they are in memory already (kept by
+    /// runs so that per-run reports need no file).
+    fn shared(&self, _i: usize) -> Option<Arc<[u8]>> {
+        None
+    }
+}
+
+/// Counter files listed in input directories.
+pub(crate) struct DirFiles<'a> {
+    pub dirs: &'a [PathBuf],
+    pub files: &'a [CounterFile],
+    pub hash: MetaHash,
+}
+
+impl CounterBytes for DirFiles<'_> {
+    fn len(&self) -> usize {
+        self.files.len()
+    }
+    fn path(&self, i: usize) -> PathBuf {
+        self.files[i].path(self.dirs, &self.hash)
+    }
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        use std::io::Read;
+        buf.clear();
+        std::fs::File::open(self.path(i))?.read_to_end(buf)?;
+        Ok(())
+    }
+}
+
+/// The files `indices` of another set, in that order.
+struct Subset<'a> {
+    all: &'a dyn CounterBytes,
+    indices: &'a [usize],
+}
+
+impl CounterBytes for Subset<'_> {
+    fn len(&self) -> usize {
+        self.indices.len()
+    }
+    fn path(&self, i: usize) -> PathBuf {
+        self.all.path(self.indices[i])
+    }
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        self.all.read(self.indices[i], buf)
+    }
+    fn shared(&self, i: usize) -> Option<Arc<[u8]>> {
+        self.all.shared(self.indices[i])
+    }
+}
+
+/// Reads the runs of `files` into `pod`: one pod, or with
+/// [`LoadOptions::by_label`] one pod per `label` value (in label order,
+/// the unlabelled runs under `""`), each with [`Pod::label`] set. Returns
+/// the pods and the bad files' errors in file order.
+pub(crate) fn read_pods(
+    pod: Pod,
+    files: &dyn CounterBytes,
+    opts: LoadOptions,
+) -> (Vec<Pod>, Vec<Error>) {
+    if !opts.by_label || files.len() == 0 {
+        let mut pod = pod;
+        let errors = read_runs(&mut pod, files, opts);
+        return (vec![pod], errors);
+    }
+    // A first pass reads each file's args only: labels are not in names.
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut buf = Vec::new();
+    for i in 0..files.len() {
+        let label = files
+            .read(i, &mut buf)
+            .map_err(|e| Error::io(&files.path(i), &e))
+            .and_then(|()| {
+                let file =
+                    CountersFile::parse(&buf).map_err(|e| Error::from(e).at(&files.path(i)))?;
+                Ok(file
+                    .args()
+                    .iter()
+                    .find(|(k, _)| k == arg_keys::LABEL)
+                    .map_or(String::new(), |(_, v)| v.clone()))
+            });
+        match label {
+            Ok(l) => groups.entry(l).or_default().push(i),
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    let mut pods = Vec::with_capacity(groups.len());
+    for (label, indices) in groups {
+        let mut one = pod.clone();
+        one.label = Some(label);
+        let subset = Subset {
+            all: files,
+            indices: &indices,
+        };
+        // Errors of the second pass (a file changed meanwhile) come last.
+        let errs = read_runs(&mut one, &subset, opts);
+        errors.extend(errs.into_iter().map(|err| (usize::MAX, err)));
+        pods.push(one);
+    }
+    if pods.is_empty() {
+        pods.push(pod);
+    }
+    errors.sort_by_key(|(i, _)| *i);
+    (pods, errors.into_iter().map(|(_, e)| e).collect())
+}
+
+/// What one reader thread produced.
+struct Partial {
+    counters: Vec<u64>,
+    saturated: bool,
+    summary: RunSummary,
+    runs: Vec<(usize, Run)>,
+    errors: Vec<(usize, Error)>,
+}
+
+/// Adds every counter file of `files` into `pod`; returns the bad files'
+/// errors in file order (their counters are not added).
+pub(crate) fn read_runs(pod: &mut Pod, files: &dyn CounterBytes, opts: LoadOptions) -> Vec<Error> {
+    let n = files.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |p| p.get().min(8)),
+        t => t,
+    }
+    .min(n);
+    let total = pod.counters.len();
+    let hash = pod.hash;
+    let label = pod.label.as_deref();
+    let work = |t: usize| {
+        let mut part = Partial {
+            counters: vec![0; total],
+            saturated: false,
+            summary: RunSummary::default(),
+            runs: Vec::new(),
+            errors: Vec::new(),
+        };
+        let mut buf = Vec::new();
+        let mut entries = Vec::new();
+        for i in (t..n).step_by(threads) {
+            let path = &files.path(i);
+            let read = read_one(
+                files,
+                i,
+                path,
+                &hash,
+                &mut part.counters,
+                &mut buf,
+                &mut entries,
+                |header, args| {
+                    if label.is_some_and(|l| label_of(args) != l) {
+                        // Changed since the first pass: not this label's.
+                        return false;
+                    }
+                    part.summary.add(header, args);
+                    if opts.keep_runs {
+                        let run = Run {
+                            path: path.clone(),
+                            header: *header,
+                            args: args.to_vec(),
+                            data: files.shared(i),
+                        };
+                        part.runs.push((i, run));
+                    }
+                    true
+                },
+            );
+            match read {
+                Ok(saturated) => part.saturated |= saturated,
+                Err(e) => part.errors.push((i, e.at(path))),
+            }
+        }
+        part
+    };
+    let parts: Vec<Partial> = if threads == 1 {
+        vec![work(0)]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|t| s.spawn(move || work(t))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("reader thread panicked"))
+                .collect()
+        })
+    };
+    let mut runs = Vec::with_capacity(n);
+    let mut errors = Vec::new();
+    for part in parts {
+        pod.summary.merge(&part.summary);
+        pod.saturated |= part.saturated;
+        pod.saturated |= saturating_add_into(&mut pod.counters, &part.counters);
+        runs.extend(part.runs);
+        errors.extend(part.errors);
+    }
+    runs.sort_by_key(|(i, _)| *i);
+    errors.sort_by_key(|(i, _)| *i);
+    pod.runs.extend(runs.into_iter().map(|(_, r)| r));
+    errors.into_iter().map(|(_, e)| e).collect()
+}
+
+/// Adds `src` into `dst` with saturation; true if anything saturated.
+pub use covwrap_rt::format::counters::add_all_saturating as saturating_add_into;
+
+/// The `label` value of a counter file's args (`""` when unset).
+fn label_of(args: &[(String, String)]) -> &str {
+    args.iter()
+        .find(|(k, _)| k == arg_keys::LABEL)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Reads counter file `i` of `files` into `dense`; `seen` gets its header
+/// and args first and says whether to add it. Returns whether a sum
+/// saturated.
+#[allow(clippy::too_many_arguments)]
+fn read_one(
+    files: &dyn CounterBytes,
+    i: usize,
+    path: &Path,
+    hash: &MetaHash,
+    dense: &mut [u64],
+    buf: &mut Vec<u8>,
+    entries: &mut Vec<(u32, u64)>,
+    seen: impl FnOnce(&CountersHeader, &[(String, String)]) -> bool,
+) -> Result<bool> {
+    files.read(i, buf).map_err(|e| Error::io(path, &e))?;
+    let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
+    let header = *file.header();
+    if header.meta_hash != *hash {
+        return Err(Error::corrupt(format!(
+            "corrupt: file name says H {} but the header says {}",
+            hex(hash),
+            hex(&header.meta_hash)
+        )));
+    }
+    if header.num_counters as usize != dense.len() {
+        return Err(Error::new(
+            ErrorKind::CounterMismatch,
+            format!(
+                "{} counters, but its meta file describes {}",
+                header.num_counters,
+                dense.len()
+            ),
+        ));
+    }
+    if !seen(&header, file.args()) {
+        return Ok(false);
+    }
+    // Every index is below num_counters, which is dense.len().
+    let mut saturated = header.flags & covwrap_rt::format::defs::counter_flags::SATURATED != 0;
+    for &(i, v) in entries.iter() {
+        saturated |= add_saturating(&mut dense[i as usize], v);
+    }
+    Ok(saturated)
+}
+
+/// Streams the counters of each run of `pod` again, one file at a time, for
+/// reports that need per-run values (debugdump). `visit` gets the run and
+/// its `(index, value)` entries.
+pub fn visit_run_counters(
+    run: &Run,
+    mut visit: impl FnMut(&mut dyn Iterator<Item = (u32, u64)>),
+) -> Result<()> {
+    let read;
+    let bytes: &[u8] = match &run.data {
+        Some(data) => data,
+        None => {
+            read = std::fs::read(&run.path).map_err(|e| Error::io(&run.path, &e))?;
+            &read
+        }
+    };
+    let file = CountersFile::parse(bytes).map_err(|e| Error::from(e).at(&run.path))?;
+    visit(&mut file.entries());
+    Ok(())
+}
