@@ -265,16 +265,19 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
             }
             None => uncovered_pieces(usize::MAX, wrapped, here, &mut pieces),
         }
-        let class = match count {
-            None => "",
-            Some(0) => " class=u",
-            Some(_) if !pieces.is_empty() => " class=p",
-            Some(_) => " class=c",
-        };
         let number = Decimal::new(line.into());
+        // Room for the row's markup and its text (escapes and spans may
+        // still grow it).
+        out.reserve(96 + code.len());
         out.push_str("<tr id=L");
         out.push_str(number.as_str());
-        out.push_str(class);
+        // Literal per arm: fixed-length copies, no memcpy call per row.
+        match count {
+            None => {}
+            Some(0) => out.push_str(" class=u"),
+            Some(_) if !pieces.is_empty() => out.push_str(" class=p"),
+            Some(_) => out.push_str(" class=c"),
+        }
         while branches.peek().is_some_and(|b| b.line < line) {
             branches.next();
         }
@@ -288,10 +291,12 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
         out.push_str("><th>");
         out.push_str(number.as_str());
         match count {
-            Some(c) => push_count(out, c),
-            None => out.push_str("<td>"),
+            Some(c) => {
+                push_count(out, c);
+                out.push_str("<td>");
+            }
+            None => out.push_str("<td><td>"),
         }
-        out.push_str("<td>");
         if text.is_some() {
             let mut at = 0;
             for &(a, b) in &pieces {
