@@ -6,6 +6,7 @@
 //! passes everything else through unchanged.
 
 mod depinfo;
+mod env;
 mod finalize;
 mod mirror;
 mod policy;
@@ -22,10 +23,16 @@ const USAGE: &str = "\
 covwrap: program coverage for Rust
 
 usage:
+    cargo covwrap test                       (cargo users: build and run with coverage, then
+                                             report; `cargo covwrap --help`)
     RUSTC_WRAPPER=covwrap cargo build        (any cargo command: test, run, install, nextest)
     COVDIR=/tmp/cov ./target/debug/app ...   (each run writes coverage files into COVDIR)
     covdata percent -i=/tmp/cov              (reports: `covdata help` lists the commands,
                                              `covdata help <command>` shows one)
+    eval \"$(covwrap env)\"                    (export RUSTC_WRAPPER=covwrap and COVDIR=<target
+                                             dir>/covwrap/cov, the directory cargo covwrap uses,
+                                             for scripts that run cargo themselves;
+                                             `covwrap env --help`)
 
 build-time environment:
     COVWRAP_PKG=GLOBS          comma-separated crate-name globs to instrument besides local
@@ -44,6 +51,8 @@ run-time environment (instrumented programs):
                                (covdata serve), e.g. http://127.0.0.1:7777
     COVWRAP_SERVICE=NAME       the agent's service name (default: the binary's name)
     COVWRAP_CENTER_TOKEN=T     the token of a center started with --token
+    COVWRAP_CONTINUOUS=1       count into a mapped file in COVDIR: runs killed by SIGKILL or
+                               the OOM killer, crashed or exec'd keep their counts
 ";
 
 fn main() -> ExitCode {
@@ -63,6 +72,13 @@ fn main() -> ExitCode {
             print!("{USAGE}");
             ExitCode::SUCCESS
         }
+        Some("env") => match env::run(&args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("covwrap: {e:#}");
+                ExitCode::from(1)
+            }
+        },
         Some("-V" | "--version") => {
             println!("covwrap {}", covwrap_rt::VERSION);
             ExitCode::SUCCESS

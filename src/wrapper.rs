@@ -54,6 +54,10 @@ pub fn run(args: Vec<String>) -> Result<u8> {
     args[parsed.source_index.context("no crate root")?] =
         mirror.root.to_string_lossy().into_owned();
     args.extend(["-C".into(), "instrument-coverage".into()]);
+    // Every counter address goes through `__llvm_profile_counter_bias`, so
+    // the runtime can move the counters into a mapped file at startup
+    // (COVWRAP_CONTINUOUS, runtime/src/rt/dense.rs); one load per function.
+    args.extend(["-C".into(), "llvm-args=-runtime-counter-relocation".into()]);
     args.push("--extern".into());
     args.push(format!("{}={}", runtime::CRATE_NAME, runtime.display()));
     args.push(format!("--remap-path-prefix={}", mirror.remap_arg()));

@@ -7,6 +7,8 @@
 //!   files) in input directories.
 //! - [`source`]: where counters come from (directories, memory, a
 //!   center); every load goes through a [`Source`].
+//! - [`dense`]: dense counter files (continuous mode), read as the
+//!   counter files they stand for; live ones skipped.
 //! - [`reader`]: loads pods: each meta file once, counter files streamed
 //!   into one dense, saturating counter array per pod ([`reader::Pod`]).
 //! - [`llvm`]: decoders for the LLVM data a meta file carries verbatim
@@ -22,11 +24,19 @@
 //! - [`center`]: `covdata serve` and its client.
 //! - [`crates`], [`paths`]: crate of a mangled name, `--pkg` globs, paths.
 //! - [`gate`]: `--fail-under-*` thresholds over a report's totals.
+//! - [`cli`]: the command lines of the `covdata` and `cargo-covwrap`
+//!   binaries (clap, anyhow), kept in the library so that both binaries
+//!   share one copy of every flag and of the report path.
 //!
 //! docs/COVDATA.md documents the commands and the decisions behind them.
 
+// The command line refers to the library as `covdata::`, as the binary did.
+extern crate self as covdata;
+
 pub mod center;
+pub mod cli;
 pub mod crates;
+pub mod dense;
 pub mod diff;
 pub mod error;
 pub(crate) mod fasthash;
@@ -44,6 +54,7 @@ pub mod profraw;
 pub mod reader;
 pub mod report;
 pub mod source;
+pub mod tests_query;
 
 pub use error::{Error, ErrorKind, Result};
 pub use model::Coverage;

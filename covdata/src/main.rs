@@ -1,9 +1,7 @@
 //! The `covdata` command: reports over covwrap coverage directories. The
-//! command line lives in `cli/` (see cli/mod.rs for how to add a
-//! subcommand).
-
-mod cli;
+//! command line lives in the library's `cli` module (see cli/mod.rs for how
+//! to add a subcommand).
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    covdata::cli::main()
 }

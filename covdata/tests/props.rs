@@ -198,6 +198,7 @@ fn merge(dirs: &[&Path], pcombine: bool) -> ops::Output {
         &MergeOptions {
             pcombine,
             op: OpOptions::default(),
+            keep_labels: None,
         },
     )
     .unwrap()

@@ -35,6 +35,16 @@ fn counters_parse_inputs_return() {
 }
 
 #[test]
+fn dense_parse_inputs_return() {
+    for (name, data) in inputs("dense_parse") {
+        let r = harness::dense_parse(&data);
+        if name.starts_with("seed-") {
+            assert!(r.unwrap() > 0, "{name}");
+        }
+    }
+}
+
+#[test]
 fn elf_build_meta_inputs_return() {
     for (name, data) in inputs("elf_build_meta") {
         let r = harness::elf_build_meta(&data);

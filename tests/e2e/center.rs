@@ -98,12 +98,19 @@ fn start_center(addr: &str, store: &str, extra: &[&str]) -> (Child, String) {
 
 /// A service with an agent; returns it and its base URL.
 fn start_service(center: &str, name: &str) -> (Child, String) {
+    start_service_with(center, name, &[])
+}
+
+/// [`start_service`] with more environment (COVDIR unset unless given).
+fn start_service_with(center: &str, name: &str, env: &[(&str, &str)]) -> (Child, String) {
     let mut cmd = Command::new(service());
     cmd.arg("127.0.0.1:0")
         .env("COVWRAP_CENTER", center)
         .env("COVWRAP_SERVICE", name)
         .env_remove("COVDIR")
+        .env_remove("COVWRAP_CONTINUOUS")
         .env_remove("COVWRAP_CENTER_TOKEN")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
@@ -343,4 +350,41 @@ fn fifty_services_one_frozen_profile_returns_in_time_and_names_it() {
         49
     );
     send(frozen_pid, SIGCONT);
+}
+
+#[test]
+fn continuous_mode_counts_reach_the_center_and_survive_sigkill() {
+    // In continuous mode the counters live in the mapped dense file: the
+    // agent must snapshot those, not the binary's own (stale) section.
+    let dir = scratch("center-continuous");
+    let covdir = dir.join("cov");
+    std::fs::create_dir_all(&covdir).unwrap();
+    let store = dir.join("store");
+    let (c, center) = start_center("127.0.0.1:0", store.to_str().unwrap(), &[]);
+    let mut guard = Guard(vec![c]);
+    let (svc, base) = start_service_with(
+        &center,
+        "orders",
+        &[
+            ("COVDIR", covdir.to_str().unwrap()),
+            ("COVWRAP_CONTINUOUS", "1"),
+        ],
+    );
+    let pid = svc.id();
+    guard.0.push(svc);
+    wait_until("the service's agent", Duration::from_secs(20), || {
+        agents(&center)
+            .iter()
+            .any(|a| a.1 == pid && a.2 == "connected")
+    });
+    let hello = source_line("hello, {name}!");
+    for _ in 0..3 {
+        assert!(get(&base, "/hello?name=x").contains("hello, x!"));
+    }
+    assert_eq!(hits(&lcov(&center, &["--service=orders"]), hello), 3);
+    get(&base, "/hello");
+    send(pid, 9);
+    let _ = wait_with_timeout(&mut guard.0[1], Duration::from_secs(10));
+    let local = stdout(&covdata(&["lcov", &format!("-i={}", covdir.display())]));
+    assert_eq!(hits(&local, hello), 4, "the killed run's dense file");
 }

@@ -8,6 +8,7 @@
 //! - `hardening`: stack overflows, signals on the exit writer, 32-bit targets.
 //! - `covdir_files`: planted symlinks and files in a shared COVDIR, writers
 //!   killed holding the pool lock, a missing COVDIR.
+//! - `continuous`: COVWRAP_CONTINUOUS (mapped counters: SIGKILL, OOM, exec) and exec.
 //! - `pool`: COVWRAP_MERGE pools under concurrency and kills.
 //! - `parity`: covdata against llvm-cov-22 on covwrap builds.
 //! - `rebuild`: edit, rebuild and rerun into one COVDIR.
@@ -15,13 +16,19 @@
 //! - `llvmcov`: covdata against cargo-llvm-cov on crates.io CLIs.
 //! - `merge`: covdata merge, subtract, intersect and compaction on covwrap builds.
 //! - `diff`: covdata diff (changed-lines coverage) on a real git repository.
+//! - `cargo_covwrap`: cargo covwrap, covwrap env and covdata tests on examples/attribution.
+//! - `labels`: per-test labels under cargo test and cargo-nextest, and the
+//!   nextest filtersets `covdata tests` makes from them.
 
 mod agent;
 mod build;
+mod cargo_covwrap;
 mod center;
+mod continuous;
 mod covdir_files;
 mod diff;
 mod hardening;
+mod labels;
 mod llvmcov;
 mod merge;
 mod parity;

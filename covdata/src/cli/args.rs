@@ -44,11 +44,32 @@ pub struct InputArgs {
     /// Skip bad files with a warning instead of failing
     #[arg(long)]
     pub ignore_bad: bool,
+
+    /// Also read running processes' dense counter files
+    /// (COVWRAP_CONTINUOUS), as a snapshot
+    #[arg(long)]
+    pub include_live: bool,
 }
 
 impl InputArgs {
-    /// The input directories, in order (empty list items dropped).
+    /// Inputs a program chose rather than `-i` (cargo covwrap's coverage
+    /// directory).
+    pub fn of(dirs: Vec<PathBuf>, ignore_bad: bool) -> InputArgs {
+        InputArgs {
+            input: dirs,
+            center: None,
+            select: SelectArgs::default(),
+            conn: ConnArgs::default(),
+            ignore_bad,
+            include_live: false,
+        }
+    }
+
+    /// The input directories, in order (empty list items dropped). Every
+    /// command reads its inputs through this, so it also applies
+    /// `--include-live`, a process-wide reading choice (covdata::dense).
     pub fn dirs(&self) -> Vec<PathBuf> {
+        covdata::dense::set_include_live(self.include_live);
         self.input
             .iter()
             .filter(|d| !d.as_os_str().is_empty())

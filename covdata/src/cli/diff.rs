@@ -93,7 +93,7 @@ pub fn run(a: &DiffArgs) -> anyhow::Result<Outcome> {
         }
         return run_baseline(a, format);
     }
-    let changes = read_changes(a)?;
+    let changes = read_changes(a.base.as_deref(), a.diff_file.as_deref())?;
     let mut gate_failed = None;
     with_context(
         &a.input,
@@ -121,7 +121,7 @@ pub fn run(a: &DiffArgs) -> anyhow::Result<Outcome> {
 
 /// A relative `--root` (`--root=.`) is the directory it names from here:
 /// diff paths are joined to it and compared with absolute recorded paths.
-fn absolute(root: Option<String>) -> anyhow::Result<Option<String>> {
+pub(super) fn absolute(root: Option<String>) -> anyhow::Result<Option<String>> {
     match root {
         Some(r) if !covdata::paths::is_absolute(&r) => {
             let here = std::env::current_dir().context("the current directory")?;
@@ -137,12 +137,17 @@ fn absolute(root: Option<String>) -> anyhow::Result<Option<String>> {
     }
 }
 
-fn read_changes(a: &DiffArgs) -> anyhow::Result<Changes> {
-    if let Some(base) = &a.base {
+/// The changes of `--base=REV` or else `--diff-file=PATCH` (`covdata
+/// tests` reads them the same way).
+pub(super) fn read_changes(
+    base: Option<&str>,
+    diff_file: Option<&std::path::Path>,
+) -> anyhow::Result<Changes> {
+    if let Some(base) = base {
         let dir = std::env::current_dir().context("the current directory")?;
         return diff::changes(&ChangeSource::Git { dir: &dir, base }).map_err(plain);
     }
-    let path = a.diff_file.as_deref().expect("clap requires one source");
+    let path = diff_file.expect("clap requires one source");
     if path.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -192,7 +197,7 @@ fn run_baseline(a: &DiffArgs, format: render::Format) -> anyhow::Result<Outcome>
 }
 
 /// Writes to `-o` (atomically) or standard output.
-fn write_output(
+pub(super) fn write_output(
     output: &OutputArgs,
     write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 
 use covdata::report;
 
+use super::args::OutputArgs;
 use super::report::{with_context, write_stream, Load, NamedReportArgs, ReportArgs, Writer};
 use super::Outcome;
 
@@ -49,9 +50,14 @@ pub fn cobertura(a: &NamedReportArgs) -> anyhow::Result<Outcome> {
     };
     let args = &a.report;
     with_context(&args.input, &args.filter, &args.gate, load, |ctx| {
-        report::cobertura::timestamp_ms(ctx).map_err(anyhow::Error::msg)?;
-        write_stream(ctx, &args.output, report::cobertura::write)
+        write_cobertura(ctx, &args.output)
     })
+}
+
+/// Writes Cobertura to `output`, after checking `SOURCE_DATE_EPOCH`.
+pub fn write_cobertura(ctx: &report::Context, output: &OutputArgs) -> anyhow::Result<()> {
+    report::cobertura::timestamp_ms(ctx).map_err(anyhow::Error::msg)?;
+    write_stream(ctx, output, report::cobertura::write)
 }
 
 /// `covdata sonar`.

@@ -43,14 +43,20 @@ pub fn run(args: &HtmlArgs) -> anyhow::Result<Outcome> {
         mangled: args.mangled,
     };
     with_context(&args.input, &args.filter, &args.gate, load, |ctx| {
-        let written = covdata::report::html::write(ctx, dir).map_err(plain)?;
-        for m in &written.missing {
-            eprintln!(
-                "covdata: warning: {}: source not found ({}); its page shows the counts only",
-                m.tried.display(),
-                m.error
-            );
-        }
-        Ok(())
+        write_dir(ctx, dir)
     })
+}
+
+/// Writes the report directory, with one warning per missing source.
+pub fn write_dir(ctx: &covdata::report::Context, dir: &std::path::Path) -> anyhow::Result<()> {
+    let written = covdata::report::html::write(ctx, dir).map_err(plain)?;
+    for m in &written.missing {
+        eprintln!(
+            "{}: warning: {}: source not found ({}); its page shows the counts only",
+            super::program(),
+            m.tried.display(),
+            m.error
+        );
+    }
+    Ok(())
 }

@@ -28,6 +28,7 @@
 
 mod args;
 mod argv;
+pub mod cargo;
 mod center;
 mod completions;
 mod diff;
@@ -36,12 +37,14 @@ mod html;
 mod ops;
 mod profraw;
 mod report;
+mod tests_cmd;
 mod warn;
 
 use std::ffi::OsString;
 use std::fmt;
 use std::io;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
@@ -104,6 +107,9 @@ pub enum Command {
     /// Coverage of the lines a change touched (--base, --diff-file), or per file against a baseline
     #[command(after_help = diff::EXAMPLES)]
     Diff(diff::DiffArgs),
+    /// The tests (run labels) that reached a line, a function or a change
+    #[command(after_help = tests_cmd::EXAMPLES)]
+    Tests(tests_cmd::TestsArgs),
     /// HTML report into -o=DIR: index.html + one page per source file, offline
     #[command(after_help = html::EXAMPLES)]
     Html(html::HtmlArgs),
@@ -156,6 +162,7 @@ impl Command {
             Command::Sonar(a) => exports::sonar(a),
             Command::Json(a) => exports::json(a),
             Command::Diff(a) => diff::run(a),
+            Command::Tests(a) => tests_cmd::run(a),
             Command::Html(a) => html::run(a),
             Command::Profraw(a) => profraw::run(a),
             Command::Merge(a) => ops::run_merge(a),
@@ -210,7 +217,9 @@ pub fn main() -> ExitCode {
         Err(e) => return clap_error(e),
     };
     let name = matches.subcommand_name().unwrap_or_default();
-    match cli.command.run() {
+    let result = cli.command.run();
+    warn::live_skipped(covdata::dense::take_live_skipped());
+    match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,
         Ok(Outcome::GateFailed) => ExitCode::FAILURE,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -253,6 +262,15 @@ fn clap_error(e: clap::Error) -> ExitCode {
         eprintln!("{line}");
     }
     ExitCode::from(2)
+}
+
+/// The name this process's messages start with: `covdata`, unless the
+/// process is `cargo covwrap` (set once, at its start).
+static PROGRAM: OnceLock<&'static str> = OnceLock::new();
+
+/// The name messages on the shared report path start with.
+pub(crate) fn program() -> &'static str {
+    PROGRAM.get().copied().unwrap_or("covdata")
 }
 
 /// Keeps the library error's one-line message as the whole message.

@@ -27,6 +27,9 @@ pub struct MergeArgs {
     /// Compact the one input directory: fold each pod's counter files into its pool
     #[arg(long)]
     pub in_place: bool,
+    /// Keep one counter file per run label (per test), so `covdata tests` still answers
+    #[arg(long, conflicts_with = "pcombine")]
+    pub keep_labels: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -47,7 +50,8 @@ One pod per input pod (one per binary); --pcombine makes one pod of all.
 Examples:
   covdata merge -i=/tmp/cov1,/tmp/cov2 -o=/tmp/merged
   covdata merge -i=/tmp/cov -o=/tmp/one --pcombine --pkg='myapp*'
-  covdata merge --in-place -i=/tmp/cov     # compact a COVDIR that runs keep writing to";
+  covdata merge --in-place -i=/tmp/cov     # compact a COVDIR that runs keep writing to
+  covdata merge --in-place --keep-labels -i=/tmp/cov   # ... keeping one pool per test for `covdata tests`";
 pub const SUBTRACT_EXAMPLES: &str = "\
 Examples:
   covdata subtract -i=/tmp/all,/tmp/unit -o=/tmp/only-e2e   # reached by e2e runs, not by unit tests";
@@ -75,7 +79,12 @@ pub fn run_merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
         if args.output.output.is_some() || args.pcombine || args.pkg.pkg()?.is_some() {
             return Err(usage("--in-place takes no -o, --pcombine or --pkg"));
         }
-        return compact(&dirs[0], ignore_bad);
+        return compact(&dirs[0], ignore_bad, args.keep_labels);
+    }
+    if args.keep_labels && args.pkg.pkg()?.is_some() {
+        return Err(usage(
+            "--keep-labels takes no --pkg (merge with --keep-labels first, then filter the reports)",
+        ));
     }
     let out = out_dir(&args.output, &dirs)?;
     let opts = op_options(&args.pkg, args.builds, ignore_bad)?;
@@ -91,6 +100,7 @@ pub fn run_merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
         &ops::MergeOptions {
             pcombine: args.pcombine,
             op: opts,
+            keep_labels: args.keep_labels.then(|| dirs.clone()),
         },
     )
     .map_err(plain)?;
@@ -198,8 +208,15 @@ fn finish(
     Ok(Outcome::Ok)
 }
 
-fn compact(dir: &Path, ignore_bad: bool) -> anyhow::Result<Outcome> {
-    let report = ops::compact(dir, ops::CompactOptions { ignore_bad }).map_err(plain)?;
+fn compact(dir: &Path, ignore_bad: bool, keep_labels: bool) -> anyhow::Result<Outcome> {
+    let report = ops::compact(
+        dir,
+        ops::CompactOptions {
+            ignore_bad,
+            keep_labels,
+        },
+    )
+    .map_err(plain)?;
     warn::skipped(&report.skipped);
     for e in &report.not_deleted {
         eprintln!("covdata: warning: {e} (the pool lists it as absorbed; readers ignore it)");
@@ -207,9 +224,14 @@ fn compact(dir: &Path, ignore_bad: bool) -> anyhow::Result<Outcome> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for p in &report.pods {
+        let labels = if keep_labels {
+            format!("\tlabel pools {}", p.label_pools)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{}\tfolded {} files\truns {}",
+            "{}\tfolded {} files\truns {}{labels}",
             p.pool.display(),
             p.folded,
             p.runs

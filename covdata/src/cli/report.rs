@@ -135,7 +135,7 @@ pub fn with_context(
     let outcome = if thresholds.any() {
         let failures = gate::gate(&ctx.totals(), &thresholds);
         for f in &failures {
-            eprintln!("covdata: {f}");
+            eprintln!("{}: {f}", super::program());
         }
         if failures.is_empty() {
             Outcome::Ok

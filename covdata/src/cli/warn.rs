@@ -2,18 +2,24 @@
 
 use covdata::{Coverage, Error, ErrorKind};
 
+use super::program;
+
 /// One line per skipped input, then a count of the bad ones. An empty input
 /// directory next to one with data is a warning, not a bad input.
 pub fn skipped(skipped: &[Error]) {
     for e in skipped {
-        eprintln!("covdata: warning: {e}");
+        eprintln!("{}: warning: {e}", program());
     }
     let bad = skipped
         .iter()
         .filter(|e| *e.kind() != ErrorKind::NoData)
         .count();
     if bad > 0 {
-        eprintln!("covdata: warning: {}", covdata::ops::skipped_line(bad));
+        eprintln!(
+            "{}: warning: {}",
+            program(),
+            covdata::ops::skipped_line(bad)
+        );
     }
 }
 
@@ -28,18 +34,27 @@ pub fn source(warnings: &[String]) {
 pub fn about(cov: &Coverage) {
     skipped(&cov.skipped);
     for note in &cov.build_notes {
-        eprintln!("covdata: warning: {note}");
+        eprintln!("{}: warning: {note}", program());
     }
     if !cov.hash_mismatches.is_empty() {
         eprintln!(
-            "covdata: warning: {} functions have mismatched data (their counters come from a different build); they are left out, as llvm-cov does",
+            "{}: warning: {} functions have mismatched data (their counters come from a different build); they are left out, as llvm-cov does",
+            program(),
             cov.hash_mismatches.len()
         );
     }
     if cov.count_mismatches > 0 {
         eprintln!(
-            "covdata: warning: {} profile records had a different counter count than an earlier one with the same name and hash and were not merged",
+            "{}: warning: {} profile records had a different counter count than an earlier one with the same name and hash and were not merged",
+            program(),
             cov.count_mismatches
         );
+    }
+}
+
+/// One note for the dense files of running processes that were skipped.
+pub fn live_skipped(n: usize) {
+    if n > 0 {
+        eprintln!("covdata: note: skipped {n} counter files of running processes (COVWRAP_CONTINUOUS); --include-live reads them");
     }
 }

@@ -71,6 +71,15 @@ fn holds_code(text: &str) -> bool {
     !t.is_empty() && !t.starts_with("//")
 }
 
+/// The recorded path a diff's `path` (relative to `anchor`) stands for.
+pub fn coverage_path(anchor: &str, path: &str) -> String {
+    if paths::is_absolute(path) {
+        paths::remove_dots(path)
+    } else {
+        paths::join_normalized(anchor, path)
+    }
+}
+
 /// The coverage of `changes`, whose paths are relative to `anchor`.
 pub fn patch_coverage(ctx: &Context, changes: &[ChangedFile], anchor: &str) -> PatchCoverage {
     let cov = ctx.cov;
@@ -86,12 +95,9 @@ pub fn patch_coverage(ctx: &Context, changes: &[ChangedFile], anchor: &str) -> P
             continue;
         }
         rust_files += 1;
-        let absolute = if paths::is_absolute(&change.path) {
-            paths::remove_dots(&change.path)
-        } else {
-            paths::join_normalized(anchor, &change.path)
-        };
-        let file = by_path.get(absolute.as_str()).copied();
+        let file = by_path
+            .get(coverage_path(anchor, &change.path).as_str())
+            .copied();
         let mut lines = Ratio::default();
         let mut uncovered: Vec<(u32, u32)> = Vec::new();
         let mut miss = |line: u32| match uncovered.last_mut() {

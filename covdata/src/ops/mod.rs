@@ -11,6 +11,7 @@
 
 mod build;
 pub mod compact;
+pub mod labels;
 pub mod merge;
 pub mod setops;
 

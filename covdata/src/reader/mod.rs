@@ -20,13 +20,13 @@ pub use pod::{Pod, PodModule, Run};
 pub use stream::{saturating_add_into, visit_run_counters};
 pub use summary::RunSummary;
 
-pub(crate) use pools::absorbed_in;
-pub(crate) use stream::{read_pods, CounterBytes};
+pub(crate) use pools::{absorbed_in, absorbed_lists};
+pub(crate) use stream::{read_checked, read_pods, CounterBytes};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::lock_path;
 use crate::pods::{discover, no_pods};
-use pools::locked_counter_files;
+pub(crate) use pools::locked_counter_files;
 use stream::DirFiles;
 
 /// How to treat bad input.

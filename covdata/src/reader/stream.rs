@@ -12,6 +12,7 @@ use covwrap_rt::format::md5::hex;
 use super::pod::{Pod, Run};
 use super::summary::RunSummary;
 use super::LoadOptions;
+use crate::dense::Outcome;
 use crate::error::{Error, ErrorKind, Result};
 use crate::pods::CounterFile;
 
@@ -22,8 +23,10 @@ pub(crate) trait CounterBytes: Sync {
     fn len(&self) -> usize;
     /// The path that names file `i` in messages and in [`Run::path`].
     fn path(&self, i: usize) -> PathBuf;
-    /// Replaces `buf` with the contents of file `i`.
-    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()>;
+    /// Replaces `buf` with the contents of file `i` as a covcounters file
+    /// (a dense file converted, see [`crate::dense`]), or says it is a live
+    /// process's dense file, to be skipped.
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> Result<Outcome>;
     /// The contents of file `i` when they are in memory already (kept by
     /// runs so that per-run reports need no file).
     fn shared(&self, _i: usize) -> Option<Arc<[u8]>> {
@@ -45,11 +48,8 @@ impl CounterBytes for DirFiles<'_> {
     fn path(&self, i: usize) -> PathBuf {
         self.files[i].path(self.dirs, &self.hash)
     }
-    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
-        use std::io::Read;
-        buf.clear();
-        std::fs::File::open(self.path(i))?.read_to_end(buf)?;
-        Ok(())
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> Result<Outcome> {
+        crate::dense::read_counter_file(&self.path(i), buf)
     }
 }
 
@@ -66,7 +66,7 @@ impl CounterBytes for Subset<'_> {
     fn path(&self, i: usize) -> PathBuf {
         self.all.path(self.indices[i])
     }
-    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> Result<Outcome> {
         self.all.read(self.indices[i], buf)
     }
     fn shared(&self, i: usize) -> Option<Arc<[u8]>> {
@@ -93,20 +93,18 @@ pub(crate) fn read_pods(
     let mut errors = Vec::new();
     let mut buf = Vec::new();
     for i in 0..files.len() {
-        let label = files
-            .read(i, &mut buf)
-            .map_err(|e| Error::io(&files.path(i), &e))
-            .and_then(|()| {
-                let file =
-                    CountersFile::parse(&buf).map_err(|e| Error::from(e).at(&files.path(i)))?;
-                Ok(file
-                    .args()
-                    .iter()
-                    .find(|(k, _)| k == arg_keys::LABEL)
-                    .map_or(String::new(), |(_, v)| v.clone()))
-            });
+        let label = files.read(i, &mut buf).and_then(|outcome| {
+            if outcome == Outcome::Live {
+                return Ok(None);
+            }
+            let file = CountersFile::parse(&buf).map_err(|e| Error::from(e).at(&files.path(i)))?;
+            Ok(Some(label_of(file.args()).to_string()))
+        });
         match label {
-            Ok(l) => groups.entry(l).or_default().push(i),
+            Ok(Some(l)) => groups.entry(l).or_default().push(i),
+            // A live process's dense file: skipped (and counted) again
+            // when no group reads it.
+            Ok(None) => {}
             Err(e) => errors.push((i, e)),
         }
     }
@@ -249,26 +247,12 @@ fn read_one(
     entries: &mut Vec<(u32, u64)>,
     seen: impl FnOnce(&CountersHeader, &[(String, String)]) -> bool,
 ) -> Result<bool> {
-    files.read(i, buf).map_err(|e| Error::io(path, &e))?;
+    if files.read(i, buf).map_err(|e| e.at(path))? == Outcome::Live {
+        return Ok(false);
+    }
     let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
+    check_header(&file, hash, dense.len())?;
     let header = *file.header();
-    if header.meta_hash != *hash {
-        return Err(Error::corrupt(format!(
-            "corrupt: file name says H {} but the header says {}",
-            hex(hash),
-            hex(&header.meta_hash)
-        )));
-    }
-    if header.num_counters as usize != dense.len() {
-        return Err(Error::new(
-            ErrorKind::CounterMismatch,
-            format!(
-                "{} counters, but its meta file describes {}",
-                header.num_counters,
-                dense.len()
-            ),
-        ));
-    }
     if !seen(&header, file.args()) {
         return Ok(false);
     }
@@ -278,6 +262,46 @@ fn read_one(
         saturated |= add_saturating(&mut dense[i as usize], v);
     }
     Ok(saturated)
+}
+
+/// Reads and checks the counter file at `path` of pod `hash` (`total`
+/// counters); its entries go to `entries`. `None`: a live process's dense
+/// file, skipped (crate::dense). Errors do not name the path.
+pub(crate) fn read_checked<'a>(
+    path: &Path,
+    hash: &MetaHash,
+    total: usize,
+    buf: &'a mut Vec<u8>,
+    entries: &mut Vec<(u32, u64)>,
+) -> Result<Option<CountersFile<'a>>> {
+    if crate::dense::read_counter_file(path, buf)? == Outcome::Live {
+        return Ok(None);
+    }
+    let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
+    check_header(&file, hash, total)?;
+    Ok(Some(file))
+}
+
+/// A counter file belongs to pod `hash` of `total` counters.
+fn check_header(file: &CountersFile, hash: &MetaHash, total: usize) -> Result<()> {
+    let header = file.header();
+    if header.meta_hash != *hash {
+        return Err(Error::corrupt(format!(
+            "corrupt: file name says H {} but the header says {}",
+            hex(hash),
+            hex(&header.meta_hash)
+        )));
+    }
+    if header.num_counters as usize != total {
+        return Err(Error::new(
+            ErrorKind::CounterMismatch,
+            format!(
+                "{} counters, but its meta file describes {total}",
+                header.num_counters
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Streams the counters of each run of `pod` again, one file at a time, for
@@ -291,7 +315,9 @@ pub fn visit_run_counters(
     let bytes: &[u8] = match &run.data {
         Some(data) => data,
         None => {
-            read = std::fs::read(&run.path).map_err(|e| Error::io(&run.path, &e))?;
+            let mut bytes = Vec::new();
+            crate::dense::read_counter_file(&run.path, &mut bytes)?;
+            read = bytes;
             &read
         }
     };

@@ -152,6 +152,8 @@ pub fn end_name(end: u32) -> String {
         1..=end_reason::SIGNAL_MAX => format!("signal {end}"),
         end_reason::SNAPSHOT => "snapshot".to_string(),
         end_reason::MERGED => "written by covdata".to_string(),
+        end_reason::LOST => "no exit path (dense file: killed, crashed or exec'd)".to_string(),
+        end_reason::EXEC => "exec".to_string(),
         other => format!("unknown ({other})"),
     }
 }

@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use covwrap_rt::format::defs::{MetaHash, POOL_NANOS, POOL_PID};
+use covwrap_rt::format::defs::{MetaHash, POOL_PID};
 use covwrap_rt::format::names::{counters_file_name, meta_file_name, parse_file_name, FileName};
 
+use crate::dense::Outcome;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fasthash::FastSet;
 use crate::pods::{counter_file, CounterFile};
 use crate::reader::{absorbed_in, read_pods, skip_or_fail, CounterBytes, LoadOptions, Loaded, Pod};
 
@@ -152,14 +154,19 @@ impl CounterBytes for MemFiles<'_> {
     fn path(&self, i: usize) -> PathBuf {
         self.mem.path(&self.name(i))
     }
-    fn read(&self, i: usize, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    fn read(&self, i: usize, buf: &mut Vec<u8>) -> Result<Outcome> {
         buf.clear();
         match self.mem.get(&self.name(i)) {
             Some(bytes) => {
+                // Files in memory are finished covcounters files: agents
+                // send sparse counts, never a dense file.
                 buf.extend_from_slice(bytes);
-                Ok(())
+                Ok(Outcome::Counters)
             }
-            None => Err(std::io::ErrorKind::NotFound.into()),
+            None => Err(Error::io(
+                &self.path(i),
+                &std::io::ErrorKind::NotFound.into(),
+            )),
         }
     }
     fn shared(&self, i: usize) -> Option<Arc<[u8]>> {
@@ -221,11 +228,15 @@ pub fn load_memory(mem: &MemDir, opts: LoadOptions) -> Result<Loaded> {
         pod.meta_path = meta_path;
         let mut files = counters.remove(&hash).unwrap_or_default();
         files.sort_unstable_by(CounterFile::name_order);
-        let pool = mem.get(&counters_file_name(&hash, POOL_PID, POOL_NANOS));
-        if let Some(pool) = pool {
-            let absorbed = absorbed_in(pool, &hash);
-            files.retain(|f| !absorbed.contains(&(f.pid, f.nanos)));
-        }
+        // Pools, label pools and merge outputs (pid 0) may list absorbed
+        // files, as in a directory (reader::pools).
+        let absorbed: FastSet<(u64, u64)> = files
+            .iter()
+            .filter(|f| f.pid == POOL_PID)
+            .filter_map(|f| mem.get(&counters_file_name(&hash, f.pid, f.nanos)))
+            .flat_map(|bytes| absorbed_in(bytes, &hash))
+            .collect();
+        files.retain(|f| !absorbed.contains(&(f.pid, f.nanos)));
         let source = MemFiles { mem, hash, files };
         let (pods, errors) = read_pods(pod, &source, opts);
         for e in errors {
@@ -243,7 +254,7 @@ pub fn load_memory(mem: &MemDir, opts: LoadOptions) -> Result<Loaded> {
 mod tests {
     use super::*;
     use covwrap_rt::format::counters::{encode, CountersHeader};
-    use covwrap_rt::format::defs::{arg_keys, end_reason};
+    use covwrap_rt::format::defs::{arg_keys, end_reason, POOL_NANOS};
     use covwrap_rt::format::meta::{FuncEntry, MetaBuilder};
 
     /// A meta file of one function with four counters (no LLVM data:

@@ -172,10 +172,23 @@ pub mod arg_keys {
     pub const OS: &str = "os";
     /// `std::env::consts::ARCH` of the process.
     pub const ARCH: &str = "arch";
-    /// The value of `COVWRAP_LABEL`, when set.
+    /// Who the run was (docs/FORMAT.md: `COVWRAP_LABEL`, or the test a
+    /// runner ran in the process).
     pub const LABEL: &str = "label";
+    /// Which runner the label comes from: [`super::label_source`] values; absent
+    /// for a label the user set.
+    pub const LABEL_SOURCE: &str = "label-source";
     /// In a pool: a counter file of the same pod already included in it.
     pub const ABSORBED: &str = "absorbed";
+}
+
+/// Values of the `label-source` args key.
+pub mod label_source {
+    /// cargo-nextest's binary id and test name (`BINARY TEST`).
+    pub const NEXTEST: &str = "nextest";
+    /// The test binary `cargo test` ran (`BINARY`, spelled as nextest's
+    /// binary id).
+    pub const CARGO_TEST: &str = "cargo-test";
 }
 
 /// Values of the `end` header field of a counter file, which say how the
@@ -188,6 +201,12 @@ pub mod end_reason {
     pub const SIGNAL_MAX: u32 = 64;
     /// An in-process snapshot; the process kept running.
     pub const SNAPSHOT: u32 = 0xffff_fffe;
+    /// Read from a dense counter file (continuous mode) whose process ended
+    /// without its exit path: SIGKILL, the OOM killer, a crash, or exec.
+    pub const LOST: u32 = 0xffff_fffc;
+    /// Written just before exec replaced the process image (the counts up
+    /// to the exec; the process was then reset to zero).
+    pub const EXEC: u32 = 0xffff_fffd;
     /// Written by `covdata` (merge, subtract, intersect), not by a process.
     pub const MERGED: u32 = 0xffff_ffff;
 }

@@ -54,6 +54,8 @@ pub const LOCK_SH: i32 = 1;
 /// See [`LOCK_SH`].
 pub const LOCK_EX: i32 = 2;
 /// See [`LOCK_SH`].
+pub const LOCK_NB: i32 = 4;
+/// See [`LOCK_SH`].
 pub const LOCK_UN: i32 = 8;
 
 /// How many names [`create_temp`] tries before giving up.
@@ -174,16 +176,32 @@ extern "C" {
 
 /// `flock(2)` on `file`, retried when a signal interrupts the wait.
 pub fn lock(file: &File, op: i32) -> io::Result<()> {
+    lock_fd(file.as_raw_fd(), op)
+}
+
+/// [`lock`] on a raw descriptor (the runtime's mapped counter files, set
+/// up where nothing may allocate; an `io::Error` of an errno does not).
+pub fn lock_fd(fd: i32, op: i32) -> io::Result<()> {
     loop {
         // SAFETY: `flock` only reads its two integer arguments; the
-        // descriptor stays open for the duration of the call.
-        if unsafe { flock(file.as_raw_fd(), op) } == 0 {
+        // caller keeps the descriptor open for the duration of the call.
+        if unsafe { flock(fd, op) } == 0 {
             return Ok(());
         }
         let err = io::Error::last_os_error();
         if err.kind() != io::ErrorKind::Interrupted {
             return Err(err);
         }
+    }
+}
+
+/// A non-blocking [`lock`]: `Ok(false)` when another open file holds a
+/// conflicting lock; an error where the file system cannot lock at all.
+pub fn try_lock(file: &File, op: i32) -> io::Result<bool> {
+    match lock(file, op | LOCK_NB) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+        Err(e) => Err(e),
     }
 }
 

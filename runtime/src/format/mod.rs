@@ -5,6 +5,7 @@
 //! - [`meta`] / [`counters`]: symmetric encoders and decoders per file kind.
 //! - [`from_elf`]: the meta file of an instrumented binary.
 //! - [`names`]: file names and their parsing.
+//! - [`dense`]: dense counter files, mapped by processes in continuous mode.
 //! - [`dirfiles`]: creating, locking and cleaning files in a (shared) COVDIR.
 //!
 //! The specification is docs/FORMAT.md.
@@ -13,6 +14,7 @@ pub mod bytes;
 pub mod counters;
 pub mod crc32;
 pub mod defs;
+pub mod dense;
 #[cfg(unix)]
 pub mod dirfiles;
 pub mod elf;

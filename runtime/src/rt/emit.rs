@@ -72,8 +72,13 @@ pub fn write_final(end: u32, path: Path) -> Final {
                         }
                     }
                 };
-                if !pooled {
-                    if let Err(e) = write_counters(config, end, false) {
+                if pooled {
+                    super::dense::discard(config);
+                } else {
+                    // Continuous mode: the dense file's name, so the rename
+                    // replaces it in one step (rt::dense).
+                    let name_ns = super::dense::final_name_ns();
+                    if let Err(e) = write_counters_named(config, end, false, name_ns) {
                         e.report(config);
                     }
                 }
@@ -156,6 +161,18 @@ impl Sink for FdSink {
 /// zero as it is read, so no increment is lost or counted twice between
 /// successive snapshots.
 pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), EmitError> {
+    write_counters_named(config, end, reset, None)
+}
+
+/// [`write_counters`], named with `name_ns` instead of the write time:
+/// the name of this run's dense file (continuous mode), which the new
+/// file replaces.
+pub fn write_counters_named(
+    config: &Config,
+    end: u32,
+    reset: bool,
+    name_ns: Option<u64>,
+) -> Result<(), EmitError> {
     let counters = config.counters;
     // SAFETY: getpid has no preconditions.
     let pid = unsafe { sys::getpid() } as u64;
@@ -165,7 +182,7 @@ pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), Emit
     for b in config.meta_hash {
         let _ = write!(name, "{b:02x}");
     }
-    let _ = write!(name, ".{pid}.{now}");
+    let _ = write!(name, ".{pid}.{}", name_ns.unwrap_or(now));
     let mut final_path = StackBuf::<PATH_CAP>::new();
     final_path.push(&config.out_dir);
     final_path.push(b"/");
@@ -227,8 +244,20 @@ pub fn write_counters(config: &Config, end: u32, reset: bool) -> Result<(), Emit
         (Ok(()), _) => {
             let target = final_path.c_path().ok_or(too_long)?;
             // A file or symlink already at this run's own name was planted:
-            // refused (EEXIST), never replaced or followed.
-            match sys::rename_noreplace(temp, target) {
+            // refused (EEXIST), never replaced or followed. In continuous
+            // mode the name is this run's own dense file, which this
+            // process created exclusively (rt::dense) and now replaces in
+            // one step; rename never follows a symlink at its target.
+            let renamed = if name_ns.is_some() {
+                // SAFETY: both paths are NUL-terminated.
+                match unsafe { sys::rename(temp.as_ptr().cast(), target.as_ptr().cast()) } {
+                    0 => Ok(()),
+                    _ => Err(sys::errno()),
+                }
+            } else {
+                sys::rename_noreplace(temp, target)
+            };
+            match renamed {
                 Ok(()) => return Ok(()),
                 Err(errno) => Err(EmitError {
                     step: "rename",

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 
 use super::emit::{self, write_final, Path as WritePath, PATH_CAP, START_NS};
 use super::state::{Config, CONFIG};
-use super::{agent, llvm, signals, sys};
+use super::{agent, dense, llvm, signals, sys};
 use crate::format::defs::{arg_keys, end_reason::EXIT, slot, MetaHash};
 use crate::format::dirfiles::{refuse_symlink, write_new_file};
 use crate::format::elf::FileReader;
@@ -41,6 +41,9 @@ static SLOT: [u8; slot::LEN] = {
 };
 
 extern "C" fn init() {
+    // The exec wrappers forward to libc in every process (rt::exec).
+    #[cfg(all(target_env = "gnu", not(target_feature = "crt-static")))]
+    super::exec::resolve();
     // Always, even when we write nothing: rustc's profile runtime would
     // otherwise leave default_*.profraw files in the working directory.
     llvm::silence_default_writer();
@@ -104,10 +107,21 @@ fn setup() -> Result<Option<Config>, String> {
     };
     // COVWRAP_MERGE=1: fold normal exits into the pod's pool (rt::pool).
     let merge = std::env::var_os("COVWRAP_MERGE").is_some_and(|v| !v.is_empty() && v != "0");
+    let out_dir = dir.into_os_string().into_vec();
+    let args = encode_args();
+    // COVWRAP_CONTINUOUS=1: the counters move into a mapped file (rt::dense).
+    let counters = if dense::requested() {
+        dense::start(&out_dir, &meta_hash, &args, counters).unwrap_or_else(|message| {
+            eprintln_quietly(&message);
+            counters
+        })
+    } else {
+        counters
+    };
     Ok(Some(Config {
-        out_dir: dir.into_os_string().into_vec(),
+        out_dir,
         meta_hash,
-        args: encode_args(),
+        args,
         counters,
         merge,
     }))
@@ -166,6 +180,28 @@ fn check_dir(dir: &Path) -> Result<(), String> {
         return fail(sys::errno_name(sys::errno()).into());
     }
     Ok(())
+}
+
+/// The cargo target covwrap recorded in the slot (`target-*` pairs; empty
+/// when the slot is unfilled: a binary covwrap did not link).
+pub(super) fn slot_target() -> Vec<(String, String)> {
+    // SAFETY: as in `ensure_meta`: a plain static, read volatile because
+    // covwrap patches the file after linking.
+    let bytes: [u8; slot::LEN] = unsafe { std::ptr::read_volatile(&SLOT) };
+    if bytes[..16] != slot::SET {
+        return Vec::new();
+    }
+    let len_at = slot::TARGET_LEN_OFFSET;
+    let len = u32::from_le_bytes([
+        bytes[len_at],
+        bytes[len_at + 1],
+        bytes[len_at + 2],
+        bytes[len_at + 3],
+    ]) as usize;
+    bytes
+        .get(slot::TARGET_OFFSET..slot::TARGET_OFFSET.saturating_add(len))
+        .and_then(|table| kv::decode(table, "slot target").ok())
+        .unwrap_or_default()
 }
 
 /// Makes sure `covmeta.<H>` exists in `dir` and returns H. With the slot
@@ -268,8 +304,11 @@ pub(super) fn encode_args() -> Vec<u8> {
     }
     pairs.push((arg_keys::OS, std::env::consts::OS.as_bytes().to_vec()));
     pairs.push((arg_keys::ARCH, std::env::consts::ARCH.as_bytes().to_vec()));
-    if let Some(label) = std::env::var_os("COVWRAP_LABEL") {
-        pairs.push((arg_keys::LABEL, label.into_vec()));
+    if let Some((label, source)) = super::label::of_this_process(&argv) {
+        pairs.push((arg_keys::LABEL, label));
+        if let Some(source) = source {
+            pairs.push((arg_keys::LABEL_SOURCE, source.as_bytes().to_vec()));
+        }
     }
     let mut out = Vec::new();
     kv::encode(&pairs, &mut out);
@@ -297,13 +336,19 @@ extern "C" fn on_exit() {
 /// A forked child inherits the parent's counts; it must report only what
 /// it runs itself, so parent + child add up to the truth.
 extern "C" fn on_fork_child() {
-    // Hooks are installed only when COVDIR or the agent is active.
-    for c in llvm::counters() {
-        c.store(0, Ordering::Relaxed);
-    }
-    agent::after_fork();
     emit::reset_after_fork();
     signals::reset_after_fork();
+    agent::after_fork();
+    // Continuous mode: a fresh, zeroed file of the child's own.
+    if let Some(config) = CONFIG.get() {
+        if dense::after_fork_child(config) {
+            return;
+        }
+    }
+    // Hooks are installed only when COVDIR or the agent is active.
+    for c in super::state::live_counters() {
+        c.store(0, Ordering::Relaxed);
+    }
 }
 
 fn eprintln_quietly(message: &str) {

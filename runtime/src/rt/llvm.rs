@@ -3,7 +3,7 @@
 //! exit-time writer at /dev/null, and read the counters it owns.
 
 use std::ffi::c_char;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicI64, AtomicU64};
 
 extern "C" {
     fn __llvm_profile_set_filename(name: *const c_char);
@@ -66,5 +66,26 @@ pub fn counters() -> &'static [AtomicU64] {
             return &[];
         }
         std::slice::from_raw_parts(begin.cast::<AtomicU64>(), len)
+    }
+}
+
+extern "C" {
+    // Defined (hidden, weak, one per link) by every object compiled with
+    // `-runtime-counter-relocation`; otherwise compiler-rt's weak alias
+    // makes it the same variable as `_default`. Instrumented code adds its
+    // value to every counter address.
+    static __llvm_profile_counter_bias: AtomicI64;
+    static __llvm_profile_counter_bias_default: AtomicI64;
+}
+
+/// The counter bias, when the instrumented code was compiled with counter
+/// relocation (covwrap always asks for it); `None` otherwise.
+pub fn counter_bias() -> Option<&'static AtomicI64> {
+    // SAFETY: both are plain 8-byte variables that live for the whole
+    // process; only their addresses are compared here.
+    unsafe {
+        let bias = &__llvm_profile_counter_bias;
+        let default = &__llvm_profile_counter_bias_default;
+        (!std::ptr::eq(bias, default)).then_some(bias)
     }
 }

@@ -81,6 +81,9 @@ pub fn merge_into_pool(config: &Config) -> Result<(), String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(format!("cannot read pool {} ({e})", pool_path.display())),
     }
+    // Continuous mode: the dense file stays until it is removed after this
+    // write; listed, so a reader never counts it twice meanwhile.
+    args.extend(super::dense::absorbed_name(config).map(|n| (arg_keys::ABSORBED.to_string(), n)));
     for (slot, c) in sums.iter_mut().zip(config.counters) {
         if add_saturating(slot, c.load(Ordering::Relaxed)) {
             header.flags |= counter_flags::SATURATED;

@@ -23,3 +23,14 @@ pub struct Config {
 
 /// Set when this process writes coverage data.
 pub static CONFIG: OnceLock<Config> = OnceLock::new();
+
+/// The counters this process counts into: in continuous mode the mapped
+/// dense file's (where the relocation bias sends every increment), else
+/// the binary's own section. Readers outside the COVDIR writer (the agent,
+/// fork) must use this, not the section.
+pub fn live_counters() -> &'static [AtomicU64] {
+    match CONFIG.get() {
+        Some(config) => config.counters,
+        None => super::llvm::counters(),
+    }
+}

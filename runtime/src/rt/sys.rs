@@ -198,14 +198,20 @@ pub fn rename_noreplace(old: &[u8], new: &[u8]) -> Result<(), i32> {
 }
 
 /// Opens `path` (NUL-terminated) for exclusive creation with mode 0644,
-/// never through a symlink.
+/// never through a symlink, write-only.
 pub fn create_exclusive(path: &[u8]) -> Result<c_int, i32> {
+    create_exclusive_with(path, O_WRONLY)
+}
+
+/// [`create_exclusive`] with access mode `access` (`O_WRONLY`, or
+/// `O_RDWR` for a file that will be mapped shared and writable).
+pub fn create_exclusive_with(path: &[u8], access: c_int) -> Result<c_int, i32> {
     debug_assert_eq!(path.last(), Some(&0));
     // SAFETY: `path` is NUL-terminated; the mode argument is the variadic int.
     let fd = unsafe {
         open(
             path.as_ptr().cast(),
-            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+            access | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
             0o644 as c_uint,
         )
     };

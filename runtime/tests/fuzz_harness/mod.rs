@@ -1,5 +1,5 @@
 //! The code paths of the runtime's fuzz targets (`fuzz/fuzz_targets/`:
-//! `meta_parse`, `counters_parse`, `elf_build_meta`), shared with
+//! `meta_parse`, `counters_parse`, `elf_build_meta`, `dense_parse`), shared with
 //! `tests/fuzz_regressions.rs` so that a saved input is replayed through
 //! exactly the code that found it. Each function returns what the decoder
 //! under test returned; none may panic, and the properties they assert
@@ -13,6 +13,7 @@ use covwrap_rt::format::defs::{
     COUNTERS_END_MAGIC, COUNTERS_FOOTER_LEN, COUNTERS_HEADER_LEN, COUNTERS_MAGIC, META_HASH_RANGE,
     META_HEADER_LEN, META_MAGIC,
 };
+use covwrap_rt::format::dense::{self, DenseFile};
 use covwrap_rt::format::elf::Elf;
 use covwrap_rt::format::from_elf::{build_meta, find_slot};
 use covwrap_rt::format::meta::{content_hash, encode_modules, MetaFile};
@@ -122,4 +123,41 @@ pub fn elf_build_meta(data: &[u8]) -> Result<usize> {
     assert_eq!(meta.hash(), hash);
     assert_eq!(meta.to_builders(), vec![builder.clone()]);
     Ok(builder.funcs.len())
+}
+
+/// `dense_parse`: the dense-file decoder (continuous mode) on any bytes,
+/// and what covdata does with a decoded file: convert it into the
+/// covcounters file it stands for, which must decode to the same counts;
+/// re-encoding it must give back the same header, args and counters.
+/// Returns the number of non-zero counters.
+pub fn dense_parse(data: &[u8]) -> Result<usize> {
+    let file = DenseFile::parse(data)?;
+    let header = *file.header();
+    let nonzero: Vec<(u32, u64)> = file.nonzero().collect();
+    assert!(nonzero.iter().all(|(i, _)| *i < header.num_counters));
+    let sparse = encode_counters(
+        &file.counters_header(1),
+        file.args(),
+        nonzero.iter().copied(),
+    );
+    let back = CountersFile::parse(&sparse).expect("a converted dense file decodes");
+    assert_eq!(back.entries().collect::<Vec<_>>(), nonzero);
+    assert_eq!(back.args(), file.args());
+    if header.num_counters <= 1 << 16 {
+        let mut args = Vec::new();
+        kv::encode(file.args(), &mut args);
+        let again = dense::DenseHeader {
+            counters_offset: dense::counters_offset(args.len(), 8) as u64,
+            ..header
+        };
+        let counters: Vec<u64> = (0..header.num_counters as usize)
+            .map(|i| file.counter(i))
+            .collect();
+        let bytes = dense::encode(&again, &args, &counters);
+        let round = DenseFile::parse(&bytes).expect("a re-encoded dense file decodes");
+        assert_eq!(*round.header(), again);
+        assert_eq!(round.args(), file.args());
+        assert_eq!(round.nonzero().collect::<Vec<_>>(), nonzero);
+    }
+    Ok(nonzero.len())
 }

@@ -297,7 +297,7 @@ impl Socket {
         self.send_all(prepared.before_id.as_bytes(), deadline)?;
         self.send_all(decimal(id, &mut digits), deadline)?;
         self.send_all(prepared.after_id.as_bytes(), deadline)?;
-        let counters = llvm::counters();
+        let counters = super::super::state::live_counters();
         let header = CountersHeader {
             flags: 0,
             meta_hash: prepared.meta_hash,

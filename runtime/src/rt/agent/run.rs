@@ -170,7 +170,7 @@ impl<'a> Agent<'a> {
     /// Everything registration and the exit path need, built here in the
     /// agent thread rather than on the program's startup path.
     fn prepare(setup: &'a Setup) -> Option<Agent<'a>> {
-        let counters = llvm::counters();
+        let counters = super::super::state::live_counters();
         let config = CONFIG.get();
         let (meta_hash, meta_bytes) = match config.map(|c| c.meta_hash).or_else(slot_hash) {
             Some(h) => (h, None),
