@@ -49,6 +49,7 @@ pub mod lock;
 pub mod model;
 pub mod ops;
 pub mod output;
+pub(crate) mod parallel;
 pub mod paths;
 pub mod pods;
 pub mod profraw;

@@ -126,18 +126,25 @@ pub fn with_context(
     let ctx = Context::new(&cov, opts);
     write(&ctx)?;
     let thresholds = gate.thresholds();
-    if !thresholds.any() {
-        return Ok(Outcome::Ok);
-    }
-    let failures = gate::gate(&ctx.totals(), &thresholds);
-    for f in &failures {
-        eprintln!("{}: {f}", super::program());
-    }
-    Ok(if failures.is_empty() {
-        Outcome::Ok
+    let outcome = if thresholds.any() {
+        let failures = gate::gate(&ctx.totals(), &thresholds);
+        for f in &failures {
+            eprintln!("{}: {f}", super::program());
+        }
+        if failures.is_empty() {
+            Outcome::Ok
+        } else {
+            Outcome::GateFailed
+        }
     } else {
-        Outcome::GateFailed
-    })
+        Outcome::Ok
+    };
+    // The process ends after one report: the OS takes the model back at
+    // once, where dropping it frees its allocations one by one (several
+    // milliseconds for a big tree).
+    std::mem::forget(ctx);
+    std::mem::forget(cov);
+    Ok(outcome)
 }
 
 /// The report options of the filter flags.

@@ -49,16 +49,31 @@ impl NameTable {
             // the bytes as they are.
             // (`from_utf8` first: its ASCII fast path is far quicker than
             // the lossy decoder's.)
-            let text = match std::str::from_utf8(payload) {
-                Ok(t) => std::borrow::Cow::Borrowed(t),
-                Err(_) => String::from_utf8_lossy(payload),
-            };
             let mut start = table.text.len();
-            table.text.push_str(&text);
-            for (raw, name) in payload.split(|&b| b == 1).zip(text.split('\u{1}')) {
-                let end = start + name.len();
-                table.names.entry(md5_u64(raw)).or_insert(start..end);
-                start = end + 1;
+            match std::str::from_utf8(payload) {
+                // Valid (the usual case): the names are where the bytes are.
+                Ok(text) => {
+                    table.text.push_str(text);
+                    let mut from = 0;
+                    let ends = memchr::memchr_iter(1, payload).chain([payload.len()]);
+                    for end in ends {
+                        let name = start + from..start + end;
+                        table
+                            .names
+                            .entry(md5_u64(&payload[from..end]))
+                            .or_insert(name);
+                        from = end + 1;
+                    }
+                }
+                Err(_) => {
+                    let text = String::from_utf8_lossy(payload);
+                    table.text.push_str(&text);
+                    for (raw, name) in payload.split(|&b| b == 1).zip(text.split('\u{1}')) {
+                        let end = start + name.len();
+                        table.names.entry(md5_u64(raw)).or_insert(start..end);
+                        start = end + 1;
+                    }
+                }
             }
         }
         Ok(table)
@@ -102,6 +117,22 @@ mod tests {
             md5_u64(b"_RNvCs32gj3y4fnmh_4main8classify"),
             0x4ba6_99ee_8375_33fc
         );
+    }
+
+    #[test]
+    fn empty_names_between_separators_are_names() {
+        let section = encode_stored(&["", "_RNvC1a1f", "", "b", ""]);
+        let t = NameTable::decode(&section).unwrap();
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.get(md5_u64(b"")), Some(""));
+        assert_eq!(t.get(md5_u64(b"_RNvC1a1f")), Some("_RNvC1a1f"));
+        assert_eq!(t.get(md5_u64(b"b")), Some("b"));
+        // Invalid UTF-8: hashed as stored, shown replaced.
+        let mut bad = vec![5, 0];
+        bad.extend_from_slice(b"x\xff\x01yz");
+        let t = NameTable::decode(&bad).unwrap();
+        assert_eq!(t.get(md5_u64(b"x\xff")), Some("x\u{fffd}"));
+        assert_eq!(t.get(md5_u64(b"yz")), Some("yz"));
     }
 
     #[test]

@@ -228,17 +228,15 @@ enum Class {
 /// then shows the file is not part of it, e.g. a `#[cfg(test)]` module).
 /// A file named by a record of an object without a recorded target (older
 /// meta files, rustdoc's doctests) is code.
-pub(crate) fn test_files(objects: &[Object]) -> FastSet<String> {
+pub(crate) fn test_files(objects: &[Object], crates: &[&[String]]) -> FastSet<String> {
     // Per file: named by code; the harness crates naming it; named at all.
     let mut code: FastSet<&str> = FastSet::default();
     let mut harness: FastMap<&str, FastSet<String>> = FastMap::default();
     let mut named: FastSet<&str> = FastSet::default();
     let mut plain_crates: FastSet<String> = FastSet::default();
-    for obj in objects {
+    for (obj, crates) in objects.iter().zip(crates) {
         let target = Target::of(obj.info());
-        for (record, mapping) in &obj.dec.records {
-            let name = obj.dec.names.get(record.name_ref).unwrap_or_default();
-            let krate = crate_of(name);
+        for ((record, mapping), krate) in obj.dec.records.iter().zip(*crates) {
             let table = &obj.dec.tables.tables[record.table];
             let files: Vec<&str> = mapping
                 .file_ids
@@ -246,8 +244,8 @@ pub(crate) fn test_files(objects: &[Object]) -> FastSet<String> {
                 .map(|&e| table.files[e as usize].as_str())
                 .collect();
             let class = match &target {
-                Some(t) if t.crate_name == krate && t.is_unit_test() => Class::Harness,
-                Some(t) if t.crate_name == krate && t.is_test_code() => {
+                Some(t) if t.crate_name == *krate && t.is_unit_test() => Class::Harness,
+                Some(t) if t.crate_name == *krate && t.is_test_code() => {
                     // A test named like the package's lib: functions of the
                     // project outside the test's own directory are the
                     // lib's. Functions a dependency's macro defines (main

@@ -34,6 +34,7 @@ use crate::llvm::covfun;
 use crate::llvm::covmap::FileTables;
 use crate::llvm::mapping::{Mapping, RegionKind};
 use crate::llvm::names::NameTable;
+use crate::parallel;
 use crate::reader::{Loaded, Pod};
 use counts::{Evaluator, Lookup, Profile};
 
@@ -340,6 +341,22 @@ impl Loader {
         func_hash: u64,
         mapping: &Mapping,
     ) -> Load {
+        let mut evaluator = std::mem::take(&mut self.evaluator);
+        let load = self.load_with(&mut evaluator, object, name_ref, func_hash, mapping);
+        self.evaluator = evaluator;
+        load
+    }
+
+    /// [`Loader::load`] with the caller's evaluator, so that several
+    /// threads can decide records of one loader.
+    pub(crate) fn load_with(
+        &self,
+        evaluator: &mut Evaluator,
+        object: usize,
+        name_ref: u64,
+        func_hash: u64,
+        mapping: &Mapping,
+    ) -> Load {
         if self.aside.contains(object, name_ref) {
             return Load::SetAside;
         }
@@ -365,7 +382,7 @@ impl Loader {
         {
             return Load::Dropped;
         }
-        match self.evaluator.evaluate(mapping, counts) {
+        match evaluator.evaluate(mapping, counts) {
             Some((regions, branches)) => Load::Evaluated {
                 regions,
                 branches,
@@ -437,21 +454,51 @@ impl Coverage {
             }
         }
         let mut loader = Loader::new(&objects, opts.all_builds);
-        let test_paths = builds::test_files(&objects);
+        // Each record's fate and crate depend on that record only: decided
+        // on several threads, then taken in order.
+        let items: Vec<(usize, &(covfun::CovFunRecord, Mapping))> = objects
+            .iter()
+            .enumerate()
+            .flat_map(|(o, obj)| obj.dec.records.iter().map(move |r| (o, r)))
+            .collect();
+        let decided: Vec<(Load, String)> =
+            parallel::map(&items, Evaluator::default, |&(o, (record, mapping)), ev| {
+                let name = objects[o]
+                    .dec
+                    .names
+                    .get(record.name_ref)
+                    .unwrap_or_default();
+                let load = loader.load_with(ev, o, record.name_ref, record.func_hash, mapping);
+                (load, crate_of(name))
+            });
+        drop(items);
+        let (loads, crate_names): (Vec<Load>, Vec<String>) = decided.into_iter().unzip();
+        // Per object, its records' crates.
+        let mut crates: Vec<&[String]> = Vec::with_capacity(objects.len());
+        let mut rest = crate_names.as_slice();
+        for obj in &objects {
+            let (these, after) = rest.split_at(obj.dec.records.len());
+            crates.push(these);
+            rest = after;
+        }
         let mut cov = Coverage {
             skipped,
             count_mismatches: loader.profile.count_mismatches(),
             build_notes: std::mem::take(&mut loader.aside.notes),
             ..Coverage::default()
         };
-        let mut interner = Interner::default();
-        let mut seen: FastSet<(Vec<u32>, &str)> = FastSet::default();
-        for (o, d) in objects.iter().map(|o| o.dec).enumerate() {
-            let (pod_index, module_index) = object_pods[o];
-            for (record, mapping) in &d.records {
-                let name = d.names.get(record.name_ref).unwrap_or_default();
-                let (regions, branches) =
-                    match loader.load(o, record.name_ref, record.func_hash, mapping) {
+        // The test-code files, meanwhile, from the same records.
+        let test_paths = std::thread::scope(|s| {
+            let test_paths = s.spawn(|| builds::test_files(&objects, &crates));
+            let mut interner = Interner::default();
+            let mut seen: FastSet<(Vec<u32>, &str)> = FastSet::default();
+            let mut loads = loads.into_iter();
+            for (o, d) in objects.iter().map(|o| o.dec).enumerate() {
+                let (pod_index, module_index) = object_pods[o];
+                for ((record, mapping), krate) in d.records.iter().zip(crates[o]) {
+                    let load = loads.next().expect("one per record");
+                    let name = d.names.get(record.name_ref).unwrap_or_default();
+                    let (regions, branches) = match load {
                         Load::Evaluated {
                             regions, branches, ..
                         } => (regions, branches),
@@ -462,40 +509,42 @@ impl Coverage {
                         }
                         Load::SetAside | Load::Dropped => continue,
                     };
-                let table = &d.tables.tables[record.table];
-                let filenames: Vec<u32> = mapping
-                    .file_ids
-                    .iter()
-                    .map(|&i| interner.file(&mut cov.files, &table.files[i as usize]))
-                    .collect();
-                if !seen.insert((filenames.clone(), name)) {
-                    continue;
-                }
-                let comp_dir = interner.comp_dir(&mut cov.comp_dirs, table.compilation_dir());
-                let crate_index = interner.crate_index(&mut cov.crates, &crate_of(name));
-                let mut expanded = vec![false; filenames.len()];
-                for r in &regions {
-                    if r.kind == RegionKind::Expansion {
-                        expanded[r.expanded_file_id as usize] = true;
+                    let table = &d.tables.tables[record.table];
+                    let filenames: Vec<u32> = mapping
+                        .file_ids
+                        .iter()
+                        .map(|&i| interner.file(&mut cov.files, &table.files[i as usize]))
+                        .collect();
+                    if !seen.insert((filenames.clone(), name)) {
+                        continue;
                     }
+                    let comp_dir = interner.comp_dir(&mut cov.comp_dirs, table.compilation_dir());
+                    let crate_index = interner.crate_index(&mut cov.crates, krate);
+                    let mut expanded = vec![false; filenames.len()];
+                    for r in &regions {
+                        if r.kind == RegionKind::Expansion {
+                            expanded[r.expanded_file_id as usize] = true;
+                        }
+                    }
+                    let main_file_id = expanded.iter().position(|e| !e).map(|i| i as u32);
+                    cov.functions.push(Function {
+                        name: name.into(),
+                        name_ref: record.name_ref,
+                        func_hash: record.func_hash,
+                        pod: pod_index,
+                        module: module_index,
+                        crate_index,
+                        filenames,
+                        comp_dir,
+                        execution_count: regions.first().map_or(0, |r| r.count),
+                        regions,
+                        branches,
+                        main_file_id,
+                    });
                 }
-                let main_file_id = expanded.iter().position(|e| !e).map(|i| i as u32);
-                cov.functions.push(Function {
-                    name: name.into(),
-                    name_ref: record.name_ref,
-                    func_hash: record.func_hash,
-                    pod: pod_index,
-                    module: module_index,
-                    crate_index,
-                    filenames,
-                    comp_dir,
-                    execution_count: regions.first().map_or(0, |r| r.count),
-                    regions,
-                    branches,
-                    main_file_id,
-                });
             }
-        }
+            test_paths.join().expect("test files thread panicked")
+        });
         cov.test_files = cov.files.iter().map(|f| test_paths.contains(f)).collect();
         drop(test_paths);
         drop(objects);

@@ -16,6 +16,7 @@ use super::lines::line_totals;
 use super::segments;
 use super::{CountedBranch, CountedRegion, Coverage, Function};
 use crate::llvm::mapping::RegionKind;
+use crate::parallel;
 
 /// Covered out of total.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -233,7 +234,7 @@ impl Summaries {
     /// file's from `groups`, the instantiation groups of each file index
     /// ([`all_file_groups`]).
     pub fn compute(cov: &Coverage, groups: &[Vec<Group>]) -> Summaries {
-        let functions = parallel_map(
+        let functions = parallel::map(
             &cov.functions,
             SummaryScratch::default,
             function_summary_with,
@@ -246,37 +247,6 @@ impl Summaries {
     pub fn group_summary(&self, g: &Group) -> FunctionSummary {
         group_summary(g, &self.functions)
     }
-}
-
-/// Maps `f` over `items` on up to 8 threads, keeping order; each thread
-/// passes `f` its own scratch value made by `scratch`.
-fn parallel_map<T: Sync, U: Send, S>(
-    items: &[T],
-    scratch: impl Fn() -> S + Sync,
-    f: impl Fn(&T, &mut S) -> U + Sync,
-) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map_or(1, |p| p.get().min(8));
-    if threads < 2 || items.len() < 64 {
-        let mut s = scratch();
-        return items.iter().map(|item| f(item, &mut s)).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let (f, scratch) = (&f, &scratch);
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| {
-                s.spawn(move || {
-                    let mut own = scratch();
-                    c.iter().map(|item| f(item, &mut own)).collect::<Vec<U>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("summary thread panicked"))
-            .collect()
-    })
 }
 
 /// The instantiation groups of every file index, as [`file_groups`].

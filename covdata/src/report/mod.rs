@@ -194,7 +194,12 @@ impl<'a> Context<'a> {
 
 /// rustc-demangle's alternate form (no hash), as cargo-llvm-cov prints.
 pub fn demangle(name: &str) -> String {
-    format!("{:#}", rustc_demangle::demangle(name))
+    use std::fmt::Write as _;
+    // Room for the usual expansion of backrefs up front: the printer
+    // writes in many small pieces.
+    let mut out = String::with_capacity(name.len() * 2);
+    let _ = write!(out, "{:#}", rustc_demangle::demangle(name));
+    out
 }
 
 /// Removes turbofish generic arguments (`::<...>`) from a demangled name,
@@ -203,30 +208,28 @@ pub fn strip_generic_args(name: &str) -> String {
     let bytes = name.as_bytes();
     let mut out = String::with_capacity(name.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if name[i..].starts_with("::<") {
-            let mut depth = 0usize;
-            let mut j = i + 2;
-            while j < bytes.len() {
-                match bytes[j] {
-                    b'<' => depth += 1,
-                    b'>' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
+    while let Some(found) = name[i..].find("::<") {
+        let start = i + found;
+        out.push_str(&name[i..start]);
+        // Skip to the `>` that closes the `<` (or to the end).
+        let mut depth = 0usize;
+        let mut j = start + 2;
+        while j < bytes.len() {
+            match bytes[j] {
+                b'<' => depth += 1,
+                b'>' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
                     }
-                    _ => {}
                 }
-                j += 1;
+                _ => {}
             }
-            i = j + 1;
-            continue;
+            j += 1;
         }
-        let ch = name[i..].chars().next().expect("char");
-        out.push(ch);
-        i += ch.len_utf8();
+        i = (j + 1).min(name.len());
     }
+    out.push_str(&name[i..]);
     out
 }
 
@@ -246,6 +249,9 @@ mod tests {
             "<a::Foo<u8> as core::fmt::Display>::fmt"
         );
         assert_eq!(strip_generic_args("a::f::<u8"), "a::f");
+        assert_eq!(strip_generic_args("é::<x>::<y<z>>::g::<>ü"), "é::gü");
+        assert_eq!(strip_generic_args("::<"), "");
+        assert_eq!(strip_generic_args("a::<b>"), "a");
     }
 
     #[test]

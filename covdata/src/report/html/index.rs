@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::escape::push_escaped;
+use super::num::{push_decimal, push_fixed};
 use crate::model::summary::{FileSummary, Ratio};
 
 /// Files of a crate above which its rows are grouped by directory.
@@ -29,33 +30,47 @@ pub struct FileRow<'a> {
 /// `84.62% (11/13)`-like text: the percentage with two decimals, or `-`
 /// when there is nothing to cover, then the counts.
 pub fn push_ratio_text(out: &mut String, r: Ratio) {
+    push_ratio_text_of(out, r, r.percent());
+}
+
+/// [`push_ratio_text`] with `r.percent()` already computed.
+fn push_ratio_text_of(out: &mut String, r: Ratio, percent: f64) {
     if r.total == 0 {
         out.push_str("<span class=\"pct\">-</span>");
     } else {
-        let _ = write!(out, "<span class=\"pct\">{:.2}%</span>", r.percent());
+        out.push_str("<span class=\"pct\">");
+        push_fixed(out, percent, 2);
+        out.push_str("%</span>");
     }
-    let _ = write!(out, "<span class=\"ct\">{}/{}</span>", r.covered, r.total);
+    out.push_str("<span class=\"ct\">");
+    push_decimal(out, r.covered);
+    out.push('/');
+    push_decimal(out, r.total);
+    out.push_str("</span>");
 }
 
 /// A table cell with a bar, the percentage and the counts.
 pub fn metric_cell(out: &mut String, r: Ratio) {
+    let percent = r.percent();
     let level = if r.total == 0 {
         " none"
-    } else if r.covered == r.total || r.percent() >= 80.0 {
+    } else if r.covered == r.total || percent >= 80.0 {
         ""
-    } else if r.percent() >= 50.0 {
+    } else if percent >= 50.0 {
         " mid"
     } else {
         " lo"
     };
-    let _ = write!(
-        out,
-        "<td class=\"m{level}\" data-c=\"{}\" data-t=\"{}\"><span class=\"bar\"><i style=\"width:{:.1}%\"></i></span>",
-        r.covered,
-        r.total,
-        r.percent()
-    );
-    push_ratio_text(out, r);
+    out.push_str("<td class=\"m");
+    out.push_str(level);
+    out.push_str("\" data-c=\"");
+    push_decimal(out, r.covered);
+    out.push_str("\" data-t=\"");
+    push_decimal(out, r.total);
+    out.push_str("\"><span class=\"bar\"><i style=\"width:");
+    push_fixed(out, percent, 1);
+    out.push_str("%\"></i></span>");
+    push_ratio_text_of(out, r, percent);
     out.push_str("</td>");
 }
 

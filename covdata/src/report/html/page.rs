@@ -7,8 +7,9 @@
 
 use std::fmt::Write as _;
 
-use super::escape::{push_escaped, push_text};
+use super::escape::{push_escaped, TextEscaper};
 use super::index::{metric_cell, push_ratio_text};
+use super::num::{push_decimal, push_fixed, Decimal};
 use crate::model::segments::Segment;
 use crate::model::summary::Ratio;
 use crate::report::view::{FileView, LineRun};
@@ -95,19 +96,23 @@ fn functions_table(out: &mut String, view: &FileView, branches: bool) {
     out.push_str("<th>Instantiations</th></tr></thead><tbody>\n");
     for f in &functions {
         let (line, _) = f.start;
-        let _ = write!(out, "<tr><td class=\"name\"><a href=\"#L{line}\">");
+        out.push_str("<tr><td class=\"name\"><a href=\"#L");
+        push_decimal(out, line.into());
+        out.push_str("\">");
         push_escaped(out, &f.name);
-        let _ = write!(
-            out,
-            "</a></td><td>{line}</td><td>{}</td>",
-            f.execution_count
-        );
+        out.push_str("</a></td><td>");
+        push_decimal(out, line.into());
+        out.push_str("</td><td>");
+        push_decimal(out, f.execution_count);
+        out.push_str("</td>");
         metric_cell(out, f.summary.lines);
         metric_cell(out, f.summary.regions);
         if branches {
             metric_cell(out, f.summary.branches);
         }
-        let _ = writeln!(out, "<td>{}</td></tr>", f.instantiations.len());
+        out.push_str("<td>");
+        push_decimal(out, f.instantiations.len() as u64);
+        out.push_str("</td></tr>\n");
     }
     out.push_str("</tbody></table></details>\n");
 }
@@ -142,7 +147,11 @@ fn push_count(out: &mut String, count: u64) {
     } else {
         0
     };
-    let _ = write!(out, "<td data-n={count}>{value:.digits$}{unit}");
+    out.push_str("<td data-n=");
+    push_decimal(out, count);
+    out.push('>');
+    push_fixed(out, value, digits);
+    out.push_str(unit);
 }
 
 /// Walks the line runs in step with the lines of the page.
@@ -218,22 +227,6 @@ fn uncovered_pieces(
     }
 }
 
-/// Appends the decimal digits of `n` (reports write millions of them).
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // SAFETY: ASCII digits are valid UTF-8.
-    out.push_str(unsafe { std::str::from_utf8_unchecked(&digits[at..]) });
-}
-
 fn source_table(out: &mut String, view: &FileView, source: &Source) {
     let mut counts = Counts {
         runs: view.line_runs(),
@@ -250,43 +243,60 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
     let mut pieces: Vec<(usize, usize)> = Vec::new();
     // Rows end with a newline and no end tags: a trailing newline in a
     // `white-space: pre` cell adds no height.
-    let mut write_line = |out: &mut String, line: u32, text: Option<&str>| {
+    let mut escaper = match source {
+        Source::Text(text) => TextEscaper::new(text),
+        Source::Missing { .. } => TextEscaper::new(""),
+    };
+    // `text`: the line and where it starts in the source.
+    let mut write_line = |out: &mut String, line: u32, text: Option<(usize, &str)>| {
+        let (offset, text) = match text {
+            Some((offset, t)) => (offset, Some(t)),
+            None => (0, None),
+        };
         let count = counts.get(line);
         let (wrapped, here) = segments.on_line(line);
         let code = text.unwrap_or("");
         match text {
             Some(t) => {
                 uncovered_pieces(t.len(), wrapped, here, &mut pieces);
-                pieces.retain(|&(a, b)| t[floor(t, a)..ceil(t, b)].trim() != "");
+                if !pieces.is_empty() {
+                    pieces.retain(|&(a, b)| t[floor(t, a)..ceil(t, b)].trim() != "");
+                }
             }
             None => uncovered_pieces(usize::MAX, wrapped, here, &mut pieces),
         }
-        let class = match count {
-            None => "",
-            Some(0) => " class=u",
-            Some(_) if !pieces.is_empty() => " class=p",
-            Some(_) => " class=c",
-        };
+        let number = Decimal::new(line.into());
+        // Room for the row's markup and its text (escapes and spans may
+        // still grow it).
+        out.reserve(96 + code.len());
         out.push_str("<tr id=L");
-        push_decimal(out, line.into());
-        out.push_str(class);
+        out.push_str(number.as_str());
+        // Literal per arm: fixed-length copies, no memcpy call per row.
+        match count {
+            None => {}
+            Some(0) => out.push_str(" class=u"),
+            Some(_) if !pieces.is_empty() => out.push_str(" class=p"),
+            Some(_) => out.push_str(" class=c"),
+        }
         while branches.peek().is_some_and(|b| b.line < line) {
             branches.next();
         }
         if let Some(b) = branches.peek().filter(|b| b.line == line) {
-            let _ = write!(
-                out,
-                " data-b=\"{}/{}\"",
-                b.outcomes.covered, b.outcomes.total
-            );
+            out.push_str(" data-b=\"");
+            push_decimal(out, b.outcomes.covered);
+            out.push('/');
+            push_decimal(out, b.outcomes.total);
+            out.push('"');
         }
         out.push_str("><th>");
-        push_decimal(out, line.into());
+        out.push_str(number.as_str());
         match count {
-            Some(c) => push_count(out, c),
-            None => out.push_str("<td>"),
+            Some(c) => {
+                push_count(out, c);
+                out.push_str("<td>");
+            }
+            None => out.push_str("<td><td>"),
         }
-        out.push_str("<td>");
         if text.is_some() {
             let mut at = 0;
             for &(a, b) in &pieces {
@@ -294,28 +304,29 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
                 if a >= b {
                     continue;
                 }
-                push_text(out, &code[at..a]);
-                if a + 1 == b {
-                    let _ = write!(out, "<span class=z data-r=\"{b}\">");
-                } else {
-                    let _ = write!(out, "<span class=z data-r=\"{}&#8211;{b}\">", a + 1);
+                escaper.push(out, offset + at, offset + a);
+                out.push_str("<span class=z data-r=\"");
+                if a + 1 != b {
+                    push_decimal(out, (a + 1) as u64);
+                    out.push_str("&#8211;");
                 }
-                push_text(out, &code[a..b]);
+                push_decimal(out, b as u64);
+                out.push_str("\">");
+                escaper.push(out, offset + a, offset + b);
                 out.push_str("</span>");
                 at = b;
             }
-            push_text(out, &code[at..]);
+            escaper.push(out, offset + at, offset + code.len());
         }
         out.push('\n');
     };
     match source {
         Source::Text(text) => {
             let mut line = 0u32;
-            for l in text.split_inclusive('\n') {
+            for (offset, l) in lines(text) {
                 line += 1;
-                let l = l.strip_suffix('\n').unwrap_or(l);
                 let l = l.strip_suffix('\r').unwrap_or(l);
-                write_line(out, line, Some(l));
+                write_line(out, line, Some((offset, l)));
             }
             // Mapped lines past the end of the file on disk (it changed
             // since the build) still show their counts.
@@ -337,6 +348,24 @@ fn source_table(out: &mut String, view: &FileView, source: &Source) {
         }
     }
     out.push_str("</tbody></table>\n");
+}
+
+/// The lines of `text` without their `\n`, as `split_inclusive('\n')`
+/// cuts them (no empty line after a final newline), found with memchr,
+/// each with the offset where it starts.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut newlines = memchr::memchr_iter(b'\n', text.as_bytes());
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let end = match newlines.next() {
+            Some(nl) => nl,
+            None if from < text.len() => text.len(),
+            None => return None,
+        };
+        let l = (from, &text[from..end]);
+        from = end + 1;
+        Some(l)
+    })
 }
 
 /// The char boundary at or before `i`.
@@ -408,6 +437,18 @@ mod tests {
         push_count(&mut s, 12_345);
         push_count(&mut s, 4_560_000);
         assert_eq!(s, "<td>9999<td data-n=12345>12.3k<td data-n=4560000>4.56M");
+    }
+
+    #[test]
+    fn lines_are_split_inclusive_without_newlines() {
+        for text in ["", "a", "a\n", "a\nb", "\n\n", "a\r\n\nb\n", "\nx"] {
+            let ours: Vec<&str> = lines(text).map(|(at, l)| &text[at..at + l.len()]).collect();
+            let std: Vec<&str> = text
+                .split_inclusive('\n')
+                .map(|l| l.strip_suffix('\n').unwrap_or(l))
+                .collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
     }
 
     #[test]
