@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{ArgGroup, Args, ValueEnum};
 use covdata::diff::{self, render, ChangeSource, Changes};
-use covdata::report::{Context, ReportOptions};
+use covdata::report::Context;
 use covdata::{load_coverage_with, Coverage};
 
 use super::args::{percent, FilterArgs, GateArgs, InputArgs, OutputArgs};
@@ -164,12 +164,7 @@ pub(super) fn read_changes(
 }
 
 fn run_baseline(a: &DiffArgs, format: render::Format) -> anyhow::Result<Outcome> {
-    let opts = ReportOptions {
-        crates: a.filter.pkg.crates()?,
-        root: a.filter.root()?,
-        mangled: false,
-        files: a.filter.files()?,
-    };
+    let opts = super::report::report_options(&a.filter, false)?;
     let base: Coverage = load_coverage_with(
         &a.baseline,
         covdata::LoadOptions {
