@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use anyhow::Context as _;
 use clap::Args;
+use covdata::reader::RunObserver;
 use covdata::report::{self, Context, ReportOptions};
 use covdata::{gate, Coverage};
 
@@ -120,13 +121,26 @@ pub fn with_context(
     load: Load,
     write: impl FnOnce(&Context) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
+    with_context_observed(input, filter, gate, load, None, write)
+}
+
+/// [`with_context`], showing `observer` what the load reads (see
+/// [`covdata::reader::load_observed`]).
+pub fn with_context_observed(
+    input: &InputArgs,
+    filter: &FilterArgs,
+    gate: &GateArgs,
+    load: Load,
+    observer: Option<&dyn RunObserver>,
+    write: impl FnOnce(&Context) -> anyhow::Result<()>,
+) -> anyhow::Result<Outcome> {
     let opts = ReportOptions {
         crates: filter.pkg.crates()?,
         root: filter.root()?,
         mangled: load.mangled,
         files: filter.files()?,
     };
-    let cov = load_model(input, load.keep_runs, filter.builds.all_builds)?;
+    let cov = load_model_observed(input, load.keep_runs, filter.builds.all_builds, observer)?;
     let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
     filter.pkg.check_matches(&present)?;
     let ctx = Context::new(&cov, opts);
@@ -153,15 +167,28 @@ pub fn load_model(
     keep_runs: bool,
     all_builds: bool,
 ) -> anyhow::Result<Coverage> {
+    load_model_observed(input, keep_runs, all_builds, None)
+}
+
+/// [`load_model`] with an observer of the load.
+fn load_model_observed(
+    input: &InputArgs,
+    keep_runs: bool,
+    all_builds: bool,
+    observer: Option<&dyn RunObserver>,
+) -> anyhow::Result<Coverage> {
     let source = input.source()?;
     let ignore_bad = input.ignore_bad;
     let loaded = source
-        .load(covdata::LoadOptions {
-            ignore_bad,
-            keep_runs,
-            all_builds,
-            ..Default::default()
-        })
+        .load_observed(
+            covdata::LoadOptions {
+                ignore_bad,
+                keep_runs,
+                all_builds,
+                ..Default::default()
+            },
+            observer,
+        )
         .map_err(plain)?;
     warn::source(&loaded.warnings);
     let cov = Coverage::build_with(
