@@ -575,3 +575,108 @@ fn every_copy_of_an_inline_function_counts_for_its_run() {
         "c::it via_b  1\nc::it via_c  1\n"
     );
 }
+
+/// [`INLINE_COPIES`] and a generic module: `show` instantiated in both
+/// codegen units that call it, `never` not at all (an unused function's
+/// record, which the model keeps or drops by the summed counts).
+const COPIES_AND_GENERICS: &str = r#"
+mod g {
+    pub fn show<T: std::fmt::Debug>(t: T) -> usize {
+        let s = format!("{t:?}");
+        if s.len() > 3 {
+            s.len()
+        } else {
+            0
+        }
+    }
+
+    pub fn never<T: Clone>(t: &T) -> T {
+        t.clone()
+    }
+}
+"#;
+
+/// The answer of `query` over `dir` with `collector` keeping the runs'
+/// counters during the load; `None` when the query does not resolve.
+fn one_pass(
+    dir: &Path,
+    query: &covdata::tests_query::Query,
+    collector: &covdata::tests_query::Collector,
+) -> Option<covdata::tests_query::Answer> {
+    use covdata::tests_query::{resolve, scan};
+    let loaded =
+        covdata::reader::load_observed(&[dir.to_path_buf()], Default::default(), Some(collector))
+            .unwrap();
+    let cov = covdata::Coverage::build(loaded, false).unwrap();
+    let ctx = covdata::report::Context::new(&cov, Default::default());
+    let targets = resolve(&ctx, query).ok()?;
+    Some(scan(&ctx, &targets, collector).unwrap())
+}
+
+/// The one pass keeps, of each run, only the counters that the meta files
+/// say can decide the query; its answers must be those of whole runs (the
+/// old second pass, which read every counter file again), for every line
+/// and function of a program built with `-C codegen-units=16`: an inline
+/// function's copies and a generic's instantiations in several codegen
+/// units (duplicate data records the model sums), an unused generic (a
+/// record the model keeps or drops by the summed counts).
+#[test]
+fn one_pass_answers_as_whole_runs_do() {
+    use covdata::tests_query::{Collector, Query};
+    let program = format!("{INLINE_COPIES}{COPIES_AND_GENERICS}")
+        .replace(
+            "crate::a::inl(x) +",
+            "crate::a::inl(x) + crate::g::show(x) as u32 +",
+        )
+        .replace(
+            "crate::a::inl(x + 1) +",
+            "crate::a::inl(x + 1) + crate::g::show(\"c\") as u32 +",
+        );
+    let f = Fixture::build(
+        "tests-query-one-pass",
+        &program,
+        &["-C", "opt-level=1", "-C", "codegen-units=16"],
+        &[
+            (Some("c::it via_b"), &["b"]),
+            (Some("c::it via_c"), &["c"]),
+            (Some("c::it via_c"), &["c", "again"]),
+            (None, &["b", "unlabelled"]),
+        ],
+    );
+    let dir = f.covdir("cov", &[0, 1, 2, 3]);
+    let pod = covdata::load(std::slice::from_ref(&dir), Default::default())
+        .unwrap()
+        .pods
+        .remove(0);
+    let mut keys: Vec<_> = pod
+        .funcs
+        .iter()
+        .map(|e| (e.name_ref, e.func_hash))
+        .collect();
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert!(
+        keys.len() < n,
+        "no duplicate data records: the test proves nothing"
+    );
+    let anchor = f.s.dir.display().to_string();
+    let mut queries: Vec<Query> = (1..=program.lines().count() as u32)
+        .map(|line| Query::Line {
+            path: "main.rs".into(),
+            line,
+            anchor: anchor.clone(),
+        })
+        .collect();
+    for name in ["inl", "g::show", "never", "use_b", "use_c", "main"] {
+        queries.push(Query::Function(name.into()));
+    }
+    let mut answered = 0;
+    for q in &queries {
+        let whole = one_pass(&dir, q, &Collector::keeping_every_counter());
+        let kept = one_pass(&dir, q, &Collector::new(q));
+        assert_eq!(kept, whole, "{q:?}");
+        answered += usize::from(whole.is_some_and(|a| !a.tests.is_empty()));
+    }
+    assert!(answered > 15, "only {answered} queries named tests");
+}

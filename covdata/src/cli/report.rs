@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use anyhow::Context as _;
 use clap::Args;
+use covdata::reader::RunObserver;
 use covdata::report::{self, Context, ReportOptions};
 use covdata::{gate, Coverage};
 
@@ -120,8 +121,21 @@ pub fn with_context(
     load: Load,
     write: impl FnOnce(&Context) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
+    with_context_observed(input, filter, gate, load, None, write)
+}
+
+/// [`with_context`], showing `observer` what the load reads (see
+/// [`covdata::reader::load_observed`]).
+pub fn with_context_observed(
+    input: &InputArgs,
+    filter: &FilterArgs,
+    gate: &GateArgs,
+    load: Load,
+    observer: Option<&dyn RunObserver>,
+    write: impl FnOnce(&Context) -> anyhow::Result<()>,
+) -> anyhow::Result<Outcome> {
     let opts = report_options(filter, load.mangled)?;
-    let cov = load_model(input, load.keep_runs, filter.builds.all_builds)?;
+    let cov = load_model_observed(input, load.keep_runs, filter.builds.all_builds, observer)?;
     check_pkg(filter, &cov)?;
     let ctx = Context::new(&cov, opts);
     write(&ctx)?;
@@ -164,8 +178,18 @@ pub fn load_model(
     keep_runs: bool,
     all_builds: bool,
 ) -> anyhow::Result<Coverage> {
+    load_model_observed(input, keep_runs, all_builds, None)
+}
+
+/// [`load_model`] with an observer of the load.
+fn load_model_observed(
+    input: &InputArgs,
+    keep_runs: bool,
+    all_builds: bool,
+    observer: Option<&dyn RunObserver>,
+) -> anyhow::Result<Coverage> {
     let mut warnings = Vec::new();
-    let cov = collect_model(input, keep_runs, all_builds, &mut warnings);
+    let cov = collect_model_observed(input, keep_runs, all_builds, observer, &mut warnings);
     warn::print(&warnings);
     cov
 }
@@ -179,15 +203,28 @@ pub fn collect_model(
     all_builds: bool,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Coverage> {
+    collect_model_observed(input, keep_runs, all_builds, None, warnings)
+}
+
+fn collect_model_observed(
+    input: &InputArgs,
+    keep_runs: bool,
+    all_builds: bool,
+    observer: Option<&dyn RunObserver>,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Coverage> {
     let source = input.source()?;
     let ignore_bad = input.ignore_bad;
     let loaded = source
-        .load(covdata::LoadOptions {
-            ignore_bad,
-            keep_runs,
-            all_builds,
-            ..Default::default()
-        })
+        .load_observed(
+            covdata::LoadOptions {
+                ignore_bad,
+                keep_runs,
+                all_builds,
+                ..Default::default()
+            },
+            observer,
+        )
         .map_err(plain)?;
     warnings.extend(loaded.warnings);
     let cov = Coverage::build_with(

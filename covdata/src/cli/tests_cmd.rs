@@ -7,7 +7,7 @@ use covdata::tests_query::{self, render, Query};
 
 use super::args::{FilterArgs, GateArgs, InputArgs, OutputArgs};
 use super::diff::{absolute, read_changes, write_output};
-use super::report::{with_context, Load};
+use super::report::{with_context_observed, Load};
 use super::{plain, Outcome, UsageError};
 
 pub const EXAMPLES: &str = "\
@@ -78,42 +78,44 @@ pub fn run(a: &TestsArgs) -> anyhow::Result<Outcome> {
         TestsFormat::Json => render::Format::Json,
         TestsFormat::NextestFilter => render::Format::NextestFilter,
     };
-    with_context(
+    let root = absolute(a.filter.root()?)?;
+    // Everything but a change's anchor is known before the load (the
+    // collector matches changed files by name).
+    let mut query = if let Some(spec) = &a.line {
+        let (path, line) = parse_line(spec)?;
+        let anchor = match &root {
+            Some(r) => r.clone(),
+            None => std::env::current_dir()
+                .context("the current directory")?
+                .to_string_lossy()
+                .into_owned(),
+        };
+        Query::Line { path, line, anchor }
+    } else if let Some(name) = &a.function {
+        Query::Function(name.clone())
+    } else {
+        let changes = changes.as_ref().expect("clap requires one query");
+        Query::Changes {
+            files: changes.files.clone(),
+            anchor: String::new(),
+        }
+    };
+    let collector = tests_query::Collector::new(&query);
+    with_context_observed(
         &a.input,
         &a.filter,
         &GateArgs::default(),
         Load::default(),
+        Some(&collector),
         |ctx| {
-            let root = absolute(a.filter.root()?)?;
-            let query = if let Some(spec) = &a.line {
-                let (path, line) = parse_line(spec)?;
-                let anchor = match &root {
-                    Some(r) => r.clone(),
-                    None => std::env::current_dir()
-                        .context("the current directory")?
-                        .to_string_lossy()
-                        .into_owned(),
-                };
-                Query::Line { path, line, anchor }
-            } else if let Some(name) = &a.function {
-                Query::Function(name.clone())
-            } else {
-                let changes = changes.as_ref().expect("clap requires one query");
-                let anchor = covdata::diff::anchor(root.as_deref(), changes, ctx);
-                Query::Changes {
-                    files: changes.files.clone(),
-                    anchor,
-                }
-            };
+            if let (Query::Changes { anchor, .. }, Some(changes)) = (&mut query, &changes) {
+                *anchor = covdata::diff::anchor(root.as_deref(), changes, ctx);
+            }
             let targets = tests_query::resolve(ctx, &query).map_err(plain)?;
             if let Some(w) = &targets.nothing_matched {
                 eprintln!("covdata: tests: warning: {w}");
             }
-            let answer = tests_query::scan(ctx, &a.input.dirs(), &targets, a.input.ignore_bad)
-                .map_err(plain)?;
-            for e in &answer.skipped {
-                eprintln!("covdata: warning: skipped {e}");
-            }
+            let answer = tests_query::scan(ctx, &targets, &collector).map_err(plain)?;
             if let Some(w) = answer.lost_labels_warning() {
                 eprintln!("covdata: tests: warning: {w}");
             }

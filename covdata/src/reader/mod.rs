@@ -17,7 +17,7 @@ mod summary;
 use std::path::PathBuf;
 
 pub use pod::{Pod, PodModule, Run};
-pub use stream::{saturating_add_into, visit_run_counters};
+pub use stream::{saturating_add_into, visit_run_counters, RunObserver, SeenRun};
 pub use summary::RunSummary;
 
 pub(crate) use pools::{absorbed_in, absorbed_lists};
@@ -64,6 +64,16 @@ pub struct Loaded {
 /// with it, the result may hold no pod (the caller reports the skipped
 /// files first).
 pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
+    load_observed(dirs, opts, None)
+}
+
+/// [`load`], showing `observer` every pod that opened (before any counter
+/// file is read) and every run added to the sums.
+pub fn load_observed(
+    dirs: &[PathBuf],
+    opts: LoadOptions,
+    observer: Option<&dyn RunObserver>,
+) -> Result<Loaded> {
     let found = discover(dirs)?;
     let mut out = Loaded::default();
     for problem in found.problems {
@@ -74,8 +84,28 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
         }
         skip_or_fail(&mut out, problem, opts)?;
     }
-    for files in found.pods {
-        let mut pod = match Pod::open(&files.meta, Some(&files.hash)) {
+    // Every meta file first, so that an observer knows all pods before it
+    // sees a run; errors are still reported in discovery order below.
+    let opened: Vec<Result<Pod>> = found
+        .pods
+        .iter()
+        .map(|files| {
+            Pod::open(&files.meta, Some(&files.hash)).map(|mut pod| {
+                pod.meta_path = files.meta.clone();
+                pod
+            })
+        })
+        .collect();
+    if let Some(o) = observer {
+        o.pods(
+            &opened
+                .iter()
+                .filter_map(|p| p.as_ref().ok())
+                .collect::<Vec<_>>(),
+        );
+    }
+    for (files, opened) in found.pods.into_iter().zip(opened) {
+        let mut pod = match opened {
             Ok(pod) => pod,
             Err(e) => {
                 let n = files.counters.len();
@@ -89,7 +119,6 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                 continue;
             }
         };
-        pod.meta_path = files.meta.clone();
         // Under the pod's shared locks, a concurrent compaction can neither
         // add a file to a pool nor delete it while the files are read.
         // Without a lock file, a first compaction may start meanwhile: a
@@ -105,7 +134,7 @@ pub fn load(dirs: &[PathBuf], opts: LoadOptions) -> Result<Loaded> {
                 files: &counters,
                 hash: files.hash,
             };
-            let (mut pods, errors) = read_pods(pod, &source, opts);
+            let (mut pods, errors) = read_pods(pod, &source, opts, observer);
             let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
             if !retried
                 && locks.is_empty()

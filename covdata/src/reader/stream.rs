@@ -32,6 +32,38 @@ pub(crate) trait CounterBytes: Sync {
     fn shared(&self, _i: usize) -> Option<Arc<[u8]>> {
         None
     }
+    /// The pid in file `i`'s name (0 for pools and covdata's own files).
+    fn name_pid(&self, i: usize) -> u64;
+}
+
+/// Sees what a load reads, for a command that needs more than the sums:
+/// `covdata tests` keeps, of every run, the few counters that can decide
+/// its query, so that each counter file is read once.
+pub trait RunObserver: Sync {
+    /// Every pod whose meta file opened, before any counter file is read.
+    fn pods(&self, pods: &[&Pod]);
+    /// The `files` counter files of pod `hash` are about to be read; a
+    /// second call for the same pod (a load that reads a pod again) drops
+    /// what was seen of it before.
+    fn begin(&self, hash: &MetaHash, files: usize);
+    /// One run added to its pod's sums, on the thread that read it.
+    fn run(&self, run: &SeenRun<'_>);
+}
+
+/// A run as [`RunObserver::run`] sees it.
+pub struct SeenRun<'a> {
+    /// Its pod.
+    pub hash: &'a MetaHash,
+    /// The file's number in its pod's reading order.
+    pub index: usize,
+    /// The pid in the file's name.
+    pub name_pid: u64,
+    /// The file's header.
+    pub header: &'a CountersHeader,
+    /// Its args table.
+    pub args: &'a [(String, String)],
+    /// Its `(counter, value)` entries.
+    pub entries: &'a [(u32, u64)],
 }
 
 /// Counter files listed in input directories.
@@ -50,6 +82,9 @@ impl CounterBytes for DirFiles<'_> {
     }
     fn read(&self, i: usize, buf: &mut Vec<u8>) -> Result<Outcome> {
         crate::dense::read_counter_file(&self.path(i), buf)
+    }
+    fn name_pid(&self, i: usize) -> u64 {
+        self.files[i].pid
     }
 }
 
@@ -72,20 +107,28 @@ impl CounterBytes for Subset<'_> {
     fn shared(&self, i: usize) -> Option<Arc<[u8]>> {
         self.all.shared(self.indices[i])
     }
+    fn name_pid(&self, i: usize) -> u64 {
+        self.all.name_pid(self.indices[i])
+    }
 }
 
 /// Reads the runs of `files` into `pod`: one pod, or with
 /// [`LoadOptions::by_label`] one pod per `label` value (in label order,
 /// the unlabelled runs under `""`), each with [`Pod::label`] set. Returns
-/// the pods and the bad files' errors in file order.
+/// the pods and the bad files' errors in file order. `observer` sees every
+/// run added.
 pub(crate) fn read_pods(
     pod: Pod,
     files: &dyn CounterBytes,
     opts: LoadOptions,
+    observer: Option<&dyn RunObserver>,
 ) -> (Vec<Pod>, Vec<Error>) {
+    if let Some(o) = observer {
+        o.begin(&pod.hash, files.len());
+    }
     if !opts.by_label || files.len() == 0 {
         let mut pod = pod;
-        let errors = read_runs(&mut pod, files, opts);
+        let errors = read_runs(&mut pod, files, opts, observer);
         return (vec![pod], errors);
     }
     // A first pass reads each file's args only: labels are not in names.
@@ -117,7 +160,7 @@ pub(crate) fn read_pods(
             indices: &indices,
         };
         // Errors of the second pass (a file changed meanwhile) come last.
-        let errs = read_runs(&mut one, &subset, opts);
+        let errs = read_runs(&mut one, &subset, opts, observer);
         errors.extend(errs.into_iter().map(|err| (usize::MAX, err)));
         pods.push(one);
     }
@@ -139,7 +182,12 @@ struct Partial {
 
 /// Adds every counter file of `files` into `pod`; returns the bad files'
 /// errors in file order (their counters are not added).
-pub(crate) fn read_runs(pod: &mut Pod, files: &dyn CounterBytes, opts: LoadOptions) -> Vec<Error> {
+pub(crate) fn read_runs(
+    pod: &mut Pod,
+    files: &dyn CounterBytes,
+    opts: LoadOptions,
+    observer: Option<&dyn RunObserver>,
+) -> Vec<Error> {
     let n = files.len();
     if n == 0 {
         return Vec::new();
@@ -172,6 +220,7 @@ pub(crate) fn read_runs(pod: &mut Pod, files: &dyn CounterBytes, opts: LoadOptio
                 &mut part.counters,
                 &mut buf,
                 &mut entries,
+                observer,
                 |header, args| {
                     if label.is_some_and(|l| label_of(args) != l) {
                         // Changed since the first pass: not this label's.
@@ -245,6 +294,7 @@ fn read_one(
     dense: &mut [u64],
     buf: &mut Vec<u8>,
     entries: &mut Vec<(u32, u64)>,
+    observer: Option<&dyn RunObserver>,
     seen: impl FnOnce(&CountersHeader, &[(String, String)]) -> bool,
 ) -> Result<bool> {
     if files.read(i, buf).map_err(|e| e.at(path))? == Outcome::Live {
@@ -255,6 +305,16 @@ fn read_one(
     let header = *file.header();
     if !seen(&header, file.args()) {
         return Ok(false);
+    }
+    if let Some(o) = observer {
+        o.run(&SeenRun {
+            hash,
+            index: i,
+            name_pid: files.name_pid(i),
+            header: &header,
+            args: file.args(),
+            entries,
+        });
     }
     // Every index is below num_counters, which is dense.len().
     let mut saturated = header.flags & covwrap_rt::format::defs::counter_flags::SATURATED != 0;

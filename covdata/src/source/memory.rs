@@ -12,7 +12,9 @@ use crate::dense::Outcome;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fasthash::FastSet;
 use crate::pods::{counter_file, CounterFile};
-use crate::reader::{absorbed_in, read_pods, skip_or_fail, CounterBytes, LoadOptions, Loaded, Pod};
+use crate::reader::{
+    absorbed_in, read_pods, skip_or_fail, CounterBytes, LoadOptions, Loaded, Pod, RunObserver,
+};
 
 /// Files of a coverage directory held in memory. `origin` names it in
 /// messages (a center's URL, a bundle's file): a file `F` of it is called
@@ -172,12 +174,24 @@ impl CounterBytes for MemFiles<'_> {
     fn shared(&self, i: usize) -> Option<Arc<[u8]>> {
         self.mem.get(&self.name(i)).cloned()
     }
+    fn name_pid(&self, i: usize) -> u64 {
+        self.files[i].pid
+    }
 }
 
 /// Loads the pods of `mem` with the rules of [`crate::load`]: canonical
 /// names only, counter files a pool lists as absorbed left out, a counter
 /// file without its meta file a bad input.
 pub fn load_memory(mem: &MemDir, opts: LoadOptions) -> Result<Loaded> {
+    load_memory_observed(mem, opts, None)
+}
+
+/// [`load_memory`] with an observer (see [`crate::reader::load_observed`]).
+pub fn load_memory_observed(
+    mem: &MemDir,
+    opts: LoadOptions,
+    observer: Option<&dyn RunObserver>,
+) -> Result<Loaded> {
     let mut out = Loaded::default();
     let origin = Path::new(mem.origin());
     let mut metas: BTreeMap<MetaHash, &str> = BTreeMap::new();
@@ -215,17 +229,36 @@ pub fn load_memory(mem: &MemDir, opts: LoadOptions) -> Result<Loaded> {
             skip_or_fail(&mut out, e, opts)?;
         }
     }
-    for (hash, meta_name) in metas {
-        let meta_path = mem.path(meta_name);
-        let bytes = mem.get(meta_name).expect("listed").to_vec();
-        let mut pod = match Pod::from_meta_bytes(bytes, Some(&hash)) {
+    // Every meta file first, so that an observer knows all pods before it
+    // sees a run; errors are still reported in order below.
+    let opened: Vec<(MetaHash, Result<Pod>)> = metas
+        .into_iter()
+        .map(|(hash, meta_name)| {
+            let meta_path = mem.path(meta_name);
+            let bytes = mem.get(meta_name).expect("listed").to_vec();
+            let pod = Pod::from_meta_bytes(bytes, Some(&hash)).map(|mut pod| {
+                pod.meta_path = meta_path.clone();
+                pod
+            });
+            (hash, pod.map_err(|e| e.at(&meta_path)))
+        })
+        .collect();
+    if let Some(o) = observer {
+        o.pods(
+            &opened
+                .iter()
+                .filter_map(|(_, p)| p.as_ref().ok())
+                .collect::<Vec<_>>(),
+        );
+    }
+    for (hash, opened) in opened {
+        let pod = match opened {
             Ok(p) => p,
             Err(e) => {
-                skip_or_fail(&mut out, e.at(&meta_path), opts)?;
+                skip_or_fail(&mut out, e, opts)?;
                 continue;
             }
         };
-        pod.meta_path = meta_path;
         let mut files = counters.remove(&hash).unwrap_or_default();
         files.sort_unstable_by(CounterFile::name_order);
         // Pools, label pools and merge outputs (pid 0) may list absorbed
@@ -238,7 +271,7 @@ pub fn load_memory(mem: &MemDir, opts: LoadOptions) -> Result<Loaded> {
             .collect();
         files.retain(|f| !absorbed.contains(&(f.pid, f.nanos)));
         let source = MemFiles { mem, hash, files };
-        let (pods, errors) = read_pods(pod, &source, opts);
+        let (pods, errors) = read_pods(pod, &source, opts, observer);
         for e in errors {
             skip_or_fail(&mut out, e, opts)?;
         }

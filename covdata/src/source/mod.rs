@@ -14,11 +14,11 @@ mod memory;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use memory::{load_memory, MemDir};
+pub use memory::{load_memory, load_memory_observed, MemDir};
 
 use crate::center::client::{Client, Selection};
 use crate::error::{Error, ErrorKind, Result};
-use crate::reader::{load, LoadOptions, Loaded};
+use crate::reader::{load_observed, LoadOptions, Loaded, RunObserver};
 
 /// A center to profile.
 #[derive(Clone, Debug)]
@@ -68,13 +68,23 @@ impl Source {
 
     /// Loads the source's pods with the rules of [`crate::load`].
     pub fn load(&self, opts: LoadOptions) -> Result<SourceLoaded> {
+        self.load_observed(opts, None)
+    }
+
+    /// [`Source::load`], showing `observer` the pods and every run read
+    /// (see [`crate::reader::load_observed`]).
+    pub fn load_observed(
+        &self,
+        opts: LoadOptions,
+        observer: Option<&dyn RunObserver>,
+    ) -> Result<SourceLoaded> {
         match self {
             Source::Dirs(dirs) => Ok(SourceLoaded {
-                loaded: load(dirs, opts)?,
+                loaded: load_observed(dirs, opts, observer)?,
                 warnings: Vec::new(),
             }),
             Source::Memory(mem) => Ok(SourceLoaded {
-                loaded: load_memory(mem, opts)?,
+                loaded: load_memory_observed(mem, opts, observer)?,
                 warnings: Vec::new(),
             }),
             Source::Center(c) => {
@@ -84,7 +94,7 @@ impl Source {
                     .map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
                 let warnings = profile.skipped.iter().map(|s| skipped_line(s)).collect();
                 Ok(SourceLoaded {
-                    loaded: load_memory(&profile.files, opts)?,
+                    loaded: load_memory_observed(&profile.files, opts, observer)?,
                     warnings,
                 })
             }

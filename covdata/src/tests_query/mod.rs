@@ -1,14 +1,20 @@
 //! `covdata tests`: which tests (run labels) reach a line, a function or
-//! a change. The model is built once from the summed counters; the query
-//! is resolved against it to a few function records ([`resolve`]); then
-//! each counter file is streamed on its own and only those records are
-//! evaluated with its counters ([`scan`]). Memory holds one counter array
-//! per reader thread and one entry per label that answered, whatever the
-//! number of runs.
+//! a change, with every counter file read once. Before the load, a
+//! [`Collector`] finds in the meta files the few counters any function
+//! record the query could resolve to uses; the load sums every run as for
+//! any report and shows each run to the collector, which keeps its values
+//! there ([`collect`]). The query is then resolved against the summed
+//! model to the function records that decide it ([`resolve`]), and those
+//! are evaluated with each run's kept values ([`scan`]). Memory holds the
+//! summed counters, and per run that reached a candidate counter its
+//! label and its few values there (interned).
 //!
 //! ```text
-//! let targets = tests_query::resolve(&ctx, &Query::Line { file, line })?;
-//! let answer = tests_query::scan(&ctx, &dirs, &targets, ignore_bad)?;
+//! let collector = tests_query::Collector::new(&query);
+//! let loaded = covdata::reader::load_observed(&dirs, opts, Some(&collector))?;
+//! let ctx = Context::new(&Coverage::build(loaded, false)?, report_options);
+//! let targets = tests_query::resolve(&ctx, &query)?;
+//! let answer = tests_query::scan(&ctx, &targets, &collector)?;
 //! tests_query::render::write(&answer, Format::Text, &mut out)?;
 //! ```
 //!
@@ -18,10 +24,12 @@
 //! label (a merge, a pool) cannot say which test did what: it is counted
 //! in [`Answer::unlabelled_merged`], never guessed.
 
+pub mod collect;
 pub mod render;
 pub mod resolve;
 pub mod scan;
 
+pub use collect::Collector;
 pub use resolve::{resolve, Query, Targets};
 pub use scan::scan;
 
@@ -60,8 +68,6 @@ pub struct Answer {
     /// Files that sum several runs without a label and reached the query,
     /// and how many runs they sum: their tests are unknown.
     pub unlabelled_merged: Option<(u64, u64)>,
-    /// Bad counter files skipped (with `ignore_bad`).
-    pub skipped: Vec<crate::Error>,
 }
 
 impl Answer {

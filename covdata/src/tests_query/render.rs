@@ -241,7 +241,6 @@ mod tests {
             tests: vec![hit("c::it a", true), hit("long-crate::it b", true)],
             files: 2,
             unlabelled_merged: Some((1, 4)),
-            skipped: Vec::new(),
         };
         let mut text = Vec::new();
         write(&a, Format::Text, &mut text).unwrap();

@@ -1,28 +1,24 @@
-//! Streaming every counter file once and evaluating only the resolved
-//! records with its counters.
+//! Evaluating the resolved records with each run's kept counters
+//! ([`super::collect`]): no counter file is read again.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use covwrap_rt::format::counters::CountersFile;
-use covwrap_rt::format::defs::{arg_keys, POOL_PID};
-use covwrap_rt::format::md5::hex;
+use covwrap_rt::format::defs::MetaHash;
 
+use super::collect::{Collector, Kept, Who};
 use super::{Answer, Targets, TestHits};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::fasthash::FastMap;
 use crate::llvm::mapping::Mapping;
 use crate::model::counts::Evaluator;
 use crate::model::lines::for_each_mapped_run;
 use crate::model::segments::{self, Scratch, Segment};
-use crate::model::{decode_pod, CountedRegion};
-use crate::pods::{discover, CounterFile};
-use crate::reader::locked_counter_files;
+use crate::model::CountedRegion;
 use crate::report::Context;
 
 /// A record to evaluate: its mapping and how many counters it takes.
-struct Record {
-    mapping: Mapping,
+struct Record<'a> {
+    mapping: &'a Mapping,
     len: usize,
     /// The model's function record.
     function: u32,
@@ -44,25 +40,11 @@ struct Tally {
     reached: Vec<bool>,
 }
 
-/// What one reader thread found.
-#[derive(Default)]
-struct Partial {
-    labels: FastMap<String, Tally>,
-    merged_files: u64,
-    merged_runs: u64,
-    errors: Vec<(usize, Error)>,
-}
-
-/// Reads every counter file of `dirs` and tallies, per label, the runs
-/// that reach `targets`. Bad files fail the query, or with `ignore_bad`
-/// are skipped and listed.
-pub fn scan(
-    ctx: &Context,
-    dirs: &[PathBuf],
-    targets: &Targets,
-    ignore_bad: bool,
-) -> Result<Answer> {
+/// Tallies, per label, the runs `collector` kept (while the load that
+/// built `ctx` read them) that reach `targets`.
+pub fn scan(ctx: &Context, targets: &Targets, collector: &Collector) -> Result<Answer> {
     let cov = ctx.cov;
+    let kept = collector.kept();
     let wanted: Vec<u32> = {
         let mut w: Vec<u32> = targets
             .files
@@ -74,14 +56,14 @@ pub fn scan(
         w.dedup();
         w
     };
-    let records = decode_records(ctx, &wanted)?;
+    let records = records(ctx, &kept, &wanted);
     let record_of: FastMap<u32, usize> = records
         .iter()
         .enumerate()
         .map(|(i, r)| (r.function, i))
         .collect();
     // Per pod of the model (by H): where its counter array holds each record.
-    let mut slots: BTreeMap<[u8; 16], PodSlots> = BTreeMap::new();
+    let mut slots: BTreeMap<MetaHash, PodSlots> = BTreeMap::new();
     for pod in &cov.pods {
         let mut s = PodSlots::new();
         for (ri, r) in records.iter().enumerate() {
@@ -100,59 +82,106 @@ pub fn scan(
                 s.push((ri, starts, r.len));
             }
         }
-        slots.insert(pod.hash, s);
+        if !s.is_empty() {
+            slots.insert(pod.hash, s);
+        }
     }
     // A function query is one target, whatever its instantiations.
     let target_count: usize = targets.files.iter().map(|f| f.lines.len()).sum::<usize>()
         + usize::from(!targets.functions.is_empty());
-    let found = discover(dirs)?;
     let mut answer = Answer {
         query: targets.query.clone(),
         targets: targets.coverable,
+        files: slots
+            .keys()
+            .map(|h| kept.files.get(h).copied().unwrap_or(0) as u64)
+            .sum(),
         ..Answer::default()
     };
-    let mut total = Partial::default();
-    let mut any_reached = vec![false; target_count];
-    for files in &found.pods {
-        let Some(pod_slots) = slots.get(&files.hash).filter(|s| !s.is_empty()) else {
+    let job = Job {
+        ctx,
+        records: &records,
+        record_of: &record_of,
+        targets,
+        target_count,
+    };
+    // Each pod's distinct kept values are evaluated once.
+    let mut runs: Vec<_> = kept
+        .runs
+        .iter()
+        .filter(|r| slots.contains_key(&kept.pods[r.pod as usize]))
+        .collect();
+    runs.sort_by_key(|r| (kept.pods[r.pod as usize], r.index));
+    let mut outcomes: FastMap<(u32, u32), (u64, Vec<bool>)> = FastMap::default();
+    let mut eval = RunEval::default();
+    for r in &runs {
+        if outcomes.contains_key(&(r.pod, r.values)) {
             continue;
-        };
-        let Some(pod) = cov.pods.iter().find(|p| p.hash == files.hash) else {
-            continue;
-        };
-        let (_locks, list) = locked_counter_files(dirs, files)?;
-        answer.files += list.len() as u64;
-        let job = Job {
-            ctx,
-            dirs,
-            hash: files.hash,
-            num_counters: pod.counters.len(),
-            list: &list,
-            slots: pod_slots,
-            records: &records,
-            record_of: &record_of,
-            targets,
-            target_count,
-        };
-        let part = job.run();
-        merge_into(&mut total, part);
-    }
-    total.errors.sort_by_key(|(i, _)| *i);
-    for (_, e) in total.errors {
-        if !ignore_bad {
-            return Err(e);
         }
-        answer.skipped.push(e);
+        let hash = kept.pods[r.pod as usize];
+        let pod_slots = &slots[&hash];
+        let num_counters = cov
+            .pods
+            .iter()
+            .find(|p| p.hash == hash)
+            .map_or(0, |p| p.counters.len());
+        let values = &kept.values[r.values as usize];
+        eval.dense.resize(num_counters, 0);
+        for &(c, v) in values.iter() {
+            eval.dense[c as usize] = v;
+        }
+        let outcome = eval.evaluate(&job, pod_slots);
+        for &(c, _) in values.iter() {
+            eval.dense[c as usize] = 0;
+        }
+        outcomes.insert((r.pod, r.values), outcome);
     }
-    let mut tests: Vec<TestHits> = total
-        .labels
+    let mut whos: Vec<&Who> = vec![&Who::Merged; kept.whos.len()];
+    for (who, &id) in &kept.whos {
+        whos[id as usize] = who;
+    }
+    let mut labels: FastMap<&str, Tally> = FastMap::default();
+    let (mut merged_files, mut merged_runs) = (0u64, 0u64);
+    for r in &runs {
+        let (hits, reached) = &outcomes[&(r.pod, r.values)];
+        if *hits == 0 && !reached.iter().any(|r| *r) {
+            continue;
+        }
+        let (label, labelled, source) = match whos[r.who as usize] {
+            Who::Merged => {
+                merged_files += 1;
+                merged_runs += u64::from(r.runs);
+                continue;
+            }
+            Who::Test {
+                label,
+                labelled,
+                source,
+            } => (label, labelled, source),
+        };
+        let t = labels.entry(&**label).or_default();
+        t.labelled |= labelled;
+        if t.source.is_none() {
+            t.source = source.map(|s| kept.sources[s as usize].clone());
+        }
+        t.runs += u64::from(r.runs);
+        t.hits = t.hits.saturating_add(*hits);
+        if t.reached.is_empty() {
+            t.reached = vec![false; target_count];
+        }
+        for (a, b) in t.reached.iter_mut().zip(reached) {
+            *a |= *b;
+        }
+    }
+    let mut any_reached = vec![false; target_count];
+    let mut tests: Vec<TestHits> = labels
         .into_iter()
         .map(|(label, t)| {
             for (a, r) in any_reached.iter_mut().zip(&t.reached) {
                 *a |= *r;
             }
             TestHits {
-                label,
+                label: label.to_string(),
                 labelled: t.labelled,
                 source: t.source,
                 runs: t.runs,
@@ -164,234 +193,53 @@ pub fn scan(
     tests.sort_by(|a, b| a.label.cmp(&b.label));
     answer.tests = tests;
     answer.reached_targets = any_reached.iter().filter(|r| **r).count() as u64;
-    if total.merged_files > 0 {
-        answer.unlabelled_merged = Some((total.merged_files, total.merged_runs));
+    if merged_files > 0 {
+        answer.unlabelled_merged = Some((merged_files, merged_runs));
     }
     Ok(answer)
 }
 
-fn merge_into(total: &mut Partial, part: Partial) {
-    for (label, t) in part.labels {
-        let slot = total.labels.entry(label).or_default();
-        slot.labelled |= t.labelled;
-        if slot.source.is_none() {
-            slot.source = t.source;
-        }
-        slot.runs += t.runs;
-        slot.hits = slot.hits.saturating_add(t.hits);
-        if slot.reached.is_empty() {
-            slot.reached = t.reached;
-        } else {
-            for (a, b) in slot.reached.iter_mut().zip(&t.reached) {
-                *a |= *b;
-            }
-        }
-    }
-    total.merged_files += part.merged_files;
-    total.merged_runs += part.merged_runs;
-    total.errors.extend(part.errors);
-}
-
-/// The mappings of the model's records `wanted`, decoded again from their
-/// pods (the model keeps only evaluated regions).
-fn decode_records(ctx: &Context, wanted: &[u32]) -> Result<Vec<Record>> {
+/// The records `wanted` (model functions) with the mappings the pass kept.
+fn records<'a>(ctx: &Context, kept: &'a Kept, wanted: &[u32]) -> Vec<Record<'a>> {
     let cov = ctx.cov;
     let mut out = Vec::with_capacity(wanted.len());
-    let mut by_pod: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
     for &w in wanted {
-        by_pod
-            .entry(cov.functions[w as usize].pod)
-            .or_default()
-            .push(w);
-    }
-    for (p, functions) in by_pod {
-        let pod = &cov.pods[p];
-        let decoded = decode_pod(pod).map_err(|e| e.at(&pod.meta_path))?;
-        for w in functions {
-            let f = &cov.functions[w as usize];
-            let Some((_, mapping)) = decoded[f.module]
-                .records
-                .iter()
-                .find(|(r, _)| r.name_ref == f.name_ref && r.func_hash == f.func_hash)
-            else {
-                continue;
-            };
-            let len = pod
-                .funcs
-                .iter()
-                .find(|e| e.name_ref == f.name_ref && e.func_hash == f.func_hash)
-                .map_or(mapping.max_counter_id() as usize + 1, |e| {
-                    e.num_counters as usize
-                });
-            out.push(Record {
-                mapping: mapping.clone(),
-                len,
-                function: w,
+        let f = &cov.functions[w as usize];
+        let pod = &cov.pods[f.pod];
+        // Every record resolve names is a candidate of the pass.
+        let Some(mapping) = kept
+            .mappings
+            .get(&(pod.hash, f.module, f.name_ref, f.func_hash))
+        else {
+            continue;
+        };
+        let len = pod
+            .funcs
+            .iter()
+            .find(|e| e.name_ref == f.name_ref && e.func_hash == f.func_hash)
+            .map_or(mapping.max_counter_id() as usize + 1, |e| {
+                e.num_counters as usize
             });
-        }
+        out.push(Record {
+            mapping,
+            len,
+            function: w,
+        });
     }
-    Ok(out)
+    out
 }
 
-/// The counter files of one pod, split over reader threads.
+/// What every run's evaluation shares.
 struct Job<'a> {
     ctx: &'a Context<'a>,
-    dirs: &'a [PathBuf],
-    hash: [u8; 16],
-    num_counters: usize,
-    list: &'a [CounterFile],
-    slots: &'a PodSlots,
-    records: &'a [Record],
+    records: &'a [Record<'a>],
     record_of: &'a FastMap<u32, usize>,
     targets: &'a Targets,
     target_count: usize,
 }
 
-impl Job<'_> {
-    fn run(&self) -> Partial {
-        let n = self.list.len();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |p| p.get().min(8))
-            .min(n.max(1));
-        if threads <= 1 {
-            return self.work(0, 1);
-        }
-        std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| s.spawn(move || self.work(t, threads)))
-                .collect();
-            let mut total = Partial::default();
-            for h in handles {
-                merge_into(&mut total, h.join().expect("tests reader thread panicked"));
-            }
-            total
-        })
-    }
-
-    fn work(&self, first: usize, step: usize) -> Partial {
-        let mut part = Partial::default();
-        let mut relevant = vec![false; self.num_counters];
-        for (_, starts, len) in self.slots {
-            for &start in starts {
-                relevant[start..start + len]
-                    .iter_mut()
-                    .for_each(|r| *r = true);
-            }
-        }
-        let mut eval = RunEval {
-            dense: vec![0; self.num_counters],
-            zeros: Vec::new(),
-            summed: Vec::new(),
-            evaluator: Evaluator::default(),
-            regions: Vec::new(),
-            segments: Vec::new(),
-            scratch: Scratch::default(),
-            counted: Vec::new(),
-        };
-        let mut buf = Vec::new();
-        let mut entries = Vec::new();
-        for i in (first..self.list.len()).step_by(step) {
-            let path = self.list[i].path(self.dirs, &self.hash);
-            buf.clear();
-            if let Err(e) = std::fs::File::open(&path)
-                .and_then(|mut f| std::io::Read::read_to_end(&mut f, &mut buf))
-            {
-                part.errors.push((i, Error::io(&path, &e)));
-                continue;
-            }
-            let file = match CountersFile::parse_into(&buf, &mut entries) {
-                Ok(f) => f,
-                Err(e) => {
-                    part.errors.push((i, Error::from(e).at(&path)));
-                    continue;
-                }
-            };
-            let header = *file.header();
-            if header.meta_hash != self.hash || header.num_counters as usize != self.num_counters {
-                let e = Error::new(
-                    ErrorKind::Corrupt,
-                    format!(
-                        "header does not match its meta file {} ({} counters)",
-                        hex(&self.hash),
-                        self.num_counters
-                    ),
-                );
-                part.errors.push((i, e.at(&path)));
-                continue;
-            }
-            // Most runs of a large suite never touch the query's records.
-            if !entries.iter().any(|&(c, _)| relevant[c as usize]) {
-                continue;
-            }
-            for &(c, v) in entries.iter() {
-                eval.dense[c as usize] = v;
-            }
-            let (hits, reached) = eval.evaluate(self);
-            for &(c, _) in entries.iter() {
-                eval.dense[c as usize] = 0;
-            }
-            if hits == 0 && !reached.iter().any(|r| *r) {
-                continue;
-            }
-            let args = file.args();
-            let label = args
-                .iter()
-                .find(|(k, _)| k == arg_keys::LABEL)
-                .map(|(_, v)| v.clone());
-            // Files covdata or a pool writer made (pid 0) sum runs whose
-            // labels are gone, even a single run, unless they kept a label
-            // or a command line (`merge --keep-labels`).
-            let several = header.runs > 1 || header.pid == 0 || self.list[i].pid == POOL_PID;
-            let named = args
-                .iter()
-                .any(|(k, _)| k == arg_keys::ARGV || k == arg_keys::EXE);
-            let (label, labelled) = match label {
-                Some(l) => (l, true),
-                None if several && !named => {
-                    part.merged_files += 1;
-                    part.merged_runs += u64::from(header.runs);
-                    continue;
-                }
-                None => (argv_label(args), false),
-            };
-            let t = part.labels.entry(label).or_default();
-            t.labelled = labelled;
-            if t.source.is_none() {
-                t.source = args
-                    .iter()
-                    .find(|(k, _)| k == arg_keys::LABEL_SOURCE)
-                    .map(|(_, v)| v.clone());
-            }
-            t.runs += u64::from(header.runs.max(1));
-            t.hits = t.hits.saturating_add(hits);
-            if t.reached.is_empty() {
-                t.reached = vec![false; self.target_count];
-            }
-            for (a, b) in t.reached.iter_mut().zip(&reached) {
-                *a |= *b;
-            }
-        }
-        part
-    }
-}
-
-/// An unlabelled run is named by its command line.
-fn argv_label(args: &[(String, String)]) -> String {
-    let argv: Vec<&str> = args
-        .iter()
-        .filter(|(k, _)| k == arg_keys::ARGV)
-        .map(|(_, v)| v.as_str())
-        .collect();
-    if argv.is_empty() {
-        args.iter()
-            .find(|(k, _)| k == arg_keys::EXE)
-            .map_or_else(|| "(unknown program)".to_string(), |(_, v)| v.clone())
-    } else {
-        argv.join(" ")
-    }
-}
-
 /// Scratch space to evaluate one run.
+#[derive(Default)]
 struct RunEval {
     dense: Vec<u64>,
     zeros: Vec<u64>,
@@ -408,11 +256,11 @@ struct RunEval {
 impl RunEval {
     /// The run's hits and which targets it reached (files' lines in
     /// order, then functions).
-    fn evaluate(&mut self, job: &Job) -> (u64, Vec<bool>) {
+    fn evaluate(&mut self, job: &Job, slots: &PodSlots) -> (u64, Vec<bool>) {
         self.counted.clear();
         self.counted.resize(job.records.len(), None);
         let mut in_pod: Vec<Option<(&[usize], usize)>> = vec![None; job.records.len()];
-        for (ri, starts, len) in job.slots {
+        for (ri, starts, len) in slots {
             in_pod[*ri] = Some((starts.as_slice(), *len));
         }
         for (ri, r) in job.records.iter().enumerate() {
@@ -436,7 +284,7 @@ impl RunEval {
                     &self.zeros[..r.len]
                 }
             };
-            if let Some((regions, _)) = self.evaluator.evaluate(&r.mapping, counts) {
+            if let Some((regions, _)) = self.evaluator.evaluate(r.mapping, counts) {
                 self.counted[ri] = Some(regions);
             }
         }
