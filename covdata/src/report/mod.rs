@@ -19,6 +19,7 @@
 
 pub mod cobertura;
 pub mod debugdump;
+mod decimal;
 pub mod func;
 pub mod html;
 pub mod json;

@@ -13,6 +13,7 @@
 
 use std::io::{self, Write};
 
+use super::decimal::put_decimal;
 use super::Context;
 use crate::llvm::mapping::RegionKind;
 
@@ -84,57 +85,13 @@ pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
     out.write_all(&buf)
 }
 
-/// "00" to "99".
-const PAIRS: &[u8; 200] = b"\
-    0001020304050607080910111213141516171819\
-    2021222324252627282930313233343536373839\
-    4041424344454647484950515253545556575859\
-    6061626364656667686970717273747576777879\
-    8081828384858687888990919293949596979899";
-
-/// Writes `v` in decimal (as `{}` formats it) into `out` at `at`; returns
-/// the position after it. `out` must have room for 20 digits.
-fn put_decimal(out: &mut [u8], at: usize, mut v: u64) -> usize {
-    let mut len = 1;
-    let mut rest = v / 10;
-    while rest > 0 {
-        len += 1;
-        rest /= 10;
-    }
-    let end = at + len;
-    let mut i = end;
-    while v >= 100 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        i -= 2;
-        out[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if v >= 10 {
-        let pair = v as usize * 2;
-        out[i - 2..i].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        out[i - 1] = b'0' + v as u8;
-    }
-    end
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn decimals_and_keys() {
-        let mut values = vec![u64::MAX, u64::MAX - 1, u64::from(u32::MAX)];
-        for p in 0..20 {
-            let ten = 10u64.pow(p);
-            values.extend([ten - 1, ten, ten + 1, ten.wrapping_mul(7).wrapping_add(3)]);
-        }
-        for v in values {
-            let mut out = [b'x'; 24];
-            let end = put_decimal(&mut out, 2, v);
-            assert_eq!(&out[2..end], v.to_string().as_bytes());
-            assert_eq!(out[end..], [b'x'; 24][end..]);
-        }
+    fn range_keys_sort_by_start_then_end() {
+        // Decimals: report::decimal's tests.
         let mut keys = [
             range_key(2, 2, 1, 5),
             range_key(1, 3, 1, 1),

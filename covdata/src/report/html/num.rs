@@ -4,33 +4,7 @@
 //! digits. The output is byte for byte `format!("{n}")` and
 //! `format!("{v:.N$}")` (the tests compare them).
 
-/// Two-digit pairs "00".."99".
-const PAIRS: &[u8; 200] = b"\
-0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
-/// The decimal digits of `n` in a stack buffer, and where they start.
-fn digits(mut n: u64, buf: &mut [u8; 20]) -> usize {
-    let mut at = buf.len();
-    while n >= 100 {
-        let pair = (n % 100) as usize * 2;
-        n /= 100;
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if n >= 10 {
-        let pair = n as usize * 2;
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        at -= 1;
-        buf[at] = b'0' + n as u8;
-    }
-    at
-}
+use crate::report::decimal::digits;
 
 /// Appends `n` in decimal, as `{n}` does.
 pub fn push_decimal(out: &mut String, n: u64) {
