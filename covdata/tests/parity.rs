@@ -59,34 +59,8 @@ fn generics_closures_macros_traits_unused() {
     );
 }
 
-const DUP_RS: &str = r#"mod a {
-    #[inline]
-    pub fn inl(x: u32) -> u32 {
-        if x > 1 {
-            x * 2
-        } else {
-            x
-        }
-    }
-}
-
-mod b {
-    #[inline(never)]
-    pub fn use_b(x: u32) -> u32 {
-        let v: Vec<u32> = (0..x).map(|i| i * 3).collect();
-        crate::a::inl(x) + v.iter().sum::<u32>() + 1
-    }
-}
-
-mod c {
-    #[inline(never)]
-    pub fn use_c(x: u32) -> u32 {
-        let s: String = (0..x).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
-        crate::a::inl(x + 1) + s.len() as u32 + 2
-    }
-}
-
-fn main() {
+/// [`INLINE_COPY_MODULES`] called from `main` with one argument count.
+const DUP_MAIN: &str = r#"fn main() {
     let n = std::env::args().count() as u32;
     println!("{} {}", b::use_b(n), c::use_c(n));
 }
@@ -99,7 +73,7 @@ fn main() {
 #[test]
 fn duplicate_data_records() {
     let s = Scratch::new("dup");
-    s.write("main.rs", DUP_RS);
+    s.write("main.rs", &format!("{INLINE_COPY_MODULES}{DUP_MAIN}"));
     rustc(
         &s.dir,
         &[

@@ -394,21 +394,7 @@ fn keep_labels_merges_answer_exactly_as_the_runs_they_merge() {
         &in_dir("-i", &kept),
         &in_dir("-o", &again),
     ]);
-    let listing = |d: &Path| {
-        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
-    };
-    assert_eq!(listing(&again), listing(&kept));
+    assert_eq!(dir_files(&again), dir_files(&kept));
 
     // In place, twice: label pools, and new runs added to them.
     let place = f.covdir("in-place", &all());
@@ -498,34 +484,13 @@ fn keep_labels_merges_answer_exactly_as_the_runs_they_merge() {
     }
 }
 
-const INLINE_COPIES: &str = r#"mod a {
-    #[inline]
-    pub fn inl(x: u32) -> u32 {
-        if x > 1 {
-            x * 2
-        } else {
-            x
-        }
-    }
+/// The shared [`INLINE_COPY_MODULES`] with a `main` that calls one module
+/// or the other by its first argument (`b` or `c`).
+fn inline_copies() -> String {
+    format!("{INLINE_COPY_MODULES}{INLINE_COPIES_MAIN}")
 }
 
-mod b {
-    #[inline(never)]
-    pub fn use_b(x: u32) -> u32 {
-        let v: Vec<u32> = (0..x).map(|i| i * 3).collect();
-        crate::a::inl(x) + v.iter().sum::<u32>() + 1
-    }
-}
-
-mod c {
-    #[inline(never)]
-    pub fn use_c(x: u32) -> u32 {
-        let s: String = (0..x).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
-        crate::a::inl(x + 1) + s.len() as u32 + 2
-    }
-}
-
-fn main() {
+const INLINE_COPIES_MAIN: &str = r#"fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n = args.len() as u32 + 1;
     if args[1] == "b" {
@@ -543,28 +508,12 @@ fn main() {
 fn every_copy_of_an_inline_function_counts_for_its_run() {
     let f = Fixture::build(
         "tests-query-copies",
-        INLINE_COPIES,
+        &inline_copies(),
         &["-C", "opt-level=1", "-C", "codegen-units=4"],
         &[(Some("c::it via_b"), &["b"]), (Some("c::it via_c"), &["c"])],
     );
     let dir = f.covdir("cov", &[0, 1]);
-    // The scenario must really have copies.
-    let pod = covdata::load(std::slice::from_ref(&dir), Default::default())
-        .unwrap()
-        .pods
-        .remove(0);
-    let mut keys: Vec<_> = pod
-        .funcs
-        .iter()
-        .map(|e| (e.name_ref, e.func_hash))
-        .collect();
-    let n = keys.len();
-    keys.sort_unstable();
-    keys.dedup();
-    assert!(
-        keys.len() < n,
-        "no duplicate data records: the test proves nothing"
-    );
+    assert_has_duplicate_records(&dir);
     // `x * 2`, reached by both runs through their own copies.
     assert_eq!(
         answer(&dir, &["--line=main.rs:5"]),
@@ -576,7 +525,7 @@ fn every_copy_of_an_inline_function_counts_for_its_run() {
     );
 }
 
-/// [`INLINE_COPIES`] and a generic module: `show` instantiated in both
+/// [`inline_copies`] and a generic module: `show` instantiated in both
 /// codegen units that call it, `never` not at all (an unused function's
 /// record, which the model keeps or drops by the summed counts).
 const COPIES_AND_GENERICS: &str = r#"
@@ -595,6 +544,27 @@ mod g {
     }
 }
 "#;
+
+/// The scenario must really have copies: some function has several data
+/// records (same name and hash) in the pod of `dir`.
+fn assert_has_duplicate_records(dir: &Path) {
+    let pod = covdata::load(&[dir.to_path_buf()], Default::default())
+        .unwrap()
+        .pods
+        .remove(0);
+    let mut keys: Vec<_> = pod
+        .funcs
+        .iter()
+        .map(|e| (e.name_ref, e.func_hash))
+        .collect();
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert!(
+        keys.len() < n,
+        "no duplicate data records: the test proves nothing"
+    );
+}
 
 /// The answer of `query` over `dir` with `collector` keeping the runs'
 /// counters during the load; `None` when the query does not resolve.
@@ -623,7 +593,7 @@ fn one_pass(
 #[test]
 fn one_pass_answers_as_whole_runs_do() {
     use covdata::tests_query::{Collector, Query};
-    let program = format!("{INLINE_COPIES}{COPIES_AND_GENERICS}")
+    let program = format!("{}{COPIES_AND_GENERICS}", inline_copies())
         .replace(
             "crate::a::inl(x) +",
             "crate::a::inl(x) + crate::g::show(x) as u32 +",
@@ -644,22 +614,7 @@ fn one_pass_answers_as_whole_runs_do() {
         ],
     );
     let dir = f.covdir("cov", &[0, 1, 2, 3]);
-    let pod = covdata::load(std::slice::from_ref(&dir), Default::default())
-        .unwrap()
-        .pods
-        .remove(0);
-    let mut keys: Vec<_> = pod
-        .funcs
-        .iter()
-        .map(|e| (e.name_ref, e.func_hash))
-        .collect();
-    let n = keys.len();
-    keys.sort_unstable();
-    keys.dedup();
-    assert!(
-        keys.len() < n,
-        "no duplicate data records: the test proves nothing"
-    );
+    assert_has_duplicate_records(&dir);
     let anchor = f.s.dir.display().to_string();
     let mut queries: Vec<Query> = (1..=program.lines().count() as u32)
         .map(|line| Query::Line {

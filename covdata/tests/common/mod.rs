@@ -18,12 +18,15 @@ use covwrap_rt::format::names::{counters_file_name, meta_file_name};
 
 mod files;
 mod live;
+mod programs;
 mod runs;
 // Not every test crate uses every helper.
 #[allow(unused_imports)]
 pub use files::dir_files;
 #[allow(unused_imports)]
 pub use live::{free_local_addr, listening_on, serve_command, wait_until};
+#[allow(unused_imports)]
+pub use programs::INLINE_COPY_MODULES;
 #[allow(unused_imports)]
 pub use runs::{lcov_da, two_runs_covdir};
 
