@@ -397,13 +397,10 @@ fn keep_labels_merges_answer_exactly_as_the_runs_they_merge() {
     assert_eq!(dir_files(&again), dir_files(&kept));
 
     // In place, twice: label pools, and new runs added to them.
+    let compact_keeping_labels =
+        |d: &Path| covdata_ok(&["merge", "--in-place", "--keep-labels", &in_dir("-i", d)]);
     let place = f.covdir("in-place", &all());
-    let out = covdata_ok(&[
-        "merge",
-        "--in-place",
-        "--keep-labels",
-        &in_dir("-i", &place),
-    ]);
+    let out = compact_keeping_labels(&place);
     assert!(
         out.contains("folded 6 files\truns 6\tlabel pools 5"),
         "{out}"
@@ -415,12 +412,7 @@ fn keep_labels_merges_answer_exactly_as_the_runs_they_merge() {
     f.add_run(&dir, 0, 7000);
     let expected = answers(&dir);
     assert_eq!(answers(&place), expected);
-    let out = covdata_ok(&[
-        "merge",
-        "--in-place",
-        "--keep-labels",
-        &in_dir("-i", &place),
-    ]);
+    let out = compact_keeping_labels(&place);
     assert!(
         out.contains("folded 1 files\truns 7\tlabel pools 5"),
         "{out}"
@@ -544,27 +536,6 @@ mod g {
     }
 }
 "#;
-
-/// The scenario must really have copies: some function has several data
-/// records (same name and hash) in the pod of `dir`.
-fn assert_has_duplicate_records(dir: &Path) {
-    let pod = covdata::load(&[dir.to_path_buf()], Default::default())
-        .unwrap()
-        .pods
-        .remove(0);
-    let mut keys: Vec<_> = pod
-        .funcs
-        .iter()
-        .map(|e| (e.name_ref, e.func_hash))
-        .collect();
-    let n = keys.len();
-    keys.sort_unstable();
-    keys.dedup();
-    assert!(
-        keys.len() < n,
-        "no duplicate data records: the test proves nothing"
-    );
-}
 
 /// The answer of `query` over `dir` with `collector` keeping the runs'
 /// counters during the load; `None` when the query does not resolve.

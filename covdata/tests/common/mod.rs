@@ -26,7 +26,7 @@ pub use files::dir_files;
 #[allow(unused_imports)]
 pub use live::{free_local_addr, listening_on, serve_command, wait_until};
 #[allow(unused_imports)]
-pub use programs::INLINE_COPY_MODULES;
+pub use programs::{assert_has_duplicate_records, INLINE_COPY_MODULES};
 #[allow(unused_imports)]
 pub use runs::{lcov_da, two_runs_covdir};
 

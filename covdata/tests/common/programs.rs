@@ -1,4 +1,6 @@
-//! Program texts more than one test compiles.
+//! Program texts more than one test compiles, and what they must produce.
+
+use std::path::Path;
 
 /// An `#[inline]` function `a::inl` called from two modules that stay in
 /// different codegen units under `-C opt-level=1 -C codegen-units=4`
@@ -33,3 +35,24 @@ mod c {
 }
 
 "#;
+
+/// The scenario must really have copies: some function has several data
+/// records (same name and hash) in the pod of `dir`.
+pub fn assert_has_duplicate_records(dir: &Path) {
+    let pod = covdata::load(&[dir.to_path_buf()], Default::default())
+        .unwrap()
+        .pods
+        .remove(0);
+    let mut keys: Vec<_> = pod
+        .funcs
+        .iter()
+        .map(|e| (e.name_ref, e.func_hash))
+        .collect();
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert!(
+        keys.len() < n,
+        "no duplicate data records: the test proves nothing"
+    );
+}
