@@ -524,3 +524,38 @@ fn names_zlib_bomb_is_rejected_without_allocating_what_it_claims() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn meta_whose_content_changed_fails_with_its_runs() {
+    // H is checked while the runs are read: a meta file that decodes but
+    // does not hash to its H still fails the load, before any report,
+    // and with --ignore-bad its runs are set aside with it.
+    let s = Scratch::new("bad-meta-content");
+    let dir = covdir(&s);
+    let m = files(&dir, "covmeta.")[0].clone();
+    let mut bytes = std::fs::read(&m).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&m, &bytes).unwrap();
+    expect_error(
+        &["lcov", &input(&dir)],
+        1,
+        &format!(
+            "covdata: {}: corrupt: content does not match its hash\n",
+            m.display()
+        ),
+    );
+    let out = covdata(&["lcov", &input(&dir), "--ignore-bad"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty(), "a report without data: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "covdata: warning: {}: corrupt: content does not match its hash (skipped with its 2 counter files)",
+            m.display()
+        ),
+        "{err}"
+    );
+}

@@ -228,7 +228,7 @@ enum Class {
 /// then shows the file is not part of it, e.g. a `#[cfg(test)]` module).
 /// A file named by a record of an object without a recorded target (older
 /// meta files, rustdoc's doctests) is code.
-pub(crate) fn test_files(objects: &[Object], crates: &[&[String]]) -> FastSet<String> {
+pub(crate) fn test_files(objects: &[Object], crates: &[Vec<String>]) -> FastSet<String> {
     // Per file: named by code; the harness crates naming it; named at all.
     let mut code: FastSet<&str> = FastSet::default();
     let mut harness: FastMap<&str, FastSet<String>> = FastMap::default();
@@ -236,7 +236,7 @@ pub(crate) fn test_files(objects: &[Object], crates: &[&[String]]) -> FastSet<St
     let mut plain_crates: FastSet<String> = FastSet::default();
     for (obj, crates) in objects.iter().zip(crates) {
         let target = Target::of(obj.info());
-        for ((record, mapping), krate) in obj.dec.records.iter().zip(*crates) {
+        for ((record, mapping), krate) in obj.dec.records.iter().zip(crates) {
             let table = &obj.dec.tables.tables[record.table];
             let files: Vec<&str> = mapping
                 .file_ids

@@ -454,14 +454,14 @@ impl Coverage {
             }
         }
         let mut loader = Loader::new(&objects, opts.all_builds);
-        // Each record's fate and crate depend on that record only: decided
-        // on several threads, then taken in order.
+        // Each record's fate, crate, name and main file depend on that
+        // record only: decided on several threads, then taken in order.
         let items: Vec<(usize, &(covfun::CovFunRecord, Mapping))> = objects
             .iter()
             .enumerate()
             .flat_map(|(o, obj)| obj.dec.records.iter().map(move |r| (o, r)))
             .collect();
-        let decided: Vec<(Load, String)> =
+        let decided: Vec<(String, Fate)> =
             parallel::map(&items, Evaluator::default, |&(o, (record, mapping)), ev| {
                 let name = objects[o]
                     .dec
@@ -469,35 +469,68 @@ impl Coverage {
                     .get(record.name_ref)
                     .unwrap_or_default();
                 let load = loader.load_with(ev, o, record.name_ref, record.func_hash, mapping);
-                (load, crate_of(name))
+                let (main_file_id, owned_name) = match &load {
+                    Load::Evaluated { regions, .. } => (
+                        main_file_id(regions, mapping.file_ids.len()),
+                        Box::from(name),
+                    ),
+                    _ => (None, Box::default()),
+                };
+                let fate = Fate {
+                    load,
+                    name,
+                    owned_name,
+                    main_file_id,
+                };
+                (crate_of(name), fate)
             });
         drop(items);
-        let (loads, crate_names): (Vec<Load>, Vec<String>) = decided.into_iter().unzip();
-        // Per object, its records' crates.
-        let mut crates: Vec<&[String]> = Vec::with_capacity(objects.len());
-        let mut rest = crate_names.as_slice();
-        for obj in &objects {
-            let (these, after) = rest.split_at(obj.dec.records.len());
-            crates.push(these);
-            rest = after;
-        }
+        let mut decided = decided.into_iter();
         let mut cov = Coverage {
             skipped,
             count_mismatches: loader.profile.count_mismatches(),
             build_notes: std::mem::take(&mut loader.aside.notes),
             ..Coverage::default()
         };
+        // Per object, its records' crates (for the test-code files).
+        let mut crates: Vec<Vec<String>> = Vec::with_capacity(objects.len());
+        let mut fates: Vec<Vec<Fate>> = Vec::with_capacity(objects.len());
+        for obj in &objects {
+            let (krates, these): (Vec<String>, Vec<Fate>) =
+                decided.by_ref().take(obj.dec.records.len()).unzip();
+            crates.push(krates);
+            fates.push(these);
+        }
+        drop(decided);
         // The test-code files, meanwhile, from the same records.
         let test_paths = std::thread::scope(|s| {
             let test_paths = s.spawn(|| builds::test_files(&objects, &crates));
             let mut interner = Interner::default();
+            let records: usize = fates.iter().map(Vec::len).sum();
             let mut seen: FastSet<(Vec<u32>, &str)> = FastSet::default();
-            let mut loads = loads.into_iter();
-            for (o, d) in objects.iter().map(|o| o.dec).enumerate() {
+            seen.reserve(records);
+            cov.functions.reserve(records);
+            // Records of one crate mostly come in a row.
+            let mut last_crate: Option<(&str, usize)> = None;
+            for (o, (d, fates)) in objects.iter().map(|o| o.dec).zip(fates).enumerate() {
                 let (pod_index, module_index) = object_pods[o];
-                for ((record, mapping), krate) in d.records.iter().zip(crates[o]) {
-                    let load = loads.next().expect("one per record");
-                    let name = d.names.get(record.name_ref).unwrap_or_default();
+                // Per filename table of this object, its files' global
+                // indices once interned (interning stays in record order).
+                let mut table_files: Vec<Vec<u32>> = d
+                    .tables
+                    .tables
+                    .iter()
+                    .map(|t| vec![u32::MAX; t.files.len()])
+                    .collect();
+                let mut table_dirs: Vec<Option<usize>> = vec![None; d.tables.tables.len()];
+                let records = d.records.iter().zip(&crates[o]).zip(fates);
+                for (((record, mapping), krate), fate) in records {
+                    let Fate {
+                        load,
+                        name,
+                        owned_name,
+                        main_file_id,
+                    } = fate;
                     let (regions, branches) = match load {
                         Load::Evaluated {
                             regions, branches, ..
@@ -510,25 +543,31 @@ impl Coverage {
                         Load::SetAside | Load::Dropped => continue,
                     };
                     let table = &d.tables.tables[record.table];
+                    let cache = &mut table_files[record.table];
                     let filenames: Vec<u32> = mapping
                         .file_ids
                         .iter()
-                        .map(|&i| interner.file(&mut cov.files, &table.files[i as usize]))
+                        .map(|&i| {
+                            let slot = &mut cache[i as usize];
+                            if *slot == u32::MAX {
+                                *slot = interner.file(&mut cov.files, &table.files[i as usize]);
+                            }
+                            *slot
+                        })
                         .collect();
                     if !seen.insert((filenames.clone(), name)) {
                         continue;
                     }
-                    let comp_dir = interner.comp_dir(&mut cov.comp_dirs, table.compilation_dir());
-                    let crate_index = interner.crate_index(&mut cov.crates, krate);
-                    let mut expanded = vec![false; filenames.len()];
-                    for r in &regions {
-                        if r.kind == RegionKind::Expansion {
-                            expanded[r.expanded_file_id as usize] = true;
-                        }
-                    }
-                    let main_file_id = expanded.iter().position(|e| !e).map(|i| i as u32);
+                    let comp_dir = *table_dirs[record.table].get_or_insert_with(|| {
+                        interner.comp_dir(&mut cov.comp_dirs, table.compilation_dir())
+                    });
+                    let crate_index = match last_crate {
+                        Some((last, i)) if last == krate => i,
+                        _ => interner.crate_index(&mut cov.crates, krate),
+                    };
+                    last_crate = Some((krate, crate_index));
                     cov.functions.push(Function {
-                        name: name.into(),
+                        name: owned_name,
                         name_ref: record.name_ref,
                         func_hash: record.func_hash,
                         pod: pod_index,
@@ -549,13 +588,17 @@ impl Coverage {
         drop(test_paths);
         drop(objects);
         let kept: Vec<bool> = decoded.iter().map(Option::is_some).collect();
-        drop(decoded);
+        // The decoded mappings are many small allocations: freed on another
+        // thread while the files are indexed.
+        std::thread::scope(|s| {
+            s.spawn(move || drop(decoded));
+            cov.index_files();
+        });
         cov.pods = pods
             .into_iter()
             .zip(kept)
             .filter_map(|(p, k)| k.then_some(p))
             .collect();
-        cov.index_files();
         Ok(cov)
     }
 
@@ -623,6 +666,28 @@ impl Coverage {
             })
             .map(|i| self.comp_dirs[i].as_str())
     }
+}
+
+/// What the parallel pass decides of one record (besides its crate).
+struct Fate<'a> {
+    load: Load,
+    /// The record's name, in its object's name table.
+    name: &'a str,
+    /// For an evaluated record, its name (else empty).
+    owned_name: Box<str>,
+    /// For an evaluated record, [`Function::main_file_id`].
+    main_file_id: Option<u32>,
+}
+
+/// The lowest file id no expansion region of `regions` targets.
+fn main_file_id(regions: &[CountedRegion], files: usize) -> Option<u32> {
+    let mut expanded = vec![false; files];
+    for r in regions {
+        if r.kind == RegionKind::Expansion {
+            expanded[r.expanded_file_id as usize] = true;
+        }
+    }
+    expanded.iter().position(|e| !e).map(|i| i as u32)
 }
 
 #[derive(Default)]

@@ -251,9 +251,8 @@ impl Summaries {
 
 /// The instantiation groups of every file index, as [`file_groups`].
 pub fn all_file_groups(cov: &Coverage) -> Vec<Vec<Group>> {
-    (0..cov.files.len() as u32)
-        .map(|file| file_groups(cov, file))
-        .collect()
+    let files: Vec<u32> = (0..cov.files.len() as u32).collect();
+    parallel::map(&files, || (), |&file, _| file_groups(cov, file))
 }
 
 /// The instantiation groups of `file`: records whose main file it is,

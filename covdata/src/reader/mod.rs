@@ -84,79 +84,128 @@ pub fn load_observed(
         }
         skip_or_fail(&mut out, problem, opts)?;
     }
-    // Every meta file first, so that an observer knows all pods before it
-    // sees a run; errors are still reported in discovery order below.
-    let opened: Vec<Result<Pod>> = found
-        .pods
-        .iter()
-        .map(|files| {
-            Pod::open(&files.meta, Some(&files.hash)).map(|mut pod| {
-                pod.meta_path = files.meta.clone();
-                pod
-            })
-        })
-        .collect();
-    if let Some(o) = observer {
-        o.pods(
-            &opened
-                .iter()
-                .filter_map(|p| p.as_ref().ok())
-                .collect::<Vec<_>>(),
-        );
-    }
-    for (files, opened) in found.pods.into_iter().zip(opened) {
-        let mut pod = match opened {
-            Ok(pod) => pod,
-            Err(e) => {
-                let n = files.counters.len();
-                let e = if n > 0 && opts.ignore_bad {
-                    let detail = format!("{} (skipped with its {n} counter files)", e.detail());
-                    Error::new(e.kind().clone(), detail).at(&files.meta)
+    // H is checked on a thread of its own while the runs are read (hashing
+    // a big meta file costs as much as reading its runs), unless an
+    // observer must only ever see pods that are sound.
+    let check_meanwhile =
+        observer.is_none() && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    std::thread::scope(|s| {
+        // Every meta file first, so that an observer knows all pods before
+        // it sees a run; errors are still reported in discovery order below.
+        let opened: Vec<Result<Pod>> = found
+            .pods
+            .iter()
+            .map(|files| {
+                let pod = if check_meanwhile {
+                    Pod::open_unchecked(&files.meta)
                 } else {
-                    e
+                    Pod::open(&files.meta, Some(&files.hash))
                 };
-                skip_or_fail(&mut out, e, opts)?;
-                continue;
-            }
-        };
-        // Under the pod's shared locks, a concurrent compaction can neither
-        // add a file to a pool nor delete it while the files are read.
-        // Without a lock file, a first compaction may start meanwhile: a
-        // file that vanished is then read again, under its lock.
-        let mut retried = false;
-        let (pods, errors) = loop {
-            let (locks, counters) = match locked_counter_files(dirs, &files) {
-                Ok(v) => v,
-                Err(e) => break (vec![pod], vec![e]),
-            };
-            let source = DirFiles {
-                dirs,
-                files: &counters,
-                hash: files.hash,
-            };
-            let (mut pods, errors) = read_pods(pod, &source, opts, observer);
-            let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
-            if !retried
-                && locks.is_empty()
-                && vanished
-                && dirs.iter().any(|d| lock_path(d, &files.hash).exists())
-            {
-                retried = true;
-                pod = pods.swap_remove(0);
-                pod.counters.iter_mut().for_each(|c| *c = 0);
-                pod.runs.clear();
-                pod.summary = RunSummary::default();
-                pod.saturated = false;
-                pod.label = None;
-                continue;
-            }
-            break (pods, errors);
-        };
-        for e in errors {
-            skip_or_fail(&mut out, e, opts)?;
+                pod.map(|mut pod| {
+                    pod.meta_path = files.meta.clone();
+                    pod
+                })
+            })
+            .collect();
+        // The checks, in pod order, each pod's result as it comes.
+        let (checked, check_results) = std::sync::mpsc::channel::<Result<()>>();
+        if check_meanwhile {
+            let to_check: Vec<_> = found
+                .pods
+                .iter()
+                .zip(&opened)
+                .filter_map(|(files, pod)| {
+                    let pod = pod.as_ref().ok()?;
+                    Some((pod.shared_meta_bytes(), files.hash, files.meta.clone()))
+                })
+                .collect();
+            s.spawn(move || {
+                for (bytes, hash, path) in to_check {
+                    let result = Pod::check_hash(&bytes, Some(&hash)).map_err(|e| e.at(&path));
+                    if checked.send(result).is_err() {
+                        break;
+                    }
+                }
+            });
         }
-        out.pods.extend(pods);
-    }
+        if let Some(o) = observer {
+            o.pods(
+                &opened
+                    .iter()
+                    .filter_map(|p| p.as_ref().ok())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let meta_error = |out: &mut Loaded, files: &crate::pods::PodFiles, e: Error| {
+            let n = files.counters.len();
+            let e = if n > 0 && opts.ignore_bad {
+                let detail = format!("{} (skipped with its {n} counter files)", e.detail());
+                Error::new(e.kind().clone(), detail).at(&files.meta)
+            } else {
+                e
+            };
+            skip_or_fail(out, e, opts)
+        };
+        for (files, opened) in found.pods.iter().zip(opened) {
+            let mut pod = match opened {
+                Ok(pod) => pod,
+                Err(e) => {
+                    meta_error(&mut out, files, e)?;
+                    continue;
+                }
+            };
+            // Under the pod's shared locks, a concurrent compaction can
+            // neither add a file to a pool nor delete it while the files
+            // are read. Without a lock file, a first compaction may start
+            // meanwhile: a file that vanished is then read again, under its
+            // lock.
+            let mut retried = false;
+            let (pods, errors) = loop {
+                let (locks, counters) = match locked_counter_files(dirs, files) {
+                    Ok(v) => v,
+                    Err(e) => break (vec![pod], vec![e]),
+                };
+                let source = DirFiles {
+                    dirs,
+                    files: &counters,
+                    hash: files.hash,
+                };
+                let (mut pods, errors) = read_pods(pod, &source, opts, observer);
+                let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
+                if !retried
+                    && locks.is_empty()
+                    && vanished
+                    && dirs.iter().any(|d| lock_path(d, &files.hash).exists())
+                {
+                    retried = true;
+                    pod = pods.swap_remove(0);
+                    pod.counters.iter_mut().for_each(|c| *c = 0);
+                    pod.runs.clear();
+                    pod.summary = RunSummary::default();
+                    pod.saturated = false;
+                    pod.label = None;
+                    continue;
+                }
+                break (pods, errors);
+            };
+            // A meta file whose H is wrong fails as if it had not opened:
+            // what its runs gave is dropped.
+            if check_meanwhile {
+                let check = check_results
+                    .recv()
+                    .expect("the checker sends one result per pod");
+                if let Err(e) = check {
+                    meta_error(&mut out, files, e)?;
+                    continue;
+                }
+            }
+            for e in errors {
+                skip_or_fail(&mut out, e, opts)?;
+            }
+            out.pods.extend(pods);
+        }
+        Ok::<(), Error>(())
+    })?;
     if out.pods.is_empty() && !opts.ignore_bad {
         return Err(no_pods(dirs));
     }

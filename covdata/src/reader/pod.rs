@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use covwrap_rt::format::counters::CountersHeader;
 use covwrap_rt::format::defs::MetaHash;
@@ -77,7 +78,8 @@ pub struct Pod {
     pub hash: MetaHash,
     /// Path of the meta file read.
     pub meta_path: PathBuf,
-    meta_bytes: Vec<u8>,
+    /// Shared with a thread checking H while the runs are read.
+    meta_bytes: Arc<[u8]>,
     /// Build identity from the meta file (of its first module).
     pub ident: Vec<(String, String)>,
     /// The function tables of every module, in module order (each module's
@@ -183,19 +185,48 @@ impl Pod {
         Pod::from_meta_bytes(bytes, expected).map_err(|e| e.at(path))
     }
 
+    /// [`Pod::open`] but for H: the caller checks it with
+    /// [`Pod::check_hash`] before trusting the pod.
+    pub(crate) fn open_unchecked(path: &Path) -> Result<Pod> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
+        Pod::from_unchecked(bytes).map_err(|e| e.at(path))
+    }
+
     /// A pod for meta file `bytes`, without runs. `expected` is the H its
     /// name claims, checked against the content.
     pub fn from_meta_bytes(bytes: Vec<u8>, expected: Option<&MetaHash>) -> Result<Pod> {
-        let meta = MetaFile::parse(&bytes).map_err(Error::from)?;
-        if let Some(h) = expected {
-            if meta.hash() != *h {
-                return Err(Error::corrupt(format!(
-                    "corrupt: file name says H {} but the content hashes to {}",
-                    hex(h),
-                    hex(&meta.hash())
-                )));
-            }
+        let pod = Pod::from_unchecked(bytes)?;
+        Pod::check_hash(&pod.meta_bytes, expected)?;
+        Ok(pod)
+    }
+
+    /// The meta file's bytes, for [`Pod::check_hash`] on another thread.
+    pub(crate) fn shared_meta_bytes(&self) -> Arc<[u8]> {
+        Arc::clone(&self.meta_bytes)
+    }
+
+    /// The check [`Pod::from_meta_bytes`] makes after decoding: H is the
+    /// hash of the content, and the one the file's name claims.
+    pub(crate) fn check_hash(bytes: &[u8], expected: Option<&MetaHash>) -> Result<()> {
+        MetaFile::check_hash(bytes).map_err(Error::from)?;
+        let stored = &bytes[covwrap_rt::format::defs::META_HASH_RANGE];
+        if let Some(h) = expected.filter(|h| h[..] != *stored) {
+            return Err(Error::corrupt(format!(
+                "corrupt: file name says H {} but the content hashes to {}",
+                hex(h),
+                hex(stored)
+            )));
         }
+        Ok(())
+    }
+
+    /// Decodes a meta file without checking H.
+    fn from_unchecked(bytes: Vec<u8>) -> Result<Pod> {
+        let meta = match MetaFile::parse_unchecked(&bytes) {
+            Ok(meta) => meta,
+            // The error a checking parse meets first.
+            Err(e) => return Err(MetaFile::parse(&bytes).err().unwrap_or(e).into()),
+        };
         let range = |s: &[u8]| {
             let start = s.as_ptr() as usize - bytes.as_ptr() as usize;
             start..start + s.len()
@@ -231,10 +262,10 @@ impl Pod {
             summary: RunSummary::default(),
             runs: Vec::new(),
             label: None,
-            meta_bytes: Vec::new(),
+            meta_bytes: Arc::from([]),
         };
         Ok(Pod {
-            meta_bytes: bytes,
+            meta_bytes: bytes.into(),
             ..pod
         })
     }

@@ -209,6 +209,30 @@ impl<'a> MetaFile<'a> {
     /// Decodes and validates `data`: magic, version, length, H, the section
     /// table and every module's function table.
     pub fn parse(data: &'a [u8]) -> Result<MetaFile<'a>> {
+        MetaFile::parse_checking(data, true)
+    }
+
+    /// [`MetaFile::parse`] without checking H against the content, for a
+    /// reader that checks it meanwhile with [`MetaFile::check_hash`]
+    /// (hashing is most of the time a parse takes). On error, [`parse`]
+    /// gives the error to report: it checks H before the sections.
+    ///
+    /// [`parse`]: MetaFile::parse
+    pub fn parse_unchecked(data: &'a [u8]) -> Result<MetaFile<'a>> {
+        MetaFile::parse_checking(data, false)
+    }
+
+    /// Whether H, as stored in `data`, is the hash of its content: the
+    /// check [`MetaFile::parse`] makes and [`MetaFile::parse_unchecked`]
+    /// leaves out. `data` must have passed `parse_unchecked`.
+    pub fn check_hash(data: &[u8]) -> Result<()> {
+        if content_hash(data)[..] != data[META_HASH_RANGE] {
+            return Err(FormatError::corrupt("content does not match its hash"));
+        }
+        Ok(())
+    }
+
+    fn parse_checking(data: &'a [u8], check_hash: bool) -> Result<MetaFile<'a>> {
         if data.len() < META_MAGIC.len() || data[..8] != META_MAGIC {
             return Err(FormatError::new(ErrorKind::BadMagic, "not a covmeta file"));
         }
@@ -248,8 +272,8 @@ impl<'a> MetaFile<'a> {
         }
         let mut hash = [0u8; 16];
         hash.copy_from_slice(&data[META_HASH_RANGE]);
-        if content_hash(data) != hash {
-            return Err(FormatError::corrupt("content does not match its hash"));
+        if check_hash {
+            MetaFile::check_hash(data)?;
         }
         let count = le_u32(data, 40) as usize;
         let table_len = count

@@ -166,6 +166,11 @@ fn write_page(
         ),
     };
     html.clear();
+    // Room for the whole page up front (pages run to about three times
+    // their source), so that a big page is not copied as it grows;
+    // capacity never touched costs nothing.
+    let text_len = text.as_ref().map_or(0, |t| t.len());
+    html.reserve(3 * text_len + 600 * view.groups().len() + 4096);
     let source = match (&text, &missing) {
         (Some(t), _) => Source::Text(t),
         (None, Some(m)) => Source::Missing {
