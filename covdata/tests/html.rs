@@ -12,6 +12,7 @@ mod common;
 #[path = "html/dom.rs"]
 mod dom;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -215,6 +216,72 @@ fn output_is_deterministic_and_replaces_only_reports() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(files_of(&gated), first);
+}
+
+#[test]
+fn writing_again_keeps_unchanged_pages_and_rewrites_the_rest() {
+    use std::os::unix::fs::MetadataExt as _;
+    let f = fixture();
+    let scratch = out_dir().join("incremental");
+    let _ = std::fs::remove_dir_all(&scratch);
+    // The report's files but the marker, which is written each time.
+    let inodes = |dir: &Path| -> BTreeMap<String, u64> {
+        files_of(dir)
+            .keys()
+            .filter(|rel| *rel != ".covdata-html")
+            .map(|rel| (rel.clone(), std::fs::metadata(dir.join(rel)).unwrap().ino()))
+            .collect()
+    };
+    let report = scratch.join("htmlcov");
+    html(&f.covdir, &report, &[]);
+    let first = files_of(&report);
+    let before = inodes(&report);
+    // The same inputs: every file is kept (the same inode), none rewritten.
+    html(&f.covdir, &report, &[]);
+    assert_eq!(files_of(&report), first);
+    assert_eq!(inodes(&report), before);
+    // A page edited by hand since (same length) is written again.
+    let page = first
+        .keys()
+        .find(|k| k.starts_with("files/"))
+        .unwrap()
+        .clone();
+    let mut edited = first[&page].clone();
+    let at = edited.iter().position(|&b| b == b'<').unwrap();
+    edited[at] = b'{';
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(report.join(&page), &edited).unwrap();
+    html(&f.covdir, &report, &[]);
+    assert_eq!(files_of(&report), first);
+    let after = inodes(&report);
+    assert_ne!(after[&page], before[&page], "{page} was kept");
+    assert_eq!(after.len(), before.len());
+    assert_eq!(
+        after.iter().filter(|(k, v)| before[*k] != **v).count(),
+        1,
+        "only the edited page is written again"
+    );
+    // Other inputs: the report is what a fresh one of them is.
+    let fewer = scratch.join("fewer");
+    std::fs::create_dir_all(&fewer).unwrap();
+    let mut counters = 0;
+    for e in std::fs::read_dir(&f.covdir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("covcounters.") {
+            counters += 1;
+            if counters > 1 {
+                continue;
+            }
+        }
+        std::fs::copy(&p, fewer.join(&name)).unwrap();
+    }
+    html(&fewer, &report, &[]);
+    let fresh = scratch.join("fresh");
+    html(&fewer, &fresh, &[]);
+    let written = files_of(&report);
+    assert_eq!(written, files_of(&fresh));
+    assert_ne!(written, first, "one run fewer changes the counts");
 }
 
 #[test]

@@ -17,6 +17,7 @@
 
 pub mod escape;
 mod index;
+pub mod manifest;
 mod num;
 pub mod outdir;
 mod page;
@@ -90,8 +91,10 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
                 let mut html = String::new();
                 let mut text = Vec::new();
                 while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let dest = pages_dir.join(&names[i]);
-                    let r = write_page(ctx, &sources, files[i], &dest, &mut html, &mut text);
+                    let dest = format!("files/{}", names[i]);
+                    let r = write_page(
+                        ctx, &sources, files[i], &staging, &dest, &mut html, &mut text,
+                    );
                     results
                         .lock()
                         .expect("no thread panics holding it")
@@ -131,15 +134,11 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
     };
     let mut html = String::new();
     index::render(&mut html, &title, &rows, &ctx.totals());
-    write_file(&staging.dir().join("index.html"), html.as_bytes())?;
-    write_file(&staging.dir().join("style.css"), STYLE.as_bytes())?;
-    write_file(&staging.dir().join("report.js"), SCRIPT.as_bytes())?;
+    staging.put("index.html", html.as_bytes())?;
+    staging.put("style.css", STYLE.as_bytes())?;
+    staging.put("report.js", SCRIPT.as_bytes())?;
     staging.commit()?;
     Ok(report)
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|e| Error::io(path, &e))
 }
 
 /// Renders and writes one page (`html` and the source buffer `text` are
@@ -149,7 +148,8 @@ fn write_page(
     ctx: &Context,
     sources: &Sources,
     file: u32,
-    dest: &Path,
+    staging: &outdir::Staging,
+    dest: &str,
     html: &mut String,
     text: &mut Vec<u8>,
 ) -> Result<Option<MissingSource>> {
@@ -180,7 +180,7 @@ fn write_page(
         (None, None) => unreachable!("a source is read or missing"),
     };
     page::render(html, &view, source);
-    write_file(dest, html.as_bytes())?;
+    staging.put(dest, html.as_bytes())?;
     Ok(missing)
 }
 

@@ -4,8 +4,17 @@
 //! the old one removed); an existing directory that is not a covdata
 //! report (no marker file) and not empty is never touched, so a mistyped
 //! `-o` cannot delete a source tree.
+//!
+//! A file whose bytes are those the report being replaced recorded for it
+//! (see [`super::manifest`]) is hard-linked from there instead of written
+//! again: the old report stays whole until the rename, and removing it
+//! then frees only what changed.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use super::manifest::{Entry, Manifest};
 
 use covwrap_rt::format::defs::TEMP_FILE_PREFIX;
 
@@ -20,6 +29,10 @@ pub struct Staging {
     tmp: PathBuf,
     /// Where the report being replaced is moved while the new one goes in.
     old: PathBuf,
+    /// What the report being replaced recorded of its files, and when.
+    previous: (Manifest, SystemTime),
+    /// What [`Staging::put`] wrote or kept.
+    written: Mutex<Manifest>,
     done: bool,
 }
 
@@ -67,10 +80,14 @@ impl Staging {
             std::fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, &e))?;
         }
         std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, &e))?;
+        // Only a report's marker is read (an empty directory has none).
+        let previous = super::manifest::read(&target, MARKER);
         Ok(Staging {
             target,
             tmp,
             old,
+            previous,
+            written: Mutex::new(Manifest::default()),
             done: false,
         })
     }
@@ -80,10 +97,35 @@ impl Staging {
         &self.tmp
     }
 
+    /// Puts `bytes` at `rel` (a `/`-separated path under the staging
+    /// directory, whose parent exists): a hard link to the report being
+    /// replaced when it recorded these bytes there and the file is
+    /// unchanged, else a new file. Either way the marker records it.
+    pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        let dest = self.tmp.join(rel);
+        let (previous, marked) = &self.previous;
+        let entry = Entry::of(bytes);
+        let old = self.target.join(rel);
+        let kept = previous.get(rel) == Some(&entry)
+            && entry.is_on_disk(&old, *marked)
+            && std::fs::hard_link(&old, &dest).is_ok();
+        if !kept {
+            std::fs::write(&dest, bytes).map_err(|e| Error::io(&dest, &e))?;
+        }
+        self.written
+            .lock()
+            .expect("no thread panics holding it")
+            .insert(rel, entry);
+        Ok(())
+    }
+
     /// Marks the staged report and puts it in the target's place.
     pub fn commit(mut self) -> Result<()> {
         let marker = self.tmp.join(MARKER);
-        std::fs::write(&marker, "covdata html report\n").map_err(|e| Error::io(&marker, &e))?;
+        let manifest = std::mem::take(&mut self.written)
+            .into_inner()
+            .expect("no thread panics holding it");
+        std::fs::write(&marker, manifest.encode()).map_err(|e| Error::io(&marker, &e))?;
         let old = &self.old;
         if old.exists() {
             std::fs::remove_dir_all(old).map_err(|e| Error::io(old, &e))?;
