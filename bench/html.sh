@@ -29,7 +29,10 @@
 #    Merging and the LCOV export are not in the timings of llvm-cov and
 #    genhtml (covdata's timing includes reading the N counter files).
 # 4. Times with hyperfine: `covdata html -i=COVDIR -o=DIR` (both CPUs, and
-#    pinned to CPU 0 with taskset; and `covdata pkglist`, which only
+#    pinned to CPU 0 with taskset; each run replaces the previous run's
+#    report, as each llvm-cov run replaces its own, and so keeps its
+#    unchanged pages; again into a directory removed before each run; and
+#    `covdata pkglist`, which only
 #    loads, for covdata's fixed cost), `llvm-cov-22 show -format=html
 #    -instr-profile=P BIN -output-dir=DIR` (its default threads, and with
 #    `-num-threads=2`), `genhtml -q --ignore-errors source -o DIR cov.lcov`
@@ -158,6 +161,11 @@ args=(-n "covdata html" "$CD html -i=$COV -o=$HTML_CD")
 # COVDIR and decoding ripgrep's mapping (pkglist does nothing more).
 args+=(-n "covdata pkglist (loading only)" "$CD pkglist -i=$COV")
 hf "html.covdata" "$RUNS" "${args[@]}"
+# Into a directory removed before each run: every page rendered and
+# written, none kept from a previous report.
+HTML_FRESH="$OUT/covdata-html-fresh"
+hf "html.fresh" "$RUNS" --prepare "rm -rf $HTML_FRESH" \
+    -n "covdata html, fresh directory" "$CD html -i=$COV -o=$HTML_FRESH"
 hf "html.llvm" "$RUNS_SLOW" \
     -n "llvm-cov show -format=html" "${LLVM_SHOW[*]} -output-dir=$HTML_LLVM" \
     -n "llvm-cov show -format=html -num-threads=2" "${LLVM_SHOW[*]} -num-threads=2 -output-dir=$HTML_LLVM"

@@ -91,6 +91,7 @@ def render(results):
     w("|---|---:|---:|---:|---:|---:|---:|---:|\n")
     written = {
         "covdata html": "covdata",
+        "covdata html, fresh directory": "covdata",
         "covdata html, one CPU": "covdata",
         "covdata pkglist (loading only)": None,
         "llvm-cov show -format=html": "llvm",
@@ -112,10 +113,20 @@ def render(results):
     if ours and llvm:
         speedup = llvm[0] / ours[0]
         verdict = "met" if speedup >= GOAL else "NOT met"
+        fresh = hf.get("covdata html, fresh directory")
         w(
             f"Goal: `covdata html` at least {GOAL:.0f}× faster than `llvm-cov show -format=html`: "
-            f"{speedup:.1f}× ({verdict}), with covdata's time including reading the "
-            f"{info['n']} counter files and llvm-cov's excluding the merge.\n\n"
+            f"{speedup:.1f}× ({verdict}) when each run replaces the previous report, as each "
+            "llvm-cov run replaces its own (covdata then keeps the pages whose bytes did not "
+            "change, hard-linked, and renders all of them)"
+        )
+        if fresh:
+            f_speedup = llvm[0] / fresh[0]
+            f_verdict = "met" if f_speedup >= GOAL else "NOT met"
+            w(f"; {f_speedup:.1f}× ({f_verdict}) into a fresh directory, every page written")
+        w(
+            f". covdata's times include reading the {info['n']} counter files, llvm-cov's "
+            "exclude the merge.\n\n"
         )
         load = hf.get("covdata pkglist (loading only)")
         if load:

@@ -70,23 +70,39 @@ fn escape_env(value: &str) -> String {
 mod tests {
     use super::*;
 
-    fn scratch_file(text: &str) -> std::path::PathBuf {
+    /// A dep-info file holding `text` in a directory of its own, removed
+    /// when the value is dropped.
+    struct Scratch(std::path::PathBuf);
+
+    impl Scratch {
+        fn file(&self) -> std::path::PathBuf {
+            self.0.join("x.d")
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn scratch_file(text: &str) -> Scratch {
         let dir = std::env::temp_dir().join(format!(
             "covwrap-depinfo-{}-{}",
             std::process::id(),
             text.len()
         ));
         fs::create_dir_all(&dir).unwrap();
-        let d = dir.join("x.d");
-        fs::write(&d, text).unwrap();
-        d
+        fs::write(dir.join("x.d"), text).unwrap();
+        Scratch(dir)
     }
 
     #[test]
     fn maps_mirror_paths_back_including_escaped_spaces() {
-        let d = scratch_file(
+        let scratch = scratch_file(
             "/t/deps/x.d: /my\\ t/m/app/src/main.rs /my\\ t/m/app/src/a.rs\n\n/my\\ t/m/app/src/main.rs:\n# env-dep:X=1\n",
         );
+        let d = scratch.file();
         let m = Mirror {
             root: "/my t/m/app/src/main.rs".into(),
             prefix: "/my t/m/".into(),
@@ -101,7 +117,8 @@ mod tests {
 
     #[test]
     fn declares_the_settings_variable_once() {
-        let d = scratch_file("x.d: a.rs\n\na.rs:\n");
+        let scratch = scratch_file("x.d: a.rs\n\na.rs:\n");
+        let d = scratch.file();
         finish(&d, None, Some("serde*,a\\b")).unwrap();
         finish(&d, None, Some("serde*,a\\b")).unwrap();
         assert_eq!(

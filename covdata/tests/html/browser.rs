@@ -73,7 +73,7 @@ pub fn run_chromium(bin: &Path, extra: &[&str], url: &str) -> String {
     let out = reader.join().unwrap();
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-    let _ = std::fs::remove_dir_all(&profile);
+    remove_profile(&profile);
     assert!(status.success(), "chromium on {url}: {status}\n{err}");
     out
 }
@@ -222,6 +222,19 @@ impl Drop for DevTools {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        remove_profile(&self.profile);
+    }
+}
+
+/// Removes a Chromium profile directory. Chromium's helper processes can
+/// outlive the browser for a moment and write into it meanwhile, so the
+/// removal is retried until the directory stays gone (at most 2 s).
+fn remove_profile(profile: &Path) {
+    for _ in 0..40 {
+        let _ = std::fs::remove_dir_all(profile);
+        if !profile.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
