@@ -338,8 +338,12 @@ fn sigkill_at_random_points_leaves_exact_or_readable_counts() {
         let out = covdata(&["percent", &format!("-i={}", cov.display())]);
         let err = stderr(&out);
         assert!(!err.contains("panicked"), "{err}");
+        // Killed before anything was written (the first runs only):
+        // the directory is still empty, which covdata says as such.
         assert!(
-            out.status.success() || err.contains("no coverage data"),
+            out.status.success()
+                || err.contains("no coverage data")
+                || err.contains("no covmeta or covcounters files in this directory"),
             "{err}"
         );
     }
