@@ -39,6 +39,49 @@ pub enum DiffFormat {
     Json,
 }
 
+/// Where changed lines come from (`covdata diff`, `covdata tests`); the
+/// commands' argument groups name `base` and `diff_file`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ChangesArgs {
+    /// Changed lines: since the merge base of REV and HEAD, plus uncommitted changes
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+
+    /// Changed lines from a unified diff (- for standard input)
+    #[arg(long, value_name = "PATCH")]
+    pub diff_file: Option<PathBuf>,
+}
+
+impl ChangesArgs {
+    /// The changed lines, `None` when neither flag was given.
+    pub fn read(&self) -> anyhow::Result<Option<Changes>> {
+        if let Some(base) = &self.base {
+            let dir = std::env::current_dir().context("the current directory")?;
+            return diff::changes(&ChangeSource::Git { dir: &dir, base })
+                .map(Some)
+                .map_err(plain);
+        }
+        let Some(path) = &self.diff_file else {
+            return Ok(None);
+        };
+        if path.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .context("reading the diff from standard input")?;
+            let files =
+                diff::patch::parse(&bytes).map_err(|e| anyhow::anyhow!("standard input: {e}"))?;
+            return Ok(Some(Changes {
+                files,
+                ..Changes::default()
+            }));
+        }
+        diff::changes(&ChangeSource::DiffFile(path))
+            .map(Some)
+            .map_err(plain)
+    }
+}
+
 /// `covdata diff`'s flags.
 #[derive(Args, Debug, Clone)]
 #[command(group(ArgGroup::new("changes").required(true).args(["base", "diff_file", "baseline"])))]
@@ -50,13 +93,8 @@ pub struct DiffArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Changed lines: since the merge base of REV and HEAD, plus uncommitted changes
-    #[arg(long, value_name = "REV")]
-    pub base: Option<String>,
-
-    /// Changed lines from a unified diff (- for standard input)
-    #[arg(long, value_name = "PATCH")]
-    pub diff_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub changes: ChangesArgs,
 
     /// Compare per-file coverage of these directories (base) with -i (new)
     #[arg(long, value_name = "DIR[,DIR...]", value_delimiter = ',')]
@@ -93,7 +131,7 @@ pub fn run(a: &DiffArgs) -> anyhow::Result<Outcome> {
         }
         return run_baseline(a, format);
     }
-    let changes = read_changes(a.base.as_deref(), a.diff_file.as_deref())?;
+    let changes = a.changes.read()?.expect("clap requires one source");
     let mut gate_failed = None;
     with_context(
         &a.input,
@@ -135,32 +173,6 @@ pub(super) fn absolute(root: Option<String>) -> anyhow::Result<Option<String>> {
         }
         other => Ok(other),
     }
-}
-
-/// The changes of `--base=REV` or else `--diff-file=PATCH` (`covdata
-/// tests` reads them the same way).
-pub(super) fn read_changes(
-    base: Option<&str>,
-    diff_file: Option<&std::path::Path>,
-) -> anyhow::Result<Changes> {
-    if let Some(base) = base {
-        let dir = std::env::current_dir().context("the current directory")?;
-        return diff::changes(&ChangeSource::Git { dir: &dir, base }).map_err(plain);
-    }
-    let path = diff_file.expect("clap requires one source");
-    if path.as_os_str() == "-" {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("reading the diff from standard input")?;
-        let files =
-            diff::patch::parse(&bytes).map_err(|e| anyhow::anyhow!("standard input: {e}"))?;
-        return Ok(Changes {
-            files,
-            ..Changes::default()
-        });
-    }
-    diff::changes(&ChangeSource::DiffFile(path)).map_err(plain)
 }
 
 fn run_baseline(a: &DiffArgs, format: render::Format) -> anyhow::Result<Outcome> {

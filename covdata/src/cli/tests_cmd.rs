@@ -6,7 +6,7 @@ use clap::{ArgGroup, Args, ValueEnum};
 use covdata::tests_query::{self, render, Query};
 
 use super::args::{FilterArgs, GateArgs, InputArgs, OutputArgs};
-use super::diff::{absolute, read_changes, write_output};
+use super::diff::{absolute, write_output, ChangesArgs};
 use super::report::{with_context_observed, Load};
 use super::{plain, Outcome, UsageError};
 
@@ -53,13 +53,8 @@ pub struct TestsArgs {
     #[arg(long, value_name = "NAME")]
     pub function: Option<String>,
 
-    /// The tests reaching lines changed since the merge base of REV and HEAD (uncommitted included)
-    #[arg(long, value_name = "REV")]
-    pub base: Option<String>,
-
-    /// The tests reaching lines a unified diff adds (- for standard input)
-    #[arg(long, value_name = "PATCH")]
-    pub diff_file: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub changes: ChangesArgs,
 
     /// Output format
     #[arg(long, value_enum, default_value_t = TestsFormat::Text)]
@@ -68,11 +63,7 @@ pub struct TestsArgs {
 
 /// Runs `covdata tests`.
 pub fn run(a: &TestsArgs) -> anyhow::Result<Outcome> {
-    let changes = if a.base.is_some() || a.diff_file.is_some() {
-        Some(read_changes(a.base.as_deref(), a.diff_file.as_deref())?)
-    } else {
-        None
-    };
+    let changes = a.changes.read()?;
     let format = match a.format {
         TestsFormat::Text => render::Format::Text,
         TestsFormat::Json => render::Format::Json,

@@ -27,6 +27,18 @@ pub struct FileRow<'a> {
     pub summary: FileSummary,
 }
 
+/// One item of a summary bar (index totals, a page's header): the metric's
+/// key and counts for the script, its label, its ratio.
+pub fn summary_item(out: &mut String, key: &str, label: &str, r: Ratio) {
+    let _ = write!(
+        out,
+        "<span data-k=\"{key}\" data-c=\"{}\" data-t=\"{}\"><span class=\"k\">{label}</span>",
+        r.covered, r.total
+    );
+    push_ratio_text(out, r);
+    out.push_str("</span>");
+}
+
 /// `84.62% (11/13)`-like text: the percentage with two decimals, or `-`
 /// when there is nothing to cover, then the counts.
 pub fn push_ratio_text(out: &mut String, r: Ratio) {
@@ -135,13 +147,7 @@ pub fn render(out: &mut String, title: &str, files: &[FileRow], totals: &FileSum
         labels.push(("branches", "Branches"));
     }
     for ((key, label), r) in labels.iter().zip(metrics(totals, branches)) {
-        let _ = write!(
-            out,
-            "<span data-k=\"{key}\" data-c=\"{}\" data-t=\"{}\"><span class=\"k\">{label}</span>",
-            r.covered, r.total
-        );
-        push_ratio_text(out, r);
-        out.push_str("</span>");
+        summary_item(out, key, label, r);
     }
     let _ = write!(
         out,

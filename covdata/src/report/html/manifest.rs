@@ -12,6 +12,7 @@
 //! then written.
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -53,16 +54,20 @@ pub struct Manifest {
     entries: BTreeMap<String, Entry>,
 }
 
-/// The manifest of the report in `dir` and its marker's modification
-/// time; empty for a directory that holds no readable marker.
-pub fn read(dir: &Path, marker: &str) -> (Manifest, SystemTime) {
-    let path = dir.join(marker);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return (Manifest::default(), SystemTime::UNIX_EPOCH);
+/// The manifest in the marker file `path` and the marker's modification
+/// time; empty when there is no readable marker.
+pub fn read(path: &Path) -> (Manifest, SystemTime) {
+    let nothing = (Manifest::default(), SystemTime::UNIX_EPOCH);
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return nothing;
     };
-    match std::fs::metadata(&path).and_then(|m| m.modified()) {
-        Ok(t) => (Manifest::parse(&text), t),
-        Err(_) => (Manifest::default(), SystemTime::UNIX_EPOCH),
+    let mut text = String::new();
+    match (
+        file.read_to_string(&mut text),
+        file.metadata().and_then(|m| m.modified()),
+    ) {
+        (Ok(_), Ok(t)) => (Manifest::parse(&text), t),
+        _ => nothing,
     }
 }
 

@@ -81,7 +81,7 @@ impl Staging {
         }
         std::fs::create_dir(&tmp).map_err(|e| Error::io(&tmp, &e))?;
         // Only a report's marker is read (an empty directory has none).
-        let previous = super::manifest::read(&target, MARKER);
+        let previous = super::manifest::read(&target.join(MARKER));
         Ok(Staging {
             target,
             tmp,

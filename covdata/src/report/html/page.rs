@@ -8,10 +8,9 @@
 use std::fmt::Write as _;
 
 use super::escape::{push_escaped, TextEscaper};
-use super::index::{metric_cell, push_ratio_text};
+use super::index::{metric_cell, summary_item};
 use super::num::{push_decimal, push_fixed, Decimal};
 use crate::model::segments::Segment;
-use crate::model::summary::Ratio;
 use crate::report::view::{FileView, LineRun};
 
 /// The source of a page: its text, or why there is none.
@@ -64,16 +63,6 @@ pub fn render(out: &mut String, view: &FileView, source: Source) {
     functions_table(out, view, s.branches.total > 0);
     source_table(out, view, &source);
     out.push_str("</main><div id=\"tip\"></div></body></html>\n");
-}
-
-fn summary_item(out: &mut String, key: &str, label: &str, r: Ratio) {
-    let _ = write!(
-        out,
-        "<span data-k=\"{key}\" data-c=\"{}\" data-t=\"{}\"><span class=\"k\">{label}</span>",
-        r.covered, r.total
-    );
-    push_ratio_text(out, r);
-    out.push_str("</span>");
 }
 
 fn functions_table(out: &mut String, view: &FileView, branches: bool) {
