@@ -40,9 +40,6 @@ pub struct LoadOptions {
     /// otherwise only [`Pod::summary`], so memory does not grow with the
     /// number of counter files.
     pub keep_runs: bool,
-    /// Keep runs of different `label`s apart: one pod per (H, label),
-    /// with [`Pod::label`] set, instead of one per H.
-    pub by_label: bool,
     /// `--all-builds`: load every build's records (see
     /// [`crate::model::BuildOptions`]); used by [`crate::load_coverage_with`].
     pub all_builds: bool,
@@ -51,8 +48,7 @@ pub struct LoadOptions {
 /// The pods of a set of input directories.
 #[derive(Clone, Debug, Default)]
 pub struct Loaded {
-    /// Loaded pods, sorted by H (then label, with
-    /// [`LoadOptions::by_label`]).
+    /// Loaded pods, sorted by H.
     pub pods: Vec<Pod>,
     /// Bad inputs that were skipped (only with `ignore_bad`), in order, and
     /// empty input directories next to ones with data ([`ErrorKind::NoData`]).
@@ -160,17 +156,17 @@ pub fn load_observed(
             // meanwhile: a file that vanished is then read again, under its
             // lock.
             let mut retried = false;
-            let (pods, errors) = loop {
+            let (pod, errors) = loop {
                 let (locks, counters) = match locked_counter_files(dirs, files) {
                     Ok(v) => v,
-                    Err(e) => break (vec![pod], vec![e]),
+                    Err(e) => break (pod, vec![e]),
                 };
                 let source = DirFiles {
                     dirs,
                     files: &counters,
                     hash: files.hash,
                 };
-                let (mut pods, errors) = read_pods(pod, &source, opts, observer);
+                let (read, errors) = read_pods(pod, &source, opts, observer);
                 let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
                 if !retried
                     && locks.is_empty()
@@ -178,15 +174,14 @@ pub fn load_observed(
                     && dirs.iter().any(|d| lock_path(d, &files.hash).exists())
                 {
                     retried = true;
-                    pod = pods.swap_remove(0);
+                    pod = read;
                     pod.counters.iter_mut().for_each(|c| *c = 0);
                     pod.runs.clear();
                     pod.summary = RunSummary::default();
                     pod.saturated = false;
-                    pod.label = None;
                     continue;
                 }
-                break (pods, errors);
+                break (read, errors);
             };
             // A meta file whose H is wrong fails as if it had not opened:
             // what its runs gave is dropped.
@@ -202,7 +197,7 @@ pub fn load_observed(
             for e in errors {
                 skip_or_fail(&mut out, e, opts)?;
             }
-            out.pods.extend(pods);
+            out.pods.push(pod);
         }
         Ok::<(), Error>(())
     })?;

@@ -99,9 +99,6 @@ pub struct Pod {
     /// [`LoadOptions::keep_runs`] asks (their args grow with the number of
     /// files).
     pub runs: Vec<Run>,
-    /// With [`LoadOptions::by_label`](super::LoadOptions::by_label): the
-    /// `label` every run of this pod has (`""`: runs without a label).
-    pub label: Option<String>,
 }
 
 impl Pod {
@@ -261,7 +258,6 @@ impl Pod {
             saturated: false,
             summary: RunSummary::default(),
             runs: Vec::new(),
-            label: None,
             meta_bytes: Arc::from([]),
         };
         Ok(Pod {

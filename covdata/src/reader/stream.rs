@@ -1,12 +1,11 @@
 //! Streaming counter files into a pod's dense counter array on several
 //! threads; the result does not depend on the order threads finish in.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use covwrap_rt::format::counters::{add_saturating, CountersFile, CountersHeader};
-use covwrap_rt::format::defs::{arg_keys, MetaHash};
+use covwrap_rt::format::defs::MetaHash;
 use covwrap_rt::format::md5::hex;
 
 use super::pod::{Pod, Run};
@@ -88,87 +87,19 @@ impl CounterBytes for DirFiles<'_> {
     }
 }
 
-/// The files `indices` of another set, in that order.
-struct Subset<'a> {
-    all: &'a dyn CounterBytes,
-    indices: &'a [usize],
-}
-
-impl CounterBytes for Subset<'_> {
-    fn len(&self) -> usize {
-        self.indices.len()
-    }
-    fn path(&self, i: usize) -> PathBuf {
-        self.all.path(self.indices[i])
-    }
-    fn read(&self, i: usize, buf: &mut Vec<u8>) -> Result<Outcome> {
-        self.all.read(self.indices[i], buf)
-    }
-    fn shared(&self, i: usize) -> Option<Arc<[u8]>> {
-        self.all.shared(self.indices[i])
-    }
-    fn name_pid(&self, i: usize) -> u64 {
-        self.all.name_pid(self.indices[i])
-    }
-}
-
-/// Reads the runs of `files` into `pod`: one pod, or with
-/// [`LoadOptions::by_label`] one pod per `label` value (in label order,
-/// the unlabelled runs under `""`), each with [`Pod::label`] set. Returns
-/// the pods and the bad files' errors in file order. `observer` sees every
-/// run added.
+/// Reads the runs of `files` into `pod`; returns the pod and the bad
+/// files' errors in file order. `observer` sees every run added.
 pub(crate) fn read_pods(
-    pod: Pod,
+    mut pod: Pod,
     files: &dyn CounterBytes,
     opts: LoadOptions,
     observer: Option<&dyn RunObserver>,
-) -> (Vec<Pod>, Vec<Error>) {
+) -> (Pod, Vec<Error>) {
     if let Some(o) = observer {
         o.begin(&pod.hash, files.len());
     }
-    if !opts.by_label || files.len() == 0 {
-        let mut pod = pod;
-        let errors = read_runs(&mut pod, files, opts, observer);
-        return (vec![pod], errors);
-    }
-    // A first pass reads each file's args only: labels are not in names.
-    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    let mut errors = Vec::new();
-    let mut buf = Vec::new();
-    for i in 0..files.len() {
-        let label = files.read(i, &mut buf).and_then(|outcome| {
-            if outcome == Outcome::Live {
-                return Ok(None);
-            }
-            let file = CountersFile::parse(&buf).map_err(|e| Error::from(e).at(&files.path(i)))?;
-            Ok(Some(label_of(file.args()).to_string()))
-        });
-        match label {
-            Ok(Some(l)) => groups.entry(l).or_default().push(i),
-            // A live process's dense file: skipped (and counted) again
-            // when no group reads it.
-            Ok(None) => {}
-            Err(e) => errors.push((i, e)),
-        }
-    }
-    let mut pods = Vec::with_capacity(groups.len());
-    for (label, indices) in groups {
-        let mut one = pod.clone();
-        one.label = Some(label);
-        let subset = Subset {
-            all: files,
-            indices: &indices,
-        };
-        // Errors of the second pass (a file changed meanwhile) come last.
-        let errs = read_runs(&mut one, &subset, opts, observer);
-        errors.extend(errs.into_iter().map(|err| (usize::MAX, err)));
-        pods.push(one);
-    }
-    if pods.is_empty() {
-        pods.push(pod);
-    }
-    errors.sort_by_key(|(i, _)| *i);
-    (pods, errors.into_iter().map(|(_, e)| e).collect())
+    let errors = read_runs(&mut pod, files, opts, observer);
+    (pod, errors)
 }
 
 /// What one reader thread produced.
@@ -199,7 +130,6 @@ pub(crate) fn read_runs(
     .min(n);
     let total = pod.counters.len();
     let hash = pod.hash;
-    let label = pod.label.as_deref();
     let work = |t: usize| {
         let mut part = Partial {
             counters: vec![0; total],
@@ -222,10 +152,6 @@ pub(crate) fn read_runs(
                 &mut entries,
                 observer,
                 |header, args| {
-                    if label.is_some_and(|l| label_of(args) != l) {
-                        // Changed since the first pass: not this label's.
-                        return false;
-                    }
                     part.summary.add(header, args);
                     if opts.keep_runs {
                         let run = Run {
@@ -236,7 +162,6 @@ pub(crate) fn read_runs(
                         };
                         part.runs.push((i, run));
                     }
-                    true
                 },
             );
             match read {
@@ -275,16 +200,8 @@ pub(crate) fn read_runs(
 /// Adds `src` into `dst` with saturation; true if anything saturated.
 pub use covwrap_rt::format::counters::add_all_saturating as saturating_add_into;
 
-/// The `label` value of a counter file's args (`""` when unset).
-fn label_of(args: &[(String, String)]) -> &str {
-    args.iter()
-        .find(|(k, _)| k == arg_keys::LABEL)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 /// Reads counter file `i` of `files` into `dense`; `seen` gets its header
-/// and args first and says whether to add it. Returns whether a sum
-/// saturated.
+/// and args first. Returns whether a sum saturated.
 #[allow(clippy::too_many_arguments)]
 fn read_one(
     files: &dyn CounterBytes,
@@ -295,7 +212,7 @@ fn read_one(
     buf: &mut Vec<u8>,
     entries: &mut Vec<(u32, u64)>,
     observer: Option<&dyn RunObserver>,
-    seen: impl FnOnce(&CountersHeader, &[(String, String)]) -> bool,
+    seen: impl FnOnce(&CountersHeader, &[(String, String)]),
 ) -> Result<bool> {
     if files.read(i, buf).map_err(|e| e.at(path))? == Outcome::Live {
         return Ok(false);
@@ -303,9 +220,7 @@ fn read_one(
     let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
     check_header(&file, hash, dense.len())?;
     let header = *file.header();
-    if !seen(&header, file.args()) {
-        return Ok(false);
-    }
+    seen(&header, file.args());
     if let Some(o) = observer {
         o.run(&SeenRun {
             hash,

@@ -15,7 +15,7 @@ use super::{agent, dense, llvm, signals, sys};
 use crate::format::defs::{arg_keys, end_reason::EXIT, slot, MetaHash};
 use crate::format::dirfiles::{refuse_symlink, write_new_file};
 use crate::format::elf::FileReader;
-use crate::format::from_elf::build_meta;
+use crate::format::from_elf::{build_meta, SlotInfo};
 use crate::format::kv;
 use crate::format::names::meta_file_name;
 use crate::format::ErrorKind;
@@ -188,19 +188,10 @@ pub(super) fn slot_target() -> Vec<(String, String)> {
     // SAFETY: as in `ensure_meta`: a plain static, read volatile because
     // covwrap patches the file after linking.
     let bytes: [u8; slot::LEN] = unsafe { std::ptr::read_volatile(&SLOT) };
-    if bytes[..16] != slot::SET {
-        return Vec::new();
-    }
-    let len_at = slot::TARGET_LEN_OFFSET;
-    let len = u32::from_le_bytes([
-        bytes[len_at],
-        bytes[len_at + 1],
-        bytes[len_at + 2],
-        bytes[len_at + 3],
-    ]) as usize;
-    bytes
-        .get(slot::TARGET_OFFSET..slot::TARGET_OFFSET.saturating_add(len))
-        .and_then(|table| kv::decode(table, "slot target").ok())
+    SlotInfo::decode(&bytes)
+        .ok()
+        .flatten()
+        .map(|s| s.target)
         .unwrap_or_default()
 }
 
