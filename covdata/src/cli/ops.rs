@@ -88,10 +88,17 @@ pub fn run_merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     }
     let out = out_dir(&args.output, &dirs)?;
     let opts = op_options(&args.pkg, args.builds, ignore_bad)?;
+    // With --keep-labels the runs are summed per label as they are read.
+    let labels = args
+        .keep_labels
+        .then(|| std::sync::Arc::new(ops::labels::LabelSums::default()));
+    let observer = labels
+        .as_deref()
+        .map(|l| l as &dyn covdata::reader::RunObserver);
     let loaded = args
         .input
         .source()?
-        .load(load_options(ignore_bad))
+        .load_observed(load_options(ignore_bad), observer)
         .map_err(plain)?;
     warn::source(&loaded.warnings);
     let loaded = loaded.loaded;
@@ -100,7 +107,7 @@ pub fn run_merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
         &ops::MergeOptions {
             pcombine: args.pcombine,
             op: opts,
-            keep_labels: args.keep_labels.then(|| dirs.clone()),
+            keep_labels: labels,
         },
     )
     .map_err(plain)?;

@@ -6,17 +6,15 @@
 //! ("Label pools") names the files.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::sync::Mutex;
 
 use covwrap_rt::format::defs::{arg_keys, counter_flags, MetaHash};
 use covwrap_rt::format::md5::md5_u64;
 use covwrap_rt::format::names::counters_file_name;
 
 use super::{counter_file, OutFile, RunSummary};
-use crate::error::Result;
 use crate::fasthash::FastMap;
-use crate::pods::CounterFile;
-use crate::reader::read_checked;
+use crate::reader::{Pod, RunObserver, SeenRun};
 
 /// Label files are named `covcounters.<H>.0.<slot>` with a slot from 1 to
 /// this: below 10^15, so never a write time in nanoseconds (those passed
@@ -73,7 +71,7 @@ impl Slots {
 }
 
 /// The sum of one label's runs, sparse: `(index, count)` sorted by index.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct LabelSum {
     pub entries: Vec<(u32, u64)>,
     pub summary: RunSummary,
@@ -211,37 +209,46 @@ impl Slots {
     }
 }
 
-/// Sums the counter files `files` of pod `hash` (`total` counters) per
-/// group. A bad file is `bad(error)`'s to decide: skipped when it returns
-/// `Ok`, else the error.
-pub(crate) fn sum_by_group(
-    dirs: &[PathBuf],
-    hash: &MetaHash,
-    total: usize,
-    files: &[CounterFile],
-    mut bad: impl FnMut(crate::Error) -> Result<()>,
-) -> Result<BTreeMap<Group, LabelSum>> {
-    let mut out: BTreeMap<Group, LabelSum> = BTreeMap::new();
-    let mut buf = Vec::new();
-    let mut entries = Vec::new();
-    for f in files {
-        let path = f.path(dirs, hash);
-        let file = match read_checked(&path, hash, total, &mut buf, &mut entries) {
-            Ok(Some(file)) => file,
-            // A live process's dense file: not its run yet.
-            Ok(None) => continue,
-            Err(e) => {
-                bad(e.at(&path))?;
-                continue;
-            }
-        };
-        let header = file.header();
-        let sum = out.entry(Group::of(file.args())).or_default();
-        sum.add(&entries);
-        sum.saturated |= header.flags & counter_flags::SATURATED != 0;
-        sum.summary.add(header, file.args());
+/// Each pod's runs summed per group while a load reads them (`merge
+/// --keep-labels`), so that every counter file is read once: a
+/// [`RunObserver`] for [`crate::reader::load_observed`] and
+/// [`crate::source::Source::load_observed`]. It sees what the load adds,
+/// so bad files and live processes' files are left out as the load
+/// leaves them out.
+#[derive(Debug, Default)]
+pub struct LabelSums {
+    pods: Mutex<BTreeMap<MetaHash, BTreeMap<Group, LabelSum>>>,
+}
+
+impl LabelSums {
+    /// The groups of pod `hash` (none when it had no run).
+    pub(crate) fn take(&self, hash: &MetaHash) -> BTreeMap<Group, LabelSum> {
+        self.lock().remove(hash).unwrap_or_default()
     }
-    Ok(out)
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<MetaHash, BTreeMap<Group, LabelSum>>> {
+        self.pods.lock().expect("no thread panics holding it")
+    }
+}
+
+impl RunObserver for LabelSums {
+    fn pods(&self, _pods: &[&Pod]) {}
+
+    fn begin(&self, hash: &MetaHash, _files: usize) {
+        self.lock().insert(*hash, BTreeMap::new());
+    }
+
+    fn run(&self, run: &SeenRun<'_>) {
+        let mut pods = self.lock();
+        let sum = pods
+            .entry(*run.hash)
+            .or_default()
+            .entry(Group::of(run.args))
+            .or_default();
+        sum.add(run.entries);
+        sum.saturated |= run.header.flags & counter_flags::SATURATED != 0;
+        sum.summary.add(run.header, run.args);
+    }
 }
 
 /// The counter file of one group, `covcounters.<H>.<pid>.<nanos>`: the

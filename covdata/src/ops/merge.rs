@@ -20,7 +20,6 @@
 //!   same line per crate as the reports.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 
 use super::build::{
     assemble, finish_module, kept_funcs, FuncOut, Identity, Rebuild, Signature, Source,
@@ -29,8 +28,7 @@ use super::{add_saturating, counter_file, labels, OpOptions, OutFile, Output, Ru
 use crate::error::Result;
 use crate::model::builds::{set_aside, Object};
 use crate::model::decode_pod;
-use crate::pods::discover;
-use crate::reader::{locked_counter_files, Loaded, Pod};
+use crate::reader::{Loaded, Pod};
 use covwrap_rt::format::names::meta_file_name;
 
 /// Options of `merge`.
@@ -40,10 +38,10 @@ pub struct MergeOptions {
     pub pcombine: bool,
     /// `--pkg` and `--ignore-bad`.
     pub op: OpOptions,
-    /// `--keep-labels`: the input directories, whose counter files are
-    /// summed per run label (one counter file per label and pod) instead
-    /// of into one (not with `pcombine` or `--pkg`).
-    pub keep_labels: Option<Vec<PathBuf>>,
+    /// `--keep-labels`: the runs summed per label while they were loaded
+    /// (one counter file per label and pod instead of one per pod; not
+    /// with `pcombine` or `--pkg`).
+    pub keep_labels: Option<std::sync::Arc<labels::LabelSums>>,
 }
 
 /// Merges the pods of `loaded`.
@@ -109,8 +107,12 @@ fn merge_pod(pod: &Pod, p: usize, opts: &MergeOptions, out: &mut Output) -> Resu
             name: meta_file_name(&pod.hash),
             bytes: pod.meta_bytes().to_vec(),
         });
-        if let Some(dirs) = &opts.keep_labels {
-            return keep_labels(pod, dirs, opts.op.ignore_bad, out);
+        if let Some(sums) = &opts.keep_labels {
+            let groups = sums.take(&pod.hash);
+            out.saturated |= groups.values().any(|l| l.saturated);
+            out.files
+                .extend(labels::merged_files(pod.hash, pod.counters.len(), &groups));
+            return Ok(());
         }
         if summary.files() > 0 {
             out.saturated |= pod.saturated;
@@ -184,29 +186,6 @@ fn merge_pod(pod: &Pod, p: usize, opts: &MergeOptions, out: &mut Output) -> Resu
         out.files
             .push(counter_file(hash, &counters, &summary, pod.saturated));
     }
-    Ok(())
-}
-
-/// `--keep-labels`: the pod's counter files summed per label. The files
-/// are listed again as the load listed them (under the pod's locks); bad
-/// ones were reported by the load and are skipped here too.
-fn keep_labels(pod: &Pod, dirs: &[PathBuf], ignore_bad: bool, out: &mut Output) -> Result<()> {
-    let found = discover(dirs)?;
-    let Some(files) = found.pods.iter().find(|f| f.hash == pod.hash) else {
-        return Ok(());
-    };
-    let (_locks, list) = locked_counter_files(dirs, files)?;
-    let total = pod.counters.len();
-    let sums = labels::sum_by_group(dirs, &pod.hash, total, &list, |e| {
-        if ignore_bad {
-            Ok(())
-        } else {
-            Err(e)
-        }
-    })?;
-    out.saturated |= sums.values().any(|l| l.saturated);
-    out.files
-        .extend(labels::merged_files(pod.hash, total, &sums));
     Ok(())
 }
 

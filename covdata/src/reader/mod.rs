@@ -21,7 +21,7 @@ pub use stream::{saturating_add_into, visit_run_counters, RunObserver, SeenRun};
 pub use summary::RunSummary;
 
 pub(crate) use pools::{absorbed_in, absorbed_lists};
-pub(crate) use stream::{read_checked, read_pods, CounterBytes};
+pub(crate) use stream::{read_pods, CounterBytes};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::lock_path;

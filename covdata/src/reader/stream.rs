@@ -239,24 +239,6 @@ fn read_one(
     Ok(saturated)
 }
 
-/// Reads and checks the counter file at `path` of pod `hash` (`total`
-/// counters); its entries go to `entries`. `None`: a live process's dense
-/// file, skipped (crate::dense). Errors do not name the path.
-pub(crate) fn read_checked<'a>(
-    path: &Path,
-    hash: &MetaHash,
-    total: usize,
-    buf: &'a mut Vec<u8>,
-    entries: &mut Vec<(u32, u64)>,
-) -> Result<Option<CountersFile<'a>>> {
-    if crate::dense::read_counter_file(path, buf)? == Outcome::Live {
-        return Ok(None);
-    }
-    let file = CountersFile::parse_into(buf, entries).map_err(Error::from)?;
-    check_header(&file, hash, total)?;
-    Ok(Some(file))
-}
-
 /// A counter file belongs to pod `hash` of `total` counters.
 fn check_header(file: &CountersFile, hash: &MetaHash, total: usize) -> Result<()> {
     let header = file.header();
