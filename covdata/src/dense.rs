@@ -9,14 +9,14 @@
 //! ([`end_reason::LOST`]), so every command, merge and pool treats it like
 //! any other run.
 //!
-//! Whether to read live files is one choice of the whole command, so it is
-//! a process-wide setting ([`set_include_live`]), as is the count of live
-//! files skipped, which the CLI reports once ([`take_live_skipped`]).
+//! Whether to read live files is the load's choice
+//! ([`crate::LoadOptions::include_live`]); the count of live files skipped
+//! is process-wide, for the CLI to report once ([`take_live_skipped`]).
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use covwrap_rt::format::counters::encode;
 use covwrap_rt::format::defs::end_reason;
@@ -25,14 +25,7 @@ use covwrap_rt::format::dirfiles::{lock, open_nofollow, try_lock, LOCK_EX, LOCK_
 
 use crate::error::{Error, Result};
 
-static INCLUDE_LIVE: AtomicBool = AtomicBool::new(false);
 static LIVE_SKIPPED: AtomicUsize = AtomicUsize::new(0);
-
-/// `--include-live`: read live processes' dense files (a snapshot) instead
-/// of skipping them.
-pub fn set_include_live(on: bool) {
-    INCLUDE_LIVE.store(on, Ordering::Relaxed);
-}
 
 /// How many live dense files were skipped since the last call.
 pub fn take_live_skipped() -> usize {
@@ -51,8 +44,9 @@ pub enum Outcome {
 
 /// Reads the counter file at `path` into `buf` (cleared first). A dense
 /// file is converted into the covcounters file it stands for, or skipped
-/// when its process is alive.
-pub fn read_counter_file(path: &Path, buf: &mut Vec<u8>) -> Result<Outcome> {
+/// when its process is alive, unless `include_live` (`--include-live`)
+/// asks for a snapshot of it.
+pub fn read_counter_file(path: &Path, buf: &mut Vec<u8>, include_live: bool) -> Result<Outcome> {
     buf.clear();
     let mut file = File::open(path).map_err(|e| Error::io(path, &e))?;
     file.read_to_end(buf).map_err(|e| Error::io(path, &e))?;
@@ -60,7 +54,7 @@ pub fn read_counter_file(path: &Path, buf: &mut Vec<u8>) -> Result<Outcome> {
         return Ok(Outcome::Counters);
     }
     if is_live(&file, buf) {
-        if !INCLUDE_LIVE.load(Ordering::Relaxed) {
+        if !include_live {
             LIVE_SKIPPED.fetch_add(1, Ordering::Relaxed);
             return Ok(Outcome::Live);
         }
@@ -270,7 +264,7 @@ mod tests {
         let path = write_dense(&dir, &[0, 4, 0, 9]);
         let mut buf = Vec::new();
         assert_eq!(
-            read_counter_file(&path, &mut buf).unwrap(),
+            read_counter_file(&path, &mut buf, false).unwrap(),
             Outcome::Counters
         );
         let file = CountersFile::parse(&buf).unwrap();
@@ -283,15 +277,16 @@ mod tests {
         let holder = File::open(&path).unwrap();
         assert!(try_lock(&holder, LOCK_EX).unwrap());
         take_live_skipped();
-        assert_eq!(read_counter_file(&path, &mut buf).unwrap(), Outcome::Live);
+        assert_eq!(
+            read_counter_file(&path, &mut buf, false).unwrap(),
+            Outcome::Live
+        );
         assert_eq!(take_live_skipped(), 1);
         assert!(read_for_compaction(&path, &mut buf).unwrap().is_none());
-        set_include_live(true);
         assert_eq!(
-            read_counter_file(&path, &mut buf).unwrap(),
+            read_counter_file(&path, &mut buf, true).unwrap(),
             Outcome::Counters
         );
-        set_include_live(false);
         assert_eq!(CountersFile::parse(&buf).unwrap().entries().count(), 2);
         drop(holder);
         let claim = read_for_compaction(&path, &mut buf).unwrap().unwrap();

@@ -65,16 +65,22 @@ impl InputArgs {
         }
     }
 
-    /// The input directories, in order (empty list items dropped). Every
-    /// command reads its inputs through this, so it also applies
-    /// `--include-live`, a process-wide reading choice (covdata::dense).
+    /// The input directories, in order (empty list items dropped).
     pub fn dirs(&self) -> Vec<PathBuf> {
-        covdata::dense::set_include_live(self.include_live);
         self.input
             .iter()
             .filter(|d| !d.as_os_str().is_empty())
             .cloned()
             .collect()
+    }
+
+    /// How to load these inputs: `--ignore-bad`, `--include-live`.
+    pub fn load_options(&self) -> covdata::LoadOptions {
+        covdata::LoadOptions {
+            ignore_bad: self.ignore_bad,
+            include_live: self.include_live,
+            ..Default::default()
+        }
     }
 
     /// Whether the input is a center.

@@ -9,11 +9,10 @@ use anyhow::Context as _;
 use clap::{ArgGroup, Args, ValueEnum};
 use covdata::diff::{self, render, ChangeSource, Changes};
 use covdata::report::Context;
-use covdata::{load_coverage_with, Coverage};
 
 use super::args::{percent, FilterArgs, GateArgs, InputArgs, OutputArgs};
-use super::report::{with_context, Load};
-use super::{plain, warn, Outcome, UsageError};
+use super::report::{with_context, write_output, Load};
+use super::{plain, Outcome, UsageError};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -177,19 +176,9 @@ pub(super) fn absolute(root: Option<String>) -> anyhow::Result<Option<String>> {
 
 fn run_baseline(a: &DiffArgs, format: render::Format) -> anyhow::Result<Outcome> {
     let opts = super::report::report_options(&a.filter, false)?;
-    let base: Coverage = load_coverage_with(
-        &a.baseline,
-        covdata::LoadOptions {
-            ignore_bad: a.input.ignore_bad,
-            all_builds: a.filter.builds.all_builds,
-            ..Default::default()
-        },
-    )
-    .map_err(plain)?;
-    warn::about(&base);
-    if base.pods.is_empty() {
-        return Err(plain(covdata::pods::no_pods(&a.baseline)));
-    }
+    let mut baseline = InputArgs::of(a.baseline.clone(), a.input.ignore_bad);
+    baseline.include_live = a.input.include_live;
+    let base = super::report::load_model(&baseline, false, a.filter.builds.all_builds)?;
     let base_ctx = Context::new(&base, opts);
     with_context(
         &a.input,
@@ -201,22 +190,4 @@ fn run_baseline(a: &DiffArgs, format: render::Format) -> anyhow::Result<Outcome>
             write_output(&a.output, |out| render::write_baseline(&cmp, format, out))
         },
     )
-}
-
-/// Writes to `-o` (atomically) or standard output.
-pub(super) fn write_output(
-    output: &OutputArgs,
-    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    match &output.output {
-        Some(path) => covdata::output::write_atomic(path, write).map_err(plain),
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            write(&mut out)
-                .and_then(|()| out.flush())
-                .context("writing to standard output")
-        }
-    }
 }

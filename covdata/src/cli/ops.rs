@@ -98,9 +98,9 @@ pub fn run_merge(args: &MergeArgs) -> anyhow::Result<Outcome> {
     let loaded = args
         .input
         .source()?
-        .load_observed(load_options(ignore_bad), observer)
+        .load_observed(args.input.load_options(), observer)
         .map_err(plain)?;
-    warn::source(&loaded.warnings);
+    warn::print(&loaded.warnings);
     let loaded = loaded.loaded;
     let output = ops::merge(
         &loaded,
@@ -139,7 +139,7 @@ pub fn run_set_op(op: SetOp, args: &SetOpArgs) -> anyhow::Result<Outcome> {
     let mut inputs = Vec::with_capacity(dirs.len());
     for dir in &dirs {
         let one = std::slice::from_ref(dir);
-        inputs.push(covdata::load(one, load_options(args.input.ignore_bad)).map_err(plain)?);
+        inputs.push(covdata::load(one, args.input.load_options()).map_err(plain)?);
     }
     let output = match op {
         SetOp::Subtract => ops::subtract(&inputs, &opts),
@@ -151,13 +151,6 @@ pub fn run_set_op(op: SetOp, args: &SetOpArgs) -> anyhow::Result<Outcome> {
 
 fn usage(msg: impl Into<String>) -> anyhow::Error {
     UsageError(msg.into()).into()
-}
-
-fn load_options(ignore_bad: bool) -> covdata::LoadOptions {
-    covdata::LoadOptions {
-        ignore_bad,
-        ..Default::default()
-    }
 }
 
 fn op_options(

@@ -218,10 +218,9 @@ fn collect_model_observed(
     let loaded = source
         .load_observed(
             covdata::LoadOptions {
-                ignore_bad,
                 keep_runs,
                 all_builds,
-                ..Default::default()
+                ..input.load_options()
             },
             observer,
         )
@@ -259,17 +258,22 @@ pub fn no_data(input: &InputArgs) -> anyhow::Error {
 
 /// Writes one stream report to `-o` (atomically) or to standard output.
 pub fn write_stream(ctx: &Context, output: &OutputArgs, write: Writer) -> anyhow::Result<()> {
+    write_output(output, |w| write(ctx, w))
+}
+
+/// Writes to `-o` (atomically) or standard output.
+pub fn write_output(
+    output: &OutputArgs,
+    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
     match &output.output {
-        Some(path) => {
-            covdata::output::write_atomic(path, |w| write(ctx, w)).map_err(plain)?;
-        }
+        Some(path) => covdata::output::write_atomic(path, write).map_err(plain),
         None => {
             let stdout = io::stdout();
             let mut out = io::BufWriter::new(stdout.lock());
-            write(ctx, &mut out)
+            write(&mut out)
                 .and_then(|()| out.flush())
-                .context("writing to standard output")?;
+                .context("writing to standard output")
         }
     }
-    Ok(())
 }

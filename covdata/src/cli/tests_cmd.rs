@@ -6,7 +6,8 @@ use clap::{ArgGroup, Args, ValueEnum};
 use covdata::tests_query::{self, render, Query};
 
 use super::args::{FilterArgs, GateArgs, InputArgs, OutputArgs};
-use super::diff::{absolute, write_output, ChangesArgs};
+use super::diff::{absolute, ChangesArgs};
+use super::report::write_output;
 use super::report::{with_context_observed, Load};
 use super::{plain, Outcome, UsageError};
 

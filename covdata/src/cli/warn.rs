@@ -22,17 +22,8 @@ fn skipped_lines(skipped: &[Error]) -> Vec<String> {
     lines
 }
 
-/// Warnings about the input itself (a center's skipped agents).
-pub fn source(warnings: &[String]) {
-    print(warnings);
-}
-
-/// [`skipped`], then what the model left out.
-pub fn about(cov: &Coverage) {
-    print(&lines(cov));
-}
-
-/// The warnings of [`about`], each without the `<program>: warning: ` prefix.
+/// [`skipped`], then what the model left out, each without the
+/// `<program>: warning: ` prefix.
 pub fn lines(cov: &Coverage) -> Vec<String> {
     let mut lines = skipped_lines(&cov.skipped);
     lines.extend(cov.build_notes.iter().cloned());

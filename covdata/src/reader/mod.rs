@@ -40,6 +40,9 @@ pub struct LoadOptions {
     /// otherwise only [`Pod::summary`], so memory does not grow with the
     /// number of counter files.
     pub keep_runs: bool,
+    /// `--include-live`: read running processes' dense counter files (a
+    /// snapshot) instead of skipping them (see [`crate::dense`]).
+    pub include_live: bool,
     /// `--all-builds`: load every build's records (see
     /// [`crate::model::BuildOptions`]); used by [`crate::load_coverage_with`].
     pub all_builds: bool,
@@ -165,6 +168,7 @@ pub fn load_observed(
                     dirs,
                     files: &counters,
                     hash: files.hash,
+                    include_live: opts.include_live,
                 };
                 let (read, errors) = read_pods(pod, &source, opts, observer);
                 let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);

@@ -70,6 +70,7 @@ pub(crate) struct DirFiles<'a> {
     pub dirs: &'a [PathBuf],
     pub files: &'a [CounterFile],
     pub hash: MetaHash,
+    pub include_live: bool,
 }
 
 impl CounterBytes for DirFiles<'_> {
@@ -80,7 +81,7 @@ impl CounterBytes for DirFiles<'_> {
         self.files[i].path(self.dirs, &self.hash)
     }
     fn read(&self, i: usize, buf: &mut Vec<u8>) -> Result<Outcome> {
-        crate::dense::read_counter_file(&self.path(i), buf)
+        crate::dense::read_counter_file(&self.path(i), buf, self.include_live)
     }
     fn name_pid(&self, i: usize) -> u64 {
         self.files[i].pid
@@ -273,7 +274,8 @@ pub fn visit_run_counters(
         Some(data) => data,
         None => {
             let mut bytes = Vec::new();
-            crate::dense::read_counter_file(&run.path, &mut bytes)?;
+            // The load read this run, so a live file was asked for.
+            crate::dense::read_counter_file(&run.path, &mut bytes, true)?;
             read = bytes;
             &read
         }
