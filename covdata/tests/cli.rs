@@ -343,8 +343,27 @@ fn gates_write_the_report_then_fail() {
              covdata: function coverage 66.67% (2/3) is below --fail-under-functions=100\n"
         )
     );
+    // The region gate alone, in Go's single-dash spelling.
+    let out = covdata(&["percent", &i, "-fail-under-regions=99"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), percent);
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "covdata: region coverage {} is below --fail-under-regions=99\n",
+            cells[1]
+        )
+    );
     // Every report accepts the gates and still writes its output.
-    for report in ["textfmt", "func", "lcov", "pkglist", "debugdump"] {
+    for report in [
+        "textfmt",
+        "func",
+        "lcov",
+        "pkglist",
+        "debugdump",
+        "sonar",
+        "json",
+    ] {
         let path = s.path(&format!("{report}.out"));
         let o = format!("-o={}", path.display());
         let out = covdata(&[report, &i, &o, "--fail-under-functions=90"]);

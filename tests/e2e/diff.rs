@@ -388,6 +388,34 @@ fn the_diff_command_gates_reads_stdin_and_explains_mismatches() {
     let piped = covdata_in(dir, &["diff", &input, "--diff-file=-", &root], Some(&patch));
     assert_success(&piped, "covdata diff --diff-file=-");
     assert_eq!(stdout(&piped), text);
+    // The same diff from a file, as JSON, into -o: nothing on standard
+    // output, the file written with the same totals.
+    let patch_file = r.covdir.with_file_name("change.patch");
+    std::fs::write(&patch_file, &patch).unwrap();
+    let json_path = r.covdir.with_file_name("diff.json");
+    let _ = std::fs::remove_file(&json_path);
+    let from_file = covdata_in(
+        dir,
+        &[
+            "diff",
+            &input,
+            &format!("--diff-file={}", patch_file.display()),
+            &root,
+            "--format=json",
+            &format!("-o={}", json_path.display()),
+        ],
+        None,
+    );
+    assert_success(
+        &from_file,
+        "covdata diff --diff-file=FILE --format=json -o=FILE",
+    );
+    assert_eq!(stdout(&from_file), "");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    assert_eq!(report["total"]["coverable"], 12, "{report}");
+    assert_eq!(report["total"]["covered"], 6, "{report}");
+    assert_eq!(report["total"]["percent"], 50.0, "{report}");
     // A relative root is taken from the current directory.
     let dotted = covdata_in(
         dir,
