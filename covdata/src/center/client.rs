@@ -8,7 +8,7 @@ use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
-use super::http::{exchange, show_duration, Answer, CenterUrl};
+use super::http::{exchange, Answer, CenterUrl};
 use super::wire::{self, AgentInfo, AgentList, Cleared, Initialized, Removed};
 use crate::source::MemDir;
 
@@ -238,10 +238,5 @@ impl Client {
     pub fn init(&self, agent_timeout: Duration) -> Result<Initialized, ClientError> {
         let path = format!("/v1/init?timeout={}", agent_timeout.as_millis());
         self.json(Method::POST, &path, agent_timeout + self.timeout)
-    }
-
-    /// The client's timeout, for messages.
-    pub fn timeout_text(&self) -> String {
-        show_duration(self.timeout)
     }
 }

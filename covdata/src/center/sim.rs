@@ -5,7 +5,9 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use crate::center::now_ns;
 
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
@@ -32,12 +34,6 @@ pub struct SimAgent {
     pub frozen: Arc<AtomicBool>,
     /// Each request's deadline.
     pub deadline: Duration,
-}
-
-fn now_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
 }
 
 impl SimAgent {

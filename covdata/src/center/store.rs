@@ -108,11 +108,6 @@ impl Store {
         })
     }
 
-    /// The store's directory, for a disk store.
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
-    }
-
     fn send(&self, job: Job) {
         if let Some(w) = &self.writer {
             let _ = w.send(job);

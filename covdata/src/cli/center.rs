@@ -137,10 +137,7 @@ fn warn_skipped(skipped: &[center::wire::Skipped]) {
 pub fn agents(a: &CenterArgs) -> anyhow::Result<Outcome> {
     let (client, sel) = connect(a)?;
     let agents = client.agents(&sel)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    print(&center::table::agents_table(&agents, now))?;
+    print(&center::table::agents_table(&agents, center::now_ns()))?;
     Ok(Outcome::Ok)
 }
 

@@ -20,16 +20,9 @@ use crate::center::registry::AgentRecord;
 use crate::center::wire::{self, Cmd, Command, Register, Registered};
 use crate::reader::Pod;
 
-/// Parses 32 hex digits.
+/// Parses 32 hex digits (the file-name rule, of either case).
 pub fn parse_hash(s: &str) -> Option<MetaHash> {
-    if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let mut h = [0u8; 16];
-    for (i, byte) in h.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(h)
+    covwrap_rt::format::names::parse_hash(&s.to_ascii_lowercase())
 }
 
 pub async fn register(
