@@ -70,13 +70,7 @@ impl fmt::Display for Failure {
     /// decimals as `percent` prints them, cut instead of rounded where
     /// rounding would print a value at or above the threshold.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let exact = self.ratio.percent();
-        let rounded = (exact * 100.0).round() / 100.0;
-        let shown = if rounded >= self.threshold {
-            (exact * 100.0).floor() / 100.0
-        } else {
-            rounded
-        };
+        let shown = shown_percent(self.ratio, self.threshold);
         write!(
             f,
             "{} coverage {shown:.2}% ({}/{}{}) is below {}={}",
@@ -94,6 +88,26 @@ impl fmt::Display for Failure {
     }
 }
 
+/// Whether `ratio` is below `threshold` percent, compared exactly
+/// (covered/total < threshold/100); nothing to cover is 0 %.
+pub fn is_below(ratio: Ratio, threshold: f64) -> bool {
+    (ratio.covered as f64) * 100.0 < threshold * ratio.total as f64
+        || (ratio.total == 0 && threshold > 0.0)
+}
+
+/// The percentage a failed gate prints for `ratio`: two decimals, cut
+/// instead of rounded where rounding would print a value at or above the
+/// `threshold` it failed.
+pub fn shown_percent(ratio: Ratio, threshold: f64) -> f64 {
+    let exact = ratio.percent();
+    let rounded = (exact * 100.0).round() / 100.0;
+    if rounded >= threshold {
+        (exact * 100.0).floor() / 100.0
+    } else {
+        rounded
+    }
+}
+
 /// The thresholds `totals` is below, in the order lines, regions,
 /// functions. Nothing to cover counts as 0 %, so any positive threshold
 /// fails on it: a gate that measured nothing has not passed.
@@ -106,10 +120,7 @@ pub fn gate(totals: &FileSummary, thresholds: &Thresholds) -> Vec<Failure> {
     .into_iter()
     .filter_map(|(metric, ratio, threshold)| {
         let threshold = threshold?;
-        // Exact comparison: covered/total < threshold/100.
-        let below = (ratio.covered as f64) * 100.0 < threshold * ratio.total as f64
-            || (ratio.total == 0 && threshold > 0.0);
-        below.then_some(Failure {
+        is_below(ratio, threshold).then_some(Failure {
             metric,
             ratio,
             threshold,
