@@ -22,18 +22,6 @@ pub enum Format {
     Json,
 }
 
-impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Format, String> {
-        match s {
-            "text" => Ok(Format::Text),
-            "markdown" | "md" => Ok(Format::Markdown),
-            "json" => Ok(Format::Json),
-            _ => Err(format!("unknown format {s:?} (text, markdown or json)")),
-        }
-    }
-}
-
 fn pct(p: f64) -> String {
     format!("{p:.2}%")
 }

@@ -9,7 +9,7 @@
 //!     view.display_path()     // relative to --root when under it
 //!     view.crate_name()       // crate of the file's first function, if any
 //!     view.line_runs()        // mapped lines: runs (first, last, count); DA's lines
-//!     view.for_each_line(|l| ..)  view.line_count(n)
+//!     view.line_count(n)      // one line's count
 //!     view.regions()          // merged regions (all instantiations), exact spans and kinds
 //!     view.segments()         // llvm-cov's segments of that merge (export's `segments`)
 //!     view.branches()         // branch regions with their line, LCOV's BRDA order
@@ -42,7 +42,7 @@
 use std::cell::OnceCell;
 
 use super::{strip_generic_args, Context};
-use crate::model::lines::{for_each_mapped_run, LineCount};
+use crate::model::lines::for_each_mapped_run;
 use crate::model::segments::{self, Segment};
 use crate::model::summary::{
     for_each_expansion_branch, FileSummary, FunctionSummary, Group, Ratio,
@@ -89,8 +89,6 @@ pub struct FunctionView<'a> {
     pub name: String,
     /// Start of the function's first region (line, column).
     pub start: (u32, u32),
-    /// Last line of the first instantiation's regions in this file.
-    pub end_line: u32,
     /// Sum of the instantiations' execution counts.
     pub execution_count: u64,
     /// Lines, regions, branches: max over instantiations.
@@ -213,18 +211,6 @@ impl<'c, 'a> FileView<'c, 'a> {
         &self.merged().runs
     }
 
-    /// Visits every mapped line in order.
-    pub fn for_each_line(&self, mut visit: impl FnMut(LineCount)) {
-        for r in self.line_runs() {
-            for line in r.first..=r.last {
-                visit(LineCount {
-                    line,
-                    count: r.count,
-                });
-            }
-        }
-    }
-
     /// The count of `line`, or `None` if it is not mapped.
     pub fn line_count(&self, line: u32) -> Option<u64> {
         let runs = self.line_runs();
@@ -290,17 +276,9 @@ impl<'c, 'a> FileView<'c, 'a> {
                     .collect();
                 let first = instantiations[0];
                 let s = summaries.group_summary(g);
-                let end_line = first
-                    .regions
-                    .iter()
-                    .filter(|r| Some(r.file_id) == first.main_file_id)
-                    .map(|r| r.line_end)
-                    .max()
-                    .unwrap_or(g.line);
                 FunctionView {
                     name: group_name(ctx, first),
                     start: (g.line, g.col),
-                    end_line,
                     execution_count: s.execution_count,
                     summary: s,
                     instantiations,

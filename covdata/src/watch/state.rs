@@ -93,37 +93,26 @@ impl State {
 #[derive(Debug)]
 pub struct StateLock {
     _file: File,
-    path: PathBuf,
 }
 
 impl StateLock {
     /// Locks `<state>.lock` (created if missing), or fails at once with one
     /// line when another process holds it.
     pub fn acquire(state: &Path) -> Result<StateLock> {
-        use covwrap_rt::format::dirfiles::{lock, open_lock, LOCK_EX};
-        /// `flock`'s "do not wait" flag (4 on Linux and the BSDs).
-        const LOCK_NB: i32 = 4;
+        use covwrap_rt::format::dirfiles::{open_lock, try_lock, LOCK_EX};
         let mut name = state.as_os_str().to_owned();
         name.push(".lock");
         let path = PathBuf::from(name);
         let file = open_lock(&path, true).map_err(|e| Error::io(&path, &e))?;
-        lock(&file, LOCK_EX | LOCK_NB).map_err(|e| {
-            if e.raw_os_error() == Some(11) {
-                Error::new(
-                    ErrorKind::Io,
-                    "another covdata watch uses this state; give each watcher its own --state",
-                )
-                .at(&path)
-            } else {
-                Error::io(&path, &e)
-            }
-        })?;
-        Ok(StateLock { _file: file, path })
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        match try_lock(&file, LOCK_EX) {
+            Ok(true) => Ok(StateLock { _file: file }),
+            Ok(false) => Err(Error::new(
+                ErrorKind::Io,
+                "another covdata watch uses this state; give each watcher its own --state",
+            )
+            .at(&path)),
+            Err(e) => Err(Error::io(&path, &e)),
+        }
     }
 }
 
