@@ -240,7 +240,7 @@ fn parallel() -> bool {
 /// records kept before the first error of the covfun walk and that error,
 /// and the mappings of those records up to and including the first that
 /// does not decode (none after a walk error).
-type Records<'a> = (
+pub(crate) type Records<'a> = (
     FileTables,
     Vec<covfun::CovFunRecord<'a>>,
     Option<Error>,
@@ -248,7 +248,7 @@ type Records<'a> = (
 );
 
 /// The part of [`decode_module`] that needs no names.
-fn decode_records<'a>(covmap: &[u8], covfun_section: &'a [u8]) -> Result<Records<'a>> {
+pub(crate) fn decode_records<'a>(covmap: &[u8], covfun_section: &'a [u8]) -> Result<Records<'a>> {
     let tables = FileTables::decode(covmap)?;
     let (records, error) = covfun::decode_unnamed(covfun_section, &tables);
     let mut mappings = Vec::new();

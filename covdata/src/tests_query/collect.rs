@@ -15,7 +15,7 @@ use super::Query;
 use crate::diff::coverage::coverage_path;
 use crate::fasthash::{FastMap, FastSet};
 use crate::llvm::mapping::Mapping;
-use crate::model::{decode_pod, DecodedModule};
+use crate::model::{decode_pod, decode_records};
 use crate::reader::{Pod, RunObserver, SeenRun};
 use crate::report::{demangle, strip_generic_args};
 
@@ -167,26 +167,67 @@ impl Collector {
         }
     }
 
-    /// The candidate records of one decoded pod: their keys into `keys`,
-    /// their mappings into `mappings`.
-    fn search(
+    /// Adds record `(name_ref, func_hash)` of module `m` of pod `hash`, named
+    /// `name`, with `mapping` over the file table `files`, to the
+    /// candidates (`keys`, `mappings`) when it can decide the query.
+    #[allow(clippy::too_many_arguments)]
+    fn consider(
         &self,
-        hash: MetaHash,
-        decoded: &[DecodedModule],
+        (hash, m): (MetaHash, usize),
+        (name_ref, func_hash): (u64, u64),
+        name: &str,
+        files: &[String],
+        mapping: &Mapping,
         keys: &mut FastSet<(u64, u64)>,
         mappings: &mut FastMap<(MetaHash, usize, u64, u64), Mapping>,
     ) {
-        for (m, d) in decoded.iter().enumerate() {
-            for (record, mapping) in &d.records {
-                let name = d.names.get(record.name_ref).unwrap_or_default();
-                let files = &d.tables.tables[record.table].files;
-                if !self.wants(name, files, mapping) {
-                    continue;
+        if !self.wants(name, files, mapping) {
+            return;
+        }
+        keys.insert((name_ref, func_hash));
+        mappings
+            .entry((hash, m, name_ref, func_hash))
+            .or_insert_with(|| mapping.clone());
+    }
+
+    /// The candidate records of one pod into `keys` and `mappings`. Only a
+    /// function query needs the names, the costliest part of a decode: the
+    /// others walk the records without them (a superset of the records the
+    /// model keeps, which is all a candidate list must be).
+    fn search(
+        &self,
+        pod: &Pod,
+        keys: &mut FastSet<(u64, u64)>,
+        mappings: &mut FastMap<(MetaHash, usize, u64, u64), Mapping>,
+    ) {
+        if matches!(self.want, Want::Function(_)) {
+            // A pod that does not decode has no records (the model reports it).
+            let Ok(decoded) = decode_pod(pod) else {
+                return;
+            };
+            for (m, d) in decoded.iter().enumerate() {
+                for (record, mapping) in &d.records {
+                    let name = d.names.get(record.name_ref).unwrap_or_default();
+                    let files = &d.tables.tables[record.table].files;
+                    let key = (record.name_ref, record.func_hash);
+                    self.consider((pod.hash, m), key, name, files, mapping, keys, mappings);
                 }
-                keys.insert((record.name_ref, record.func_hash));
-                mappings
-                    .entry((hash, m, record.name_ref, record.func_hash))
-                    .or_insert_with(|| mapping.clone());
+            }
+            return;
+        }
+        for m in 0..pod.modules.len() {
+            let Ok((tables, records, _, decoded)) =
+                decode_records(pod.module_covmap(m), pod.module_covfun(m))
+            else {
+                continue;
+            };
+            for (record, mapping) in records.iter().zip(decoded) {
+                let Ok(mapping) = mapping else {
+                    break;
+                };
+                let files = &tables.tables[record.table].files;
+                let key = (record.name_ref, record.func_hash);
+                self.consider((pod.hash, m), key, "", files, &mapping, keys, mappings);
             }
         }
     }
@@ -219,10 +260,7 @@ impl RunObserver for Collector {
         let mut keys = FastSet::default();
         let mut mappings = FastMap::default();
         for pod in pods {
-            // A pod that does not decode has no records (the model reports it).
-            if let Ok(decoded) = decode_pod(pod) {
-                self.search(pod.hash, &decoded, &mut keys, &mut mappings);
-            }
+            self.search(pod, &mut keys, &mut mappings);
         }
         // A record is evaluated with the counters of every pod's data
         // entries of its (NameRef, FuncHash), as the model sums them.
