@@ -22,36 +22,42 @@ use super::Context;
 
 /// Writes the tracefile.
 pub fn write(ctx: &Context, out: &mut dyn Write) -> io::Result<()> {
-    let mut line = String::new();
     for view in ctx.file_views() {
-        let summary = view.summary();
-        writeln!(out, "SF:{}", view.path())?;
-        let own: Vec<_> = view.records().collect();
-        let names: Vec<String> = own.iter().map(|f| ctx.function_name(f)).collect();
-        for (f, name) in own.iter().zip(&names) {
-            writeln!(out, "FN:{},{}", f.regions[0].line_start, name)?;
-        }
-        for (f, name) in own.iter().zip(&names) {
-            writeln!(out, "FNDA:{},{}", f.execution_count, name)?;
-        }
-        writeln!(out, "FNF:{}", summary.functions.total)?;
-        writeln!(out, "FNH:{}", summary.functions.covered)?;
-        // Line by line within a run, to stop at the first failed write: a
-        // run can be 2^32 lines long.
-        for run in view.line_runs() {
-            for l in run.first..=run.last {
-                line.clear();
-                let _ = writeln!(line, "DA:{l},{}", run.count);
-                out.write_all(line.as_bytes())?;
-            }
-        }
-        write_branches(&view, out)?;
-        writeln!(out, "BRF:{}", summary.branches.total)?;
-        writeln!(out, "BRH:{}", summary.branches.covered)?;
-        writeln!(out, "LF:{}", summary.lines.total)?;
-        writeln!(out, "LH:{}", summary.lines.covered)?;
-        writeln!(out, "end_of_record")?;
+        write_file(ctx, &view, out)?;
     }
+    Ok(())
+}
+
+/// Writes one file's record, `SF:` to `end_of_record`.
+pub fn write_file(ctx: &Context, view: &FileView, out: &mut dyn Write) -> io::Result<()> {
+    let mut line = String::new();
+    let summary = view.summary();
+    writeln!(out, "SF:{}", view.path())?;
+    let own: Vec<_> = view.records().collect();
+    let names: Vec<String> = own.iter().map(|f| ctx.function_name(f)).collect();
+    for (f, name) in own.iter().zip(&names) {
+        writeln!(out, "FN:{},{}", f.regions[0].line_start, name)?;
+    }
+    for (f, name) in own.iter().zip(&names) {
+        writeln!(out, "FNDA:{},{}", f.execution_count, name)?;
+    }
+    writeln!(out, "FNF:{}", summary.functions.total)?;
+    writeln!(out, "FNH:{}", summary.functions.covered)?;
+    // Line by line within a run, to stop at the first failed write: a
+    // run can be 2^32 lines long.
+    for run in view.line_runs() {
+        for l in run.first..=run.last {
+            line.clear();
+            let _ = writeln!(line, "DA:{l},{}", run.count);
+            out.write_all(line.as_bytes())?;
+        }
+    }
+    write_branches(view, out)?;
+    writeln!(out, "BRF:{}", summary.branches.total)?;
+    writeln!(out, "BRH:{}", summary.branches.covered)?;
+    writeln!(out, "LF:{}", summary.lines.total)?;
+    writeln!(out, "LH:{}", summary.lines.covered)?;
+    writeln!(out, "end_of_record")?;
     Ok(())
 }
 

@@ -16,10 +16,13 @@ use crate::report::{lcov, Context};
 
 /// The digest of the coverage `ctx` reports, as hex.
 pub fn fingerprint(ctx: &Context) -> String {
+    // The tracefile, then every file's path and regions: each view is
+    // built once, its regions kept aside until the tracefile is hashed.
     let mut sink = Digest(Md5::new());
-    lcov::write(ctx, &mut sink).expect("hashing never fails");
+    let mut regions = Vec::new();
     for view in ctx.file_views() {
-        sink.0.update(view.display_path().as_bytes());
+        lcov::write_file(ctx, &view, &mut sink).expect("hashing never fails");
+        regions.extend_from_slice(view.display_path().as_bytes());
         for r in view.regions() {
             let words = [
                 u64::from(r.line_start),
@@ -30,10 +33,11 @@ pub fn fingerprint(ctx: &Context) -> String {
                 r.count,
             ];
             for w in words {
-                sink.0.update(&w.to_le_bytes());
+                regions.extend_from_slice(&w.to_le_bytes());
             }
         }
     }
+    sink.0.update(&regions);
     hex(&sink.0.finish())
 }
 
