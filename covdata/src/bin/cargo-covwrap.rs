@@ -4,3 +4,8 @@
 fn main() -> std::process::ExitCode {
     covdata::cli::cargo::main()
 }
+
+// The allocator covdata uses, for the reports this command writes (see
+// covdata's main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -243,7 +243,8 @@ fn collect_model_observed(
 
 /// With `--pkg`, an error when it matches no crate of the inputs.
 pub fn check_pkg(filter: &FilterArgs, cov: &Coverage) -> anyhow::Result<()> {
-    let present: BTreeSet<&str> = cov.functions.iter().map(|f| cov.crate_name(f)).collect();
+    // Every interned crate names at least one function.
+    let present: BTreeSet<&str> = cov.crates.iter().map(String::as_str).collect();
     filter.pkg.check_matches(&present)
 }
 

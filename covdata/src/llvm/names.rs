@@ -6,11 +6,12 @@
 
 use std::ops::Range;
 
-use covwrap_rt::format::md5::md5_u64;
+use covwrap_rt::format::md5::md5_u64_many;
 
 use super::{inflate, Cursor};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fasthash::FastMap;
+use crate::parallel;
 
 /// NameRef → mangled name.
 #[derive(Clone, Debug, Default)]
@@ -22,61 +23,31 @@ pub struct NameTable {
 }
 
 impl NameTable {
-    /// Decodes every blob of a names section.
+    /// Decodes every blob of a names section. Blobs are inflated and
+    /// hashed on several threads (a big binary has hundreds, one per
+    /// codegen unit), then joined in section order, so that the first name
+    /// with a hash wins and the first error in the section is the one
+    /// returned.
     pub fn decode(section: &[u8]) -> Result<NameTable> {
+        let (blobs, scan_error) = scan(section);
+        let decoded = parallel::map(&blobs, || (), |blob, _| blob.decode());
         let mut table = NameTable::default();
-        let mut c = Cursor::new(section);
-        loop {
-            while !c.at_end() && section[c.pos()] == 0 {
-                c.bytes(1)?;
-            }
-            if c.at_end() {
-                break;
-            }
-            let uncompressed = c.uleb()?;
-            let compressed = c.uleb()?;
-            let text;
-            let payload: &[u8] = if compressed != 0 {
-                let n = usize::try_from(compressed).unwrap_or(usize::MAX);
-                text = inflate(c.bytes(n)?, uncompressed, "names blob")?;
-                &text
-            } else {
-                c.bytes(usize::try_from(uncompressed).unwrap_or(usize::MAX))?
-            };
-            // Replacing invalid UTF-8 in the whole payload or name by name
-            // is the same: the separator 0x01 ends any invalid sequence and
-            // a replacement character holds no 0x01. NameRef is the MD5 of
-            // the bytes as they are.
-            // (`from_utf8` first: its ASCII fast path is far quicker than
-            // the lossy decoder's.)
-            let mut start = table.text.len();
-            match std::str::from_utf8(payload) {
-                // Valid (the usual case): the names are where the bytes are.
-                Ok(text) => {
-                    table.text.push_str(text);
-                    let mut from = 0;
-                    let ends = memchr::memchr_iter(1, payload).chain([payload.len()]);
-                    for end in ends {
-                        let name = start + from..start + end;
-                        table
-                            .names
-                            .entry(md5_u64(&payload[from..end]))
-                            .or_insert(name);
-                        from = end + 1;
-                    }
-                }
-                Err(_) => {
-                    let text = String::from_utf8_lossy(payload);
-                    table.text.push_str(&text);
-                    for (raw, name) in payload.split(|&b| b == 1).zip(text.split('\u{1}')) {
-                        let end = start + name.len();
-                        table.names.entry(md5_u64(raw)).or_insert(start..end);
-                        start = end + 1;
-                    }
-                }
+        for blob in decoded {
+            let blob = blob?;
+            let start = table.text.len();
+            table.text.push_str(&blob.text);
+            table.names.reserve(blob.names.len());
+            for (name_ref, r) in blob.names {
+                table
+                    .names
+                    .entry(name_ref)
+                    .or_insert(start + r.start..start + r.end);
             }
         }
-        Ok(table)
+        match scan_error {
+            Some(e) => Err(e),
+            None => Ok(table),
+        }
     }
 
     /// The mangled name of `name_ref`.
@@ -95,6 +66,106 @@ impl NameTable {
     }
 }
 
+/// One blob of a names section, not yet inflated.
+struct Blob<'a> {
+    /// The uncompressed size it declares.
+    uncompressed: u64,
+    /// Whether `payload` is zlib data (else the names as stored).
+    compressed: bool,
+    payload: &'a [u8],
+}
+
+/// A blob's names: its text and, per name, its NameRef and range there.
+struct DecodedBlob {
+    text: String,
+    names: Vec<(u64, Range<usize>)>,
+}
+
+/// The blobs of a section up to the first that cannot be cut out, and
+/// that error.
+fn scan(section: &[u8]) -> (Vec<Blob<'_>>, Option<Error>) {
+    let mut blobs = Vec::new();
+    let mut c = Cursor::new(section);
+    let mut next = || -> Result<Option<Blob>> {
+        while !c.at_end() && section[c.pos()] == 0 {
+            c.bytes(1)?;
+        }
+        if c.at_end() {
+            return Ok(None);
+        }
+        let uncompressed = c.uleb()?;
+        let compressed = c.uleb()?;
+        let len = if compressed != 0 {
+            compressed
+        } else {
+            uncompressed
+        };
+        let payload = c.bytes(usize::try_from(len).unwrap_or(usize::MAX))?;
+        Ok(Some(Blob {
+            uncompressed,
+            compressed: compressed != 0,
+            payload,
+        }))
+    };
+    loop {
+        match next() {
+            Ok(Some(blob)) => blobs.push(blob),
+            Ok(None) => return (blobs, None),
+            Err(e) => return (blobs, Some(e)),
+        }
+    }
+}
+
+impl Blob<'_> {
+    fn decode(&self) -> Result<DecodedBlob> {
+        let inflated;
+        let payload: &[u8] = if self.compressed {
+            inflated = inflate(self.payload, self.uncompressed, "names blob")?;
+            &inflated
+        } else {
+            self.payload
+        };
+        // Replacing invalid UTF-8 in the whole payload or name by name
+        // is the same: the separator 0x01 ends any invalid sequence and
+        // a replacement character holds no 0x01. NameRef is the MD5 of
+        // the bytes as they are.
+        // (`from_utf8` first: its ASCII fast path is far quicker than
+        // the lossy decoder's.)
+        let (text, ranges, raw): (String, Vec<Range<usize>>, Vec<&[u8]>) =
+            match std::str::from_utf8(payload) {
+                // Valid (the usual case): the names are where the bytes are.
+                Ok(text) => {
+                    let mut from = 0;
+                    let ranges: Vec<Range<usize>> = memchr::memchr_iter(1, payload)
+                        .chain([payload.len()])
+                        .map(|end| {
+                            let r = from..end;
+                            from = end + 1;
+                            r
+                        })
+                        .collect();
+                    let raw = ranges.iter().map(|r| &payload[r.clone()]).collect();
+                    (text.to_string(), ranges, raw)
+                }
+                Err(_) => {
+                    let text = String::from_utf8_lossy(payload).into_owned();
+                    let mut start = 0;
+                    let ranges = text
+                        .split('\u{1}')
+                        .map(|name| {
+                            let r = start..start + name.len();
+                            start = r.end + 1;
+                            r
+                        })
+                        .collect();
+                    (text, ranges, payload.split(|&b| b == 1).collect())
+                }
+            };
+        let names = md5_u64_many(&raw).into_iter().zip(ranges).collect();
+        Ok(DecodedBlob { text, names })
+    }
+}
+
 /// Encodes `names` as one stored (uncompressed) blob, as LLVM does when
 /// zlib is unavailable. Used by tests and tools that build meta files.
 pub fn encode_stored(names: &[&str]) -> Vec<u8> {
@@ -109,6 +180,7 @@ pub fn encode_stored(names: &[&str]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use covwrap_rt::format::md5::md5_u64;
 
     #[test]
     fn name_ref_is_md5_low_half() {
@@ -167,6 +239,38 @@ mod tests {
         );
         assert_eq!(t.get(md5_u64(b"")), Some(""));
         assert_eq!(t.get(md5_u64(b"_RNvC1a1h")), Some("_RNvC1a1h"));
+    }
+
+    #[test]
+    fn many_blobs_keep_section_order() {
+        // Enough blobs to be decoded on several threads: the first blob
+        // with a name wins, and every name of every blob is found.
+        let mut section = Vec::new();
+        for i in 0..200 {
+            let text = format!("_RNvC1a{i}\u{1}shared");
+            let z = miniz_oxide::deflate::compress_to_vec_zlib(text.as_bytes(), 1);
+            covwrap_rt::format::leb128::push(&mut section, text.len() as u64);
+            covwrap_rt::format::leb128::push(&mut section, z.len() as u64);
+            section.extend_from_slice(&z);
+        }
+        let t = NameTable::decode(&section).unwrap();
+        assert_eq!(t.len(), 201);
+        for i in 0..200 {
+            let name = format!("_RNvC1a{i}");
+            assert_eq!(t.get(md5_u64(name.as_bytes())), Some(name.as_str()));
+        }
+        assert_eq!(t.get(md5_u64(b"shared")), Some("shared"));
+        // A bad blob in the middle is the error, even with a truncated
+        // section after it.
+        let mut bad = section.clone();
+        let mut blob = vec![3u8, 3, 0x78, 0xda, 0xff];
+        bad.splice(0..0, blob.drain(..));
+        bad.extend_from_slice(&[9, 9]);
+        let e = NameTable::decode(&bad).unwrap_err();
+        assert!(e.to_string().contains("zlib"), "{e}");
+        // With only the truncated end, that is the error.
+        section.extend_from_slice(&[9, 9]);
+        assert!(NameTable::decode(&section).is_err());
     }
 
     #[test]

@@ -164,7 +164,7 @@ pub struct Coverage {
     pub files: Vec<String>,
     /// Compilation directories (entry 0 of filename tables).
     pub comp_dirs: Vec<String>,
-    /// Crate names.
+    /// Crate names, each that of at least one function.
     pub crates: Vec<String>,
     /// Function records, in load order, after deduplication.
     pub functions: Vec<Function>,
@@ -253,15 +253,15 @@ pub(crate) fn decode_records<'a>(covmap: &[u8], covfun_section: &'a [u8]) -> Res
     let (records, error) = covfun::decode_unnamed(covfun_section, &tables);
     let mut mappings = Vec::new();
     if error.is_none() {
-        mappings.reserve(records.len());
-        for r in &records {
-            let table_len = tables.tables[r.table].files.len();
-            let mapping = Mapping::decode(r.mapping, table_len);
-            let failed = mapping.is_err();
-            mappings.push(mapping);
-            if failed {
-                break;
-            }
+        // Each mapping decodes on its own: on several threads, then cut
+        // after the first that fails.
+        mappings = parallel::map(
+            &records,
+            || (),
+            |r, _| Mapping::decode(r.mapping, tables.tables[r.table].files.len()),
+        );
+        if let Some(failed) = mappings.iter().position(Result::is_err) {
+            mappings.truncate(failed + 1);
         }
     }
     Ok((tables, records, error, mappings))
@@ -507,7 +507,9 @@ impl Coverage {
             let test_paths = s.spawn(|| builds::test_files(&objects, &crates));
             let mut interner = Interner::default();
             let records: usize = fates.iter().map(Vec::len).sum();
-            let mut seen: FastSet<(Vec<u32>, &str)> = FastSet::default();
+            // llvm-cov keeps one record per (filenames, name hash); the
+            // NameRef is the name's hash.
+            let mut seen: FastSet<(Vec<u32>, u64)> = FastSet::default();
             seen.reserve(records);
             cov.functions.reserve(records);
             // Records of one crate mostly come in a row.
@@ -555,7 +557,7 @@ impl Coverage {
                             *slot
                         })
                         .collect();
-                    if !seen.insert((filenames.clone(), name)) {
+                    if !seen.insert((filenames.clone(), record.name_ref)) {
                         continue;
                     }
                     let comp_dir = *table_dirs[record.table].get_or_insert_with(|| {

@@ -47,11 +47,12 @@ pub fn build_into(
     scratch: &mut Scratch,
 ) {
     segments.clear();
-    regions.sort_unstable_by(|a, b| {
-        a.start()
-            .cmp(&b.start())
-            .then_with(|| b.end().cmp(&a.end()))
-            .then_with(|| a.kind.cmp(&b.kind))
+    // By start, then longest first, then kind: one packed key compares
+    // faster than the three tuples.
+    regions.sort_unstable_by_key(|r| {
+        let start = u64::from(r.line_start) << 32 | u64::from(r.col_start);
+        let end = u64::from(r.line_end) << 32 | u64::from(r.col_end);
+        (u128::from(start) << 64 | u128::from(!end), r.kind)
     });
     combine(regions);
     scratch.active.clear();
