@@ -224,6 +224,96 @@ fn help_version_and_suggestions() {
 }
 
 #[test]
+fn every_command_has_help_with_examples() {
+    let top = stdout(&covdata(&["--help"]));
+    let commands: Vec<&str> = top
+        .lines()
+        .skip_while(|l| *l != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        // Command names start two columns in; a wrapped description,
+        // further right.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 20, "{commands:?}");
+    for cmd in commands {
+        let out = covdata(&["help", cmd]);
+        assert_eq!(out.status.code(), Some(0), "{cmd}");
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("Usage: covdata {cmd}")),
+            "{cmd}: {text}"
+        );
+        assert!(
+            text.contains(&format!("Examples:\n  covdata {cmd} ")),
+            "{cmd} has no examples: {text}"
+        );
+    }
+}
+
+/// The README's GitLab job, on real output: its `coverage:` regex finds
+/// the line coverage `percent` prints, and its `-pkg=` filter works on
+/// `cobertura` as on `percent`.
+#[test]
+fn readme_gitlab_snippet_reads_real_output() {
+    let s = Scratch::new("cli-gitlab");
+    let d = format!("-i={}", covdir(&s).display());
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let pattern = readme
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("coverage: '/")?.strip_suffix("/'"))
+        .expect("README has GitLab's coverage: regex");
+    // GitLab matches the job log line by line and takes the last match.
+    let re = regex::Regex::new(&format!("(?m){pattern}")).unwrap();
+    let log = covdata_ok(&["percent", &d, "-pkg=ma*", "--fail-under-lines=10"]);
+    let found = re
+        .captures_iter(&log)
+        .last()
+        .unwrap_or_else(|| panic!("{pattern} finds nothing in {log}"))[1]
+        .to_string();
+    let lcov = covdata_ok(&["lcov", &d]);
+    let sum = |key: &str| -> u64 {
+        lcov.lines()
+            .filter_map(|l| l.strip_prefix(key))
+            .map(|v| v.parse::<u64>().unwrap())
+            .sum()
+    };
+    let (hit, found_lines) = (sum("LH:"), sum("LF:"));
+    assert!(found_lines > 0 && hit < found_lines, "{lcov}");
+    assert_eq!(
+        found,
+        format!("{:.2}", 100.0 * hit as f64 / found_lines as f64),
+        "{log}"
+    );
+
+    // Cobertura with the same filter: the crate's lines; a filter that
+    // matches no crate is an error naming it, and writes nothing.
+    let xml = s.path("coverage.xml");
+    let o = format!("-o={}", xml.display());
+    assert_eq!(covdata_ok(&["cobertura", &d, "-pkg=ma*", &o]), "");
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(
+        text.contains(&format!(
+            "lines-covered=\"{hit}\" lines-valid=\"{found_lines}\""
+        )),
+        "{text}"
+    );
+    std::fs::remove_file(&xml).unwrap();
+    let out = covdata(&["cobertura", &d, "-pkg=zz*", &o]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("--pkg=zz* matches no crate"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!xml.exists());
+}
+
+#[test]
 fn completions_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {
         let out = covdata(&["completions", shell]);

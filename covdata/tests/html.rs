@@ -444,49 +444,7 @@ fn browser_keys_jump_between_uncovered_spots() {
     }
     assert!(spots.len() >= 3, "{spots:?}");
 
-    // Start on about:blank and navigate once attached: evaluating while
-    // the start page is still being replaced fails ("Execution context
-    // was destroyed") when the machine is busy.
-    let mut dt = DevTools::start(&bin, "about:blank");
-    let targets = dt.call(None, "Target.getTargets", serde_json::json!({}));
-    let target = targets["targetInfos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["type"] == "page")
-        .unwrap_or_else(|| panic!("no page: {targets}"))["targetId"]
-        .clone();
-    let attached = dt.call(
-        None,
-        "Target.attachToTarget",
-        serde_json::json!({"targetId": target, "flatten": true}),
-    );
-    let session = attached["sessionId"].as_str().unwrap().to_string();
-    let navigated = dt.call(
-        Some(&session),
-        "Page.navigate",
-        serde_json::json!({"url": format!("file://{}", main.display())}),
-    );
-    assert!(navigated.get("errorText").is_none(), "{navigated}");
-    // Key events go to the focused page; a headless page has no focus
-    // unless emulated.
-    dt.call(Some(&session), "Page.bringToFront", serde_json::json!({}));
-    dt.call(
-        Some(&session),
-        "Emulation.setFocusEmulationEnabled",
-        serde_json::json!({"enabled": true}),
-    );
-    // Page.navigate returns once the navigation committed; wait for the
-    // report page's load.
-    let loaded = "new Promise(r => { const t0 = Date.now(); (function poll() { if (location.protocol === 'file:' && document.readyState === 'complete') r(true); else if (Date.now() - t0 > 10000) r(false); else setTimeout(poll, 20); })(); })";
-    assert_eq!(dt.eval(&session, loaded), true);
-    // Keys reach the page only once it has the (emulated) focus.
-    let focused = "new Promise(r => { const t0 = Date.now(); (function poll() { if (document.hasFocus()) r(true); else if (Date.now() - t0 > 10000) r(false); else setTimeout(poll, 20); })(); })";
-    assert_eq!(
-        dt.eval(&session, focused),
-        true,
-        "the page never got the focus"
-    );
+    let (mut dt, session) = DevTools::open(&bin, &main);
     let current =
         "(() => { const r = document.querySelector('tr.cur'); return r ? +r.id.slice(1) : 0; })()";
     assert_eq!(dt.eval(&session, current), 0, "no spot before a key");
@@ -516,6 +474,101 @@ fn browser_keys_jump_between_uncovered_spots() {
     assert_eq!(
         dt.eval(&session, &tip),
         format!("line {UNCOVERED_LINE}: 0 hits")
+    );
+    let _ = dt.call(None, "Browser.close", serde_json::json!({}));
+}
+
+#[test]
+fn browser_controls_answer_clicks_and_typing() {
+    let bin = chromium();
+    let f = fixture();
+    let index = f.report.join("index.html");
+    let (mut dt, session) = DevTools::open(&bin, &index);
+    // The file rows shown, top to bottom.
+    let shown = "Array.from(document.querySelectorAll('#index tbody tr.file')).filter(r => !r.classList.contains('hidden')).map(r => r.dataset.path).join(' ')";
+    let sorted = "document.querySelector('th[data-col=lines]').getAttribute('aria-sort')";
+    assert_eq!(dt.eval(&session, shown), "src/main.rs src/util.rs");
+
+    // A click on the Lines header sorts ascending, a second descending.
+    dt.click(&session, "th[data-col=lines]");
+    assert_eq!(dt.eval_until(&session, sorted, "ascending"), "ascending");
+    assert_eq!(dt.eval(&session, shown), "src/main.rs src/util.rs");
+    dt.click(&session, "th[data-col=lines]");
+    assert_eq!(dt.eval_until(&session, sorted, "descending"), "descending");
+    assert_eq!(dt.eval(&session, shown), "src/util.rs src/main.rs");
+
+    // Typing into the filter box keeps the matching files.
+    dt.click(&session, "#filter");
+    dt.call(
+        Some(&session),
+        "Input.insertText",
+        serde_json::json!({"text": "util"}),
+    );
+    assert_eq!(dt.eval_until(&session, shown, "src/util.rs"), "src/util.rs");
+    assert!(
+        dt.eval(&session, "location.hash")
+            .as_str()
+            .is_some_and(|h| h.contains("q=util")),
+        "the filter is not in the URL"
+    );
+    dt.eval(
+        &session,
+        "(() => { const f = document.getElementById('filter'); f.select(); return true; })()",
+    );
+    dt.press_named(&session, "Backspace", 8);
+    assert_eq!(
+        dt.eval_until(&session, shown, "src/util.rs src/main.rs"),
+        "src/util.rs src/main.rs"
+    );
+
+    // The checkbox hides the fully covered files: exactly those whose
+    // every metric is complete.
+    let full = "Array.from(document.querySelectorAll('#index tbody tr.file')).filter(r => Array.from(r.cells).slice(1).every(c => c.dataset.c === c.dataset.t)).map(r => r.dataset.path).join(' ')";
+    let full = dt.eval(&session, full).as_str().unwrap().to_string();
+    let all = ["src/util.rs", "src/main.rs"];
+    let kept: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|p| !full.split(' ').any(|f| f == *p))
+        .collect();
+    dt.click(&session, "#hide-covered");
+    assert_eq!(
+        dt.eval_until(&session, shown, &kept.join(" ")),
+        kept.join(" ")
+    );
+    dt.click(&session, "#hide-covered");
+    assert_eq!(
+        dt.eval_until(&session, shown, "src/util.rs src/main.rs"),
+        "src/util.rs src/main.rs"
+    );
+
+    // The fold triangle of the crate row hides its files, and shows them
+    // again.
+    let folder = "#index tbody tr.crate .tw";
+    dt.click(&session, folder);
+    assert_eq!(dt.eval_until(&session, shown, ""), "");
+    dt.click(&session, folder);
+    assert_eq!(
+        dt.eval_until(&session, shown, "src/util.rs src/main.rs"),
+        "src/util.rs src/main.rs"
+    );
+
+    // Light and dark themes: the preference swaps the page's colours.
+    let colours = "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color].join(' ')";
+    let mut seen = Vec::new();
+    for scheme in ["light", "dark"] {
+        dt.call(
+            Some(&session),
+            "Emulation.setEmulatedMedia",
+            serde_json::json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+        );
+        seen.push(dt.eval(&session, colours).as_str().unwrap().to_string());
+    }
+    assert_ne!(seen[0], seen[1], "light and dark look the same: {seen:?}");
+    assert!(
+        seen[0].starts_with("rgb(255, 255, 255)"),
+        "light: {}",
+        seen[0]
     );
     let _ = dt.call(None, "Browser.close", serde_json::json!({}));
 }

@@ -32,11 +32,12 @@ impl NameTable {
         let (blobs, scan_error) = scan(section);
         let decoded = parallel::map(&blobs, || (), |blob, _| blob.decode());
         let mut table = NameTable::default();
+        let names: usize = decoded.iter().flatten().map(|b| b.names.len()).sum();
+        table.names.reserve(names);
         for blob in decoded {
             let blob = blob?;
             let start = table.text.len();
             table.text.push_str(&blob.text);
-            table.names.reserve(blob.names.len());
             for (name_ref, r) in blob.names {
                 table
                     .names

@@ -120,7 +120,11 @@ pub struct DevTools {
 
 impl DevTools {
     pub fn start(bin: &Path, url: &str) -> DevTools {
-        let profile = std::env::temp_dir().join(format!("covdata-devtools-{}", std::process::id()));
+        // One profile per browser: tests run side by side.
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let profile =
+            std::env::temp_dir().join(format!("covdata-devtools-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         std::fs::create_dir_all(&profile).unwrap();
         // bash maps our pipes to the fds Chromium reads and writes.
@@ -203,6 +207,98 @@ impl DevTools {
             serde_json::json!({"expression": expr, "awaitPromise": true, "returnByValue": true}),
         );
         r["result"]["value"].clone()
+    }
+
+    /// Chromium on `page`, attached, focused and loaded: the DevTools and
+    /// the page's session. It starts on about:blank and navigates once
+    /// attached: evaluating while the start page is still being replaced
+    /// fails ("Execution context was destroyed") when the machine is busy.
+    pub fn open(bin: &Path, page: &Path) -> (DevTools, String) {
+        let mut dt = DevTools::start(bin, "about:blank");
+        let targets = dt.call(None, "Target.getTargets", serde_json::json!({}));
+        let target = targets["targetInfos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["type"] == "page")
+            .unwrap_or_else(|| panic!("no page: {targets}"))["targetId"]
+            .clone();
+        let attached = dt.call(
+            None,
+            "Target.attachToTarget",
+            serde_json::json!({"targetId": target, "flatten": true}),
+        );
+        let session = attached["sessionId"].as_str().unwrap().to_string();
+        let navigated = dt.call(
+            Some(&session),
+            "Page.navigate",
+            serde_json::json!({"url": format!("file://{}", page.display())}),
+        );
+        assert!(navigated.get("errorText").is_none(), "{navigated}");
+        // Key events go to the focused page; a headless page has no focus
+        // unless emulated.
+        dt.call(Some(&session), "Page.bringToFront", serde_json::json!({}));
+        dt.call(
+            Some(&session),
+            "Emulation.setFocusEmulationEnabled",
+            serde_json::json!({"enabled": true}),
+        );
+        // Page.navigate returns once the navigation committed; wait for
+        // the report page's load.
+        let loaded = "new Promise(r => { const t0 = Date.now(); (function poll() { if (location.protocol === 'file:' && document.readyState === 'complete') r(true); else if (Date.now() - t0 > 10000) r(false); else setTimeout(poll, 20); })(); })";
+        assert_eq!(dt.eval(&session, loaded), true);
+        // Keys reach the page only once it has the (emulated) focus.
+        let focused = "new Promise(r => { const t0 = Date.now(); (function poll() { if (document.hasFocus()) r(true); else if (Date.now() - t0 > 10000) r(false); else setTimeout(poll, 20); })(); })";
+        assert_eq!(
+            dt.eval(&session, focused),
+            true,
+            "the page never got the focus"
+        );
+        (dt, session)
+    }
+
+    /// Evaluates `expr` until it gives the string `want` (at most 5 s: an
+    /// input event may be handled a moment after it was dispatched) and
+    /// returns its last value.
+    pub fn eval_until(&mut self, session: &str, expr: &str, want: &str) -> serde_json::Value {
+        let want = serde_json::to_string(want).unwrap();
+        self.eval(
+            session,
+            &format!(
+                "new Promise(r => {{ const t0 = Date.now(); (function poll() {{ const v = {expr}; if (v === {want} || Date.now() - t0 > 5000) r(v); else setTimeout(poll, 20); }})(); }})"
+            ),
+        )
+    }
+
+    /// A real left click (pressed, released) at the centre of the first
+    /// element matching `selector`, scrolled into view first.
+    pub fn click(&mut self, session: &str, selector: &str) {
+        let selector_js = serde_json::to_string(selector).unwrap();
+        let at = self.eval(
+            session,
+            &format!(
+                "(() => {{ const e = document.querySelector({selector_js}); if (!e) return null; e.scrollIntoView({{block: 'center'}}); const b = e.getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2]; }})()"
+            ),
+        );
+        let (x, y) = match at.as_array().map(|a| (a[0].as_f64(), a[1].as_f64())) {
+            Some((Some(x), Some(y))) => (x, y),
+            _ => panic!("no element {selector} to click"),
+        };
+        for kind in ["mouseMoved", "mousePressed", "mouseReleased"] {
+            self.call(
+                Some(session),
+                "Input.dispatchMouseEvent",
+                serde_json::json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
+            );
+        }
+    }
+
+    /// Presses a named key (`Backspace`, ...) with its virtual key code.
+    pub fn press_named(&mut self, session: &str, key: &str, vk: u32) {
+        for kind in ["keyDown", "keyUp"] {
+            let p = serde_json::json!({"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": vk});
+            self.call(Some(session), "Input.dispatchKeyEvent", p);
+        }
     }
 
     pub fn press(&mut self, session: &str, key: &str) {
