@@ -323,6 +323,27 @@ fn missing_source_gets_a_page_and_one_warning() {
     assert!(found[0].contains("fn main( )"), "main.rs read from --root");
 }
 
+#[test]
+fn root_inside_the_build_directory_reads_other_files_where_built() {
+    let f = fixture();
+    // --root a directory of the build with no source in it: the sources
+    // are outside it, shown at their absolute paths and read there, not
+    // looked for under --root.
+    let nested = f.dir.join("nested");
+    std::fs::create_dir_all(&nested).unwrap();
+    let out = out_dir().join("htmlcov-nested");
+    let err = html(&f.covdir, &out, &[&format!("--root={}", nested.display())]);
+    assert_eq!(err, "", "no source is missing");
+    let pages = index_pages(&read(&out.join("index.html")));
+    let main = f.dir.join("src/main.rs");
+    let page = read(&out.join("files").join(&pages[main.to_str().unwrap()]));
+    assert!(!page.contains("id=\"missing\""), "{page}");
+    assert!(
+        page.contains("fn never_called()"),
+        "main.rs read where it was built"
+    );
+}
+
 // ---- in a real browser (tests/html/browser.rs) ------------------------------
 
 #[test]

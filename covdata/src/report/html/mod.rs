@@ -5,11 +5,11 @@
 //!
 //! - Offline and from `file://`: no network, no `fetch()`; the numbers are
 //!   in the pages' HTML, the stylesheet and script are relative links.
-//! - Sources are read from disk: `<root>/<display path>` (root: `--root`,
-//!   else the recorded compilation directory); with `--root`, a file under
-//!   the recorded compilation directory but not under `--root` is read
-//!   from `--root` at its path relative to the compilation directory
-//!   (sources checked out elsewhere). A file that
+//! - Sources are read from disk at `<root>/<display path>` (root:
+//!   `--root`, else the recorded compilation directory), so a `--root`
+//!   outside the compilation directory reads the files built there from
+//!   their checkout under `--root` ([`Context::display_path`]); a file
+//!   shown at its absolute path is read there. A file that
 //!   cannot be read gets a page saying so, with its mapped lines and
 //!   counts, and is listed in [`HtmlReport::missing`].
 //! - Written atomically as a directory (see [`outdir`]); pages are
@@ -188,40 +188,21 @@ fn write_page(
 struct Sources<'c> {
     /// The root display paths are relative to.
     root: Option<&'c str>,
-    /// With `--root`: (`--root`, the recorded compilation directory).
-    moved: Option<(&'c str, &'c str)>,
 }
 
 impl<'c> Sources<'c> {
     fn new(ctx: &'c Context) -> Sources<'c> {
-        let moved = ctx
-            .opts
-            .root
-            .as_deref()
-            .and_then(|root| Some((root, ctx.cov.default_root()?)));
-        Sources {
-            root: ctx.root(),
-            moved,
-        }
+        Sources { root: ctx.root() }
     }
 
     /// Where a file's source is read from: under the root when its
-    /// display path is relative; else, with `--root`, under `--root` at its
-    /// path relative to the recorded compilation directory (sources
-    /// checked out elsewhere); else where it was recorded.
+    /// display path is relative, else where it was recorded.
     fn path(&self, ctx: &Context, file: u32) -> PathBuf {
         let display = ctx.display_path(file);
-        if let Some(root) = self.root.filter(|_| !paths::is_absolute(display)) {
-            return Path::new(root).join(display);
+        match self.root.filter(|_| !paths::is_absolute(display)) {
+            Some(root) => Path::new(root).join(display),
+            None => PathBuf::from(ctx.cov.file_path(file)),
         }
-        let recorded = ctx.cov.file_path(file);
-        if let Some((root, comp_dir)) = self.moved {
-            let rel = paths::relative_to(recorded, comp_dir);
-            if !paths::is_absolute(rel) {
-                return Path::new(root).join(rel);
-            }
-        }
-        PathBuf::from(recorded)
     }
 
     /// The text of a file's source (invalid UTF-8 replaced), read into
