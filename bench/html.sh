@@ -41,7 +41,9 @@
 #    of each (median of 3); files and bytes each writes (du -sb); checks
 #    that covdata's index totals equal `covdata percent`; rewrites its
 #    section of docs/BENCHMARKS.md (between `<!-- html:begin -->` and
-#    `<!-- html:end -->`) through bench/doc_region.py.
+#    `<!-- html:end -->`) through bench/doc_region.py. Ratios and the goal
+#    compare medians: on a shared machine one slowed run moves a mean of a
+#    few runs.
 #
 # Needs: cargo/rustc, network access to crates.io (first ripgrep build),
 # hyperfine >= 1.13, python3, llvm-profdata-22 and llvm-cov-22 (apt-get
@@ -55,7 +57,8 @@
 # reports.
 #
 # Knobs (environment): RG_VERSION (15.2.0), N (100 runs), JOBS (2), WARMUP
-# (1), RUNS (5: covdata), RUNS_SLOW (3: llvm-cov and genhtml), REBUILD=1
+# (3: the first runs after the setup are slowed by the machine settling),
+# RUNS (10: covdata), RUNS_SLOW (5: llvm-cov and genhtml), REBUILD=1
 # (force the ripgrep build), COVDATA_BIN (measure this covdata binary),
 # QUIET_MAX (120; 0: do not wait), NO_DOC=1 (do not touch
 # docs/BENCHMARKS.md).
@@ -73,9 +76,9 @@ R=$W/html
 RG_VERSION="${RG_VERSION:-15.2.0}"
 N="${N:-100}"
 JOBS="${JOBS:-2}"
-WARMUP="${WARMUP:-1}"
-RUNS="${RUNS:-5}"
-RUNS_SLOW="${RUNS_SLOW:-3}"
+WARMUP="${WARMUP:-3}"
+RUNS="${RUNS:-10}"
+RUNS_SLOW="${RUNS_SLOW:-5}"
 QUIET_MAX="${QUIET_MAX:-120}"
 
 ((N >= 1)) || die "N must be at least 1"

@@ -45,14 +45,20 @@ def cmd_check(a):
 
 
 def hyperfine(results):
-    """name -> (mean, stddev, min, runs) over every hf.html.*.json."""
+    """name -> (median, mean, stddev, min, runs) over every hf.html.*.json."""
     out = {}
     for name in sorted(os.listdir(results)):
         if not (name.startswith("hf.html.") and name.endswith(".json")):
             continue
         with open(os.path.join(results, name)) as f:
             for r in json.load(f)["results"]:
-                out[r["command"]] = (r["mean"], r.get("stddev") or 0.0, r["min"], len(r["times"]))
+                out[r["command"]] = (
+                    r["median"],
+                    r["mean"],
+                    r.get("stddev") or 0.0,
+                    r["min"],
+                    len(r["times"]),
+                )
     return out
 
 
@@ -87,8 +93,11 @@ def render(results):
         f"{info['mem']}, {info['kernel']}; {info['date']}; commit {info['commit']}; "
         f"{info['rustc']}; {info['llvm']}; {info['genhtml']}.\n\n"
     )
-    w("| command | mean ± σ (s) | min (s) | runs | vs covdata html | peak RSS (MiB) | files | MB written |\n")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+    w(
+        "| command | median (s) | mean ± σ (s) | min (s) | runs | vs covdata html | peak RSS (MiB) "
+        "| files | MB written |\n"
+    )
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
     written = {
         "covdata html": "covdata",
         "covdata html, fresh directory": "covdata",
@@ -101,14 +110,15 @@ def render(results):
     for name in written:
         if name not in hf:
             continue
-        mean, sd, mn, runs = hf[name]
-        ratio = f"{mean / ours[0]:.1f}×" if ours else "-"
+        median, mean, sd, mn, runs = hf[name]
+        ratio = f"{median / ours[0]:.1f}×" if ours else "-"
         mem = f"{rss[name] / 1024:.0f}" if name in rss else "-"
+        times = f"| `{name}` | {median:.3f} | {mean:.3f} ± {sd:.3f} | {mn:.3f} | {runs} | {ratio} | {mem} "
         if written[name] is None:
-            w(f"| `{name}` | {mean:.3f} ± {sd:.3f} | {mn:.3f} | {runs} | {ratio} | {mem} | - | - |\n")
+            w(times + "| - | - |\n")
             continue
         files, size = sizes.get(written[name], (0, 0))
-        w(f"| `{name}` | {mean:.3f} ± {sd:.3f} | {mn:.3f} | {runs} | {ratio} | {mem} | {files} | {size / 1e6:.1f} |\n")
+        w(times + f"| {files} | {size / 1e6:.1f} |\n")
     w("\n")
     if ours and llvm:
         speedup = llvm[0] / ours[0]
@@ -125,8 +135,9 @@ def render(results):
             f_verdict = "met" if f_speedup >= GOAL else "NOT met"
             w(f"; {f_speedup:.1f}× ({f_verdict}) into a fresh directory, every page written")
         w(
-            f". covdata's times include reading the {info['n']} counter files, llvm-cov's "
-            "exclude the merge.\n\n"
+            f". Ratios are of medians (a run slowed by another process on this shared machine "
+            "moves a mean of a few runs, not a median). covdata's times include reading the "
+            f"{info['n']} counter files, llvm-cov's exclude the merge.\n\n"
         )
         load = hf.get("covdata pkglist (loading only)")
         if load:

@@ -250,6 +250,9 @@ quiet() {
 hf() {
     local name="$1" runs="$2"
     shift 2
+    # Dirty pages the steps before left (runs, profiles, reports) are
+    # written back now, not by the kernel in the middle of the timings.
+    sync
     quiet "$name"
     echo "-- $name" >&2
     echo "$name $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS/loadavg"
