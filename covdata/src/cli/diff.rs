@@ -40,7 +40,7 @@ pub enum DiffFormat {
 
 /// Where changed lines come from (`covdata diff`, `covdata tests`); the
 /// commands' argument groups name `base` and `diff_file`.
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Debug, Clone)]
 pub struct ChangesArgs {
     /// Changed lines: since the merge base of REV and HEAD, plus uncommitted changes
     #[arg(long, value_name = "REV")]

@@ -14,8 +14,9 @@ use covwrap_rt::format::defs::MetaHash;
 use covwrap_rt::format::md5::hex;
 use covwrap_rt::format::names::meta_file_name;
 
-use super::state::{now_ns, query_pairs, Shared};
+use super::state::{query_pairs, Shared};
 use super::{fail, Failure};
+use crate::center::now_ns;
 use crate::center::registry::AgentRecord;
 use crate::center::wire::{self, Cmd, Command, Register, Registered};
 use crate::reader::Pod;

@@ -14,7 +14,7 @@ use super::super::registry::{AgentRecord, Filter};
 use super::super::store::Store;
 use super::super::wire::{Cmd, Command, Status};
 
-pub use crate::center::now_ns;
+use crate::center::now_ns;
 
 /// An agent's live side.
 #[derive(Default)]

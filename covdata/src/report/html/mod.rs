@@ -17,7 +17,7 @@
 
 pub mod escape;
 mod index;
-pub mod manifest;
+mod manifest;
 mod num;
 pub mod outdir;
 mod page;
@@ -65,13 +65,12 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
     let names = escape::page_names(files.iter().map(|&f| ctx.display_path(f)));
     // Every page needs the summaries: computed once, before the threads.
     ctx.summaries();
-    let sources = Sources::new(ctx);
     // Largest sources first, so that no thread is left with a big page
     // at the end while the others are idle.
     let mut order: Vec<usize> = (0..files.len()).collect();
     let sizes: Vec<u64> = files
         .iter()
-        .map(|&f| std::fs::metadata(sources.path(ctx, f)).map_or(0, |m| m.len()))
+        .map(|&f| std::fs::metadata(source_path(ctx, f)).map_or(0, |m| m.len()))
         .collect();
     order.sort_by_key(|&i| std::cmp::Reverse(sizes[i]));
     let staging = outdir::Staging::new(target)?;
@@ -92,9 +91,7 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
                 let mut text = Vec::new();
                 while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let dest = format!("files/{}", names[i]);
-                    let r = write_page(
-                        ctx, &sources, files[i], &staging, &dest, &mut html, &mut text,
-                    );
+                    let r = write_page(ctx, files[i], &staging, &dest, &mut html, &mut text);
                     results
                         .lock()
                         .expect("no thread panics holding it")
@@ -146,7 +143,6 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
 /// an error.
 fn write_page(
     ctx: &Context,
-    sources: &Sources,
     file: u32,
     staging: &outdir::Staging,
     dest: &str,
@@ -154,7 +150,7 @@ fn write_page(
     text: &mut Vec<u8>,
 ) -> Result<Option<MissingSource>> {
     let view = ctx.file_view(file);
-    let (text, missing) = match sources.read(ctx, file, text) {
+    let (text, missing) = match read_source(ctx, file, text) {
         Ok(text) => (Some(text), None),
         Err((tried, error)) => (
             None,
@@ -184,45 +180,33 @@ fn write_page(
     Ok(missing)
 }
 
-/// Where sources are read from (see the module documentation).
-struct Sources<'c> {
-    /// The root display paths are relative to.
-    root: Option<&'c str>,
+/// Where a file's source is read from (see the module documentation):
+/// under the root when its display path is relative, else where it was
+/// recorded.
+fn source_path(ctx: &Context, file: u32) -> PathBuf {
+    let display = ctx.display_path(file);
+    match ctx.root().filter(|_| !paths::is_absolute(display)) {
+        Some(root) => Path::new(root).join(display),
+        None => PathBuf::from(ctx.cov.file_path(file)),
+    }
 }
 
-impl<'c> Sources<'c> {
-    fn new(ctx: &'c Context) -> Sources<'c> {
-        Sources { root: ctx.root() }
-    }
-
-    /// Where a file's source is read from: under the root when its
-    /// display path is relative, else where it was recorded.
-    fn path(&self, ctx: &Context, file: u32) -> PathBuf {
-        let display = ctx.display_path(file);
-        match self.root.filter(|_| !paths::is_absolute(display)) {
-            Some(root) => Path::new(root).join(display),
-            None => PathBuf::from(ctx.cov.file_path(file)),
-        }
-    }
-
-    /// The text of a file's source (invalid UTF-8 replaced), read into
-    /// `buf`, or where it was looked for and why it could not be read.
-    fn read<'b>(
-        &self,
-        ctx: &Context,
-        file: u32,
-        buf: &'b mut Vec<u8>,
-    ) -> std::result::Result<Cow<'b, str>, (PathBuf, String)> {
-        let path = self.path(ctx, file);
-        buf.clear();
-        match std::fs::File::open(&path).and_then(|mut f| f.read_to_end(buf)) {
-            // from_utf8_lossy walks chunk by chunk even over valid text;
-            // validating first is several times faster.
-            Ok(_) => Ok(match std::str::from_utf8(buf) {
-                Ok(text) => Cow::Borrowed(text),
-                Err(_) => String::from_utf8_lossy(buf),
-            }),
-            Err(e) => Err((path, e.to_string())),
-        }
+/// The text of a file's source (invalid UTF-8 replaced), read into `buf`,
+/// or where it was looked for and why it could not be read.
+fn read_source<'b>(
+    ctx: &Context,
+    file: u32,
+    buf: &'b mut Vec<u8>,
+) -> std::result::Result<Cow<'b, str>, (PathBuf, String)> {
+    let path = source_path(ctx, file);
+    buf.clear();
+    match std::fs::File::open(&path).and_then(|mut f| f.read_to_end(buf)) {
+        // from_utf8_lossy walks chunk by chunk even over valid text;
+        // validating first is several times faster.
+        Ok(_) => Ok(match std::str::from_utf8(buf) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(buf),
+        }),
+        Err(e) => Err((path, e.to_string())),
     }
 }

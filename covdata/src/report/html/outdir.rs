@@ -6,7 +6,7 @@
 //! `-o` cannot delete a source tree.
 //!
 //! A file whose bytes are those the report being replaced recorded for it
-//! (see [`super::manifest`]) is hard-linked from there instead of written
+//! (the `manifest` module) is hard-linked from there instead of written
 //! again: the old report stays whole until the rename, and removing it
 //! then frees only what changed.
 
