@@ -1,6 +1,11 @@
 //! Work spread over the CPUs, in order: report-time passes whose items are
 //! independent (function summaries, each record's fate at load).
 
+/// Whether there is more than one CPU to spread work over.
+pub fn several_cpus() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+}
+
 /// Maps `f` over `items` on up to 8 threads, keeping order; each thread
 /// passes `f` its own scratch value made by `scratch`.
 pub fn map<T: Sync, U: Send, S>(

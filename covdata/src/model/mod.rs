@@ -203,7 +203,7 @@ pub(crate) fn decode_module<'a>(
     covfun_section: &'a [u8],
 ) -> Result<DecodedModule<'a>> {
     let decode_names = || NameTable::decode(names).map_err(|e| e.context("__llvm_prf_names"));
-    let (names, rest) = if parallel() {
+    let (names, rest) = if parallel::several_cpus() {
         std::thread::scope(|s| {
             let names = s.spawn(decode_names);
             let rest = decode_records(covmap, covfun_section);
@@ -229,11 +229,6 @@ pub(crate) fn decode_module<'a>(
         tables,
         records: out,
     })
-}
-
-/// Whether to decode on more than one thread.
-fn parallel() -> bool {
-    std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
 /// What [`decode_records`] returns: the filename tables, the function

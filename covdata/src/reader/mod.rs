@@ -21,7 +21,7 @@ pub use stream::{saturating_add_into, visit_run_counters, RunObserver, SeenRun};
 pub use summary::RunSummary;
 
 pub(crate) use pools::{absorbed_in, absorbed_lists};
-pub(crate) use stream::{read_pods, CounterBytes};
+pub(crate) use stream::{read_runs, CounterBytes};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::lock::lock_path;
@@ -86,8 +86,7 @@ pub fn load_observed(
     // H is checked on a thread of its own while the runs are read (hashing
     // a big meta file costs as much as reading its runs), unless an
     // observer must only ever see pods that are sound.
-    let check_meanwhile =
-        observer.is_none() && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    let check_meanwhile = observer.is_none() && crate::parallel::several_cpus();
     std::thread::scope(|s| {
         // Every meta file first, so that an observer knows all pods before
         // it sees a run; errors are still reported in discovery order below.
@@ -159,10 +158,10 @@ pub fn load_observed(
             // meanwhile: a file that vanished is then read again, under its
             // lock.
             let mut retried = false;
-            let (pod, errors) = loop {
+            let errors = loop {
                 let (locks, counters) = match locked_counter_files(dirs, files) {
                     Ok(v) => v,
-                    Err(e) => break (pod, vec![e]),
+                    Err(e) => break vec![e],
                 };
                 let source = DirFiles {
                     dirs,
@@ -170,7 +169,7 @@ pub fn load_observed(
                     hash: files.hash,
                     include_live: opts.include_live,
                 };
-                let (read, errors) = read_pods(pod, &source, opts, observer);
+                let errors = read_runs(&mut pod, &source, opts, observer);
                 let vanished = errors.iter().any(|e| *e.kind() == ErrorKind::NotFound);
                 if !retried
                     && locks.is_empty()
@@ -178,14 +177,13 @@ pub fn load_observed(
                     && dirs.iter().any(|d| lock_path(d, &files.hash).exists())
                 {
                     retried = true;
-                    pod = read;
                     pod.counters.iter_mut().for_each(|c| *c = 0);
                     pod.runs.clear();
                     pod.summary = RunSummary::default();
                     pod.saturated = false;
                     continue;
                 }
-                break (read, errors);
+                break errors;
             };
             // A meta file whose H is wrong fails as if it had not opened:
             // what its runs gave is dropped.

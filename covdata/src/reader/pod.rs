@@ -79,7 +79,7 @@ pub struct Pod {
     /// Path of the meta file read.
     pub meta_path: PathBuf,
     /// Shared with a thread checking H while the runs are read.
-    meta_bytes: Arc<[u8]>,
+    meta_bytes: Arc<Vec<u8>>,
     /// Build identity from the meta file (of its first module).
     pub ident: Vec<(String, String)>,
     /// The function tables of every module, in module order (each module's
@@ -198,7 +198,7 @@ impl Pod {
     }
 
     /// The meta file's bytes, for [`Pod::check_hash`] on another thread.
-    pub(crate) fn shared_meta_bytes(&self) -> Arc<[u8]> {
+    pub(crate) fn shared_meta_bytes(&self) -> Arc<Vec<u8>> {
         Arc::clone(&self.meta_bytes)
     }
 
@@ -258,10 +258,11 @@ impl Pod {
             saturated: false,
             summary: RunSummary::default(),
             runs: Vec::new(),
-            meta_bytes: Arc::from([]),
+            meta_bytes: Arc::default(),
         };
         Ok(Pod {
-            meta_bytes: bytes.into(),
+            // Moved, not copied (an `Arc<[u8]>` would copy the file).
+            meta_bytes: Arc::new(bytes),
             ..pod
         })
     }

@@ -88,21 +88,6 @@ impl CounterBytes for DirFiles<'_> {
     }
 }
 
-/// Reads the runs of `files` into `pod`; returns the pod and the bad
-/// files' errors in file order. `observer` sees every run added.
-pub(crate) fn read_pods(
-    mut pod: Pod,
-    files: &dyn CounterBytes,
-    opts: LoadOptions,
-    observer: Option<&dyn RunObserver>,
-) -> (Pod, Vec<Error>) {
-    if let Some(o) = observer {
-        o.begin(&pod.hash, files.len());
-    }
-    let errors = read_runs(&mut pod, files, opts, observer);
-    (pod, errors)
-}
-
 /// What one reader thread produced.
 struct Partial {
     counters: Vec<u64>,
@@ -113,13 +98,17 @@ struct Partial {
 }
 
 /// Adds every counter file of `files` into `pod`; returns the bad files'
-/// errors in file order (their counters are not added).
+/// errors in file order (their counters are not added). `observer` is
+/// told the pod and the number of files, then sees every run added.
 pub(crate) fn read_runs(
     pod: &mut Pod,
     files: &dyn CounterBytes,
     opts: LoadOptions,
     observer: Option<&dyn RunObserver>,
 ) -> Vec<Error> {
+    if let Some(o) = observer {
+        o.begin(&pod.hash, files.len());
+    }
     let n = files.len();
     if n == 0 {
         return Vec::new();

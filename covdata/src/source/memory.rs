@@ -13,7 +13,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fasthash::FastSet;
 use crate::pods::{counter_file, CounterFile};
 use crate::reader::{
-    absorbed_in, read_pods, skip_or_fail, CounterBytes, LoadOptions, Loaded, Pod, RunObserver,
+    absorbed_in, read_runs, skip_or_fail, CounterBytes, LoadOptions, Loaded, Pod, RunObserver,
 };
 
 /// Files of a coverage directory held in memory. `origin` names it in
@@ -252,7 +252,7 @@ pub fn load_memory_observed(
         );
     }
     for (hash, opened) in opened {
-        let pod = match opened {
+        let mut pod = match opened {
             Ok(p) => p,
             Err(e) => {
                 skip_or_fail(&mut out, e, opts)?;
@@ -271,7 +271,7 @@ pub fn load_memory_observed(
             .collect();
         files.retain(|f| !absorbed.contains(&(f.pid, f.nanos)));
         let source = MemFiles { mem, hash, files };
-        let (pod, errors) = read_pods(pod, &source, opts, observer);
+        let errors = read_runs(&mut pod, &source, opts, observer);
         for e in errors {
             skip_or_fail(&mut out, e, opts)?;
         }
