@@ -120,88 +120,114 @@ fn i(b: u32, c: u32, d: u32) -> u32 {
     c ^ (b | !d)
 }
 
-/// The MD5 compression function on one block, its 64 steps written out
-/// (RFC 1321, section 3.4): constant rotations and message indices.
-#[inline]
-fn compress(state: &mut [u32; 4], block: &[u8; 64]) {
-    let mut m = [0u32; 16];
-    for (k, word) in m.iter_mut().enumerate() {
-        *word = u32::from_le_bytes([
+/// The 64 steps' additive constants (RFC 1321's T).
+const K: [u32; 64] = [
+    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
+];
+
+/// The rotation of each step, by round and step within the round.
+const SHIFTS: [[u32; 4]; 4] = [
+    [7, 12, 17, 22],
+    [5, 9, 14, 20],
+    [4, 11, 16, 23],
+    [6, 10, 15, 21],
+];
+
+/// A block's sixteen little-endian words.
+#[inline(always)]
+fn words(block: &[u8; 64]) -> [u32; 16] {
+    std::array::from_fn(|k| {
+        u32::from_le_bytes([
             block[k * 4],
             block[k * 4 + 1],
             block[k * 4 + 2],
             block[k * 4 + 3],
-        ]);
-    }
+        ])
+    })
+}
+
+/// The MD5 compression function on one block, its 64 steps written out
+/// (RFC 1321, section 3.4): constant indices into the tables and the
+/// message, which the compiler folds.
+#[inline]
+fn compress(state: &mut [u32; 4], block: &[u8; 64]) {
+    let m = words(block);
     let [mut a, mut b, mut c, mut d] = *state;
 
-    step!(f, a, b, c, d, m[0], 0xd76aa478, 7);
-    step!(f, d, a, b, c, m[1], 0xe8c7b756, 12);
-    step!(f, c, d, a, b, m[2], 0x242070db, 17);
-    step!(f, b, c, d, a, m[3], 0xc1bdceee, 22);
-    step!(f, a, b, c, d, m[4], 0xf57c0faf, 7);
-    step!(f, d, a, b, c, m[5], 0x4787c62a, 12);
-    step!(f, c, d, a, b, m[6], 0xa8304613, 17);
-    step!(f, b, c, d, a, m[7], 0xfd469501, 22);
-    step!(f, a, b, c, d, m[8], 0x698098d8, 7);
-    step!(f, d, a, b, c, m[9], 0x8b44f7af, 12);
-    step!(f, c, d, a, b, m[10], 0xffff5bb1, 17);
-    step!(f, b, c, d, a, m[11], 0x895cd7be, 22);
-    step!(f, a, b, c, d, m[12], 0x6b901122, 7);
-    step!(f, d, a, b, c, m[13], 0xfd987193, 12);
-    step!(f, c, d, a, b, m[14], 0xa679438e, 17);
-    step!(f, b, c, d, a, m[15], 0x49b40821, 22);
+    step!(f, a, b, c, d, m[0], K[0], SHIFTS[0][0]);
+    step!(f, d, a, b, c, m[1], K[1], SHIFTS[0][1]);
+    step!(f, c, d, a, b, m[2], K[2], SHIFTS[0][2]);
+    step!(f, b, c, d, a, m[3], K[3], SHIFTS[0][3]);
+    step!(f, a, b, c, d, m[4], K[4], SHIFTS[0][0]);
+    step!(f, d, a, b, c, m[5], K[5], SHIFTS[0][1]);
+    step!(f, c, d, a, b, m[6], K[6], SHIFTS[0][2]);
+    step!(f, b, c, d, a, m[7], K[7], SHIFTS[0][3]);
+    step!(f, a, b, c, d, m[8], K[8], SHIFTS[0][0]);
+    step!(f, d, a, b, c, m[9], K[9], SHIFTS[0][1]);
+    step!(f, c, d, a, b, m[10], K[10], SHIFTS[0][2]);
+    step!(f, b, c, d, a, m[11], K[11], SHIFTS[0][3]);
+    step!(f, a, b, c, d, m[12], K[12], SHIFTS[0][0]);
+    step!(f, d, a, b, c, m[13], K[13], SHIFTS[0][1]);
+    step!(f, c, d, a, b, m[14], K[14], SHIFTS[0][2]);
+    step!(f, b, c, d, a, m[15], K[15], SHIFTS[0][3]);
 
-    step!(g, a, b, c, d, m[1], 0xf61e2562, 5);
-    step!(g, d, a, b, c, m[6], 0xc040b340, 9);
-    step!(g, c, d, a, b, m[11], 0x265e5a51, 14);
-    step!(g, b, c, d, a, m[0], 0xe9b6c7aa, 20);
-    step!(g, a, b, c, d, m[5], 0xd62f105d, 5);
-    step!(g, d, a, b, c, m[10], 0x02441453, 9);
-    step!(g, c, d, a, b, m[15], 0xd8a1e681, 14);
-    step!(g, b, c, d, a, m[4], 0xe7d3fbc8, 20);
-    step!(g, a, b, c, d, m[9], 0x21e1cde6, 5);
-    step!(g, d, a, b, c, m[14], 0xc33707d6, 9);
-    step!(g, c, d, a, b, m[3], 0xf4d50d87, 14);
-    step!(g, b, c, d, a, m[8], 0x455a14ed, 20);
-    step!(g, a, b, c, d, m[13], 0xa9e3e905, 5);
-    step!(g, d, a, b, c, m[2], 0xfcefa3f8, 9);
-    step!(g, c, d, a, b, m[7], 0x676f02d9, 14);
-    step!(g, b, c, d, a, m[12], 0x8d2a4c8a, 20);
+    step!(g, a, b, c, d, m[1], K[16], SHIFTS[1][0]);
+    step!(g, d, a, b, c, m[6], K[17], SHIFTS[1][1]);
+    step!(g, c, d, a, b, m[11], K[18], SHIFTS[1][2]);
+    step!(g, b, c, d, a, m[0], K[19], SHIFTS[1][3]);
+    step!(g, a, b, c, d, m[5], K[20], SHIFTS[1][0]);
+    step!(g, d, a, b, c, m[10], K[21], SHIFTS[1][1]);
+    step!(g, c, d, a, b, m[15], K[22], SHIFTS[1][2]);
+    step!(g, b, c, d, a, m[4], K[23], SHIFTS[1][3]);
+    step!(g, a, b, c, d, m[9], K[24], SHIFTS[1][0]);
+    step!(g, d, a, b, c, m[14], K[25], SHIFTS[1][1]);
+    step!(g, c, d, a, b, m[3], K[26], SHIFTS[1][2]);
+    step!(g, b, c, d, a, m[8], K[27], SHIFTS[1][3]);
+    step!(g, a, b, c, d, m[13], K[28], SHIFTS[1][0]);
+    step!(g, d, a, b, c, m[2], K[29], SHIFTS[1][1]);
+    step!(g, c, d, a, b, m[7], K[30], SHIFTS[1][2]);
+    step!(g, b, c, d, a, m[12], K[31], SHIFTS[1][3]);
 
-    step!(h, a, b, c, d, m[5], 0xfffa3942, 4);
-    step!(h, d, a, b, c, m[8], 0x8771f681, 11);
-    step!(h, c, d, a, b, m[11], 0x6d9d6122, 16);
-    step!(h, b, c, d, a, m[14], 0xfde5380c, 23);
-    step!(h, a, b, c, d, m[1], 0xa4beea44, 4);
-    step!(h, d, a, b, c, m[4], 0x4bdecfa9, 11);
-    step!(h, c, d, a, b, m[7], 0xf6bb4b60, 16);
-    step!(h, b, c, d, a, m[10], 0xbebfbc70, 23);
-    step!(h, a, b, c, d, m[13], 0x289b7ec6, 4);
-    step!(h, d, a, b, c, m[0], 0xeaa127fa, 11);
-    step!(h, c, d, a, b, m[3], 0xd4ef3085, 16);
-    step!(h, b, c, d, a, m[6], 0x04881d05, 23);
-    step!(h, a, b, c, d, m[9], 0xd9d4d039, 4);
-    step!(h, d, a, b, c, m[12], 0xe6db99e5, 11);
-    step!(h, c, d, a, b, m[15], 0x1fa27cf8, 16);
-    step!(h, b, c, d, a, m[2], 0xc4ac5665, 23);
+    step!(h, a, b, c, d, m[5], K[32], SHIFTS[2][0]);
+    step!(h, d, a, b, c, m[8], K[33], SHIFTS[2][1]);
+    step!(h, c, d, a, b, m[11], K[34], SHIFTS[2][2]);
+    step!(h, b, c, d, a, m[14], K[35], SHIFTS[2][3]);
+    step!(h, a, b, c, d, m[1], K[36], SHIFTS[2][0]);
+    step!(h, d, a, b, c, m[4], K[37], SHIFTS[2][1]);
+    step!(h, c, d, a, b, m[7], K[38], SHIFTS[2][2]);
+    step!(h, b, c, d, a, m[10], K[39], SHIFTS[2][3]);
+    step!(h, a, b, c, d, m[13], K[40], SHIFTS[2][0]);
+    step!(h, d, a, b, c, m[0], K[41], SHIFTS[2][1]);
+    step!(h, c, d, a, b, m[3], K[42], SHIFTS[2][2]);
+    step!(h, b, c, d, a, m[6], K[43], SHIFTS[2][3]);
+    step!(h, a, b, c, d, m[9], K[44], SHIFTS[2][0]);
+    step!(h, d, a, b, c, m[12], K[45], SHIFTS[2][1]);
+    step!(h, c, d, a, b, m[15], K[46], SHIFTS[2][2]);
+    step!(h, b, c, d, a, m[2], K[47], SHIFTS[2][3]);
 
-    step!(i, a, b, c, d, m[0], 0xf4292244, 6);
-    step!(i, d, a, b, c, m[7], 0x432aff97, 10);
-    step!(i, c, d, a, b, m[14], 0xab9423a7, 15);
-    step!(i, b, c, d, a, m[5], 0xfc93a039, 21);
-    step!(i, a, b, c, d, m[12], 0x655b59c3, 6);
-    step!(i, d, a, b, c, m[3], 0x8f0ccc92, 10);
-    step!(i, c, d, a, b, m[10], 0xffeff47d, 15);
-    step!(i, b, c, d, a, m[1], 0x85845dd1, 21);
-    step!(i, a, b, c, d, m[8], 0x6fa87e4f, 6);
-    step!(i, d, a, b, c, m[15], 0xfe2ce6e0, 10);
-    step!(i, c, d, a, b, m[6], 0xa3014314, 15);
-    step!(i, b, c, d, a, m[13], 0x4e0811a1, 21);
-    step!(i, a, b, c, d, m[4], 0xf7537e82, 6);
-    step!(i, d, a, b, c, m[11], 0xbd3af235, 10);
-    step!(i, c, d, a, b, m[2], 0x2ad7d2bb, 15);
-    step!(i, b, c, d, a, m[9], 0xeb86d391, 21);
+    step!(i, a, b, c, d, m[0], K[48], SHIFTS[3][0]);
+    step!(i, d, a, b, c, m[7], K[49], SHIFTS[3][1]);
+    step!(i, c, d, a, b, m[14], K[50], SHIFTS[3][2]);
+    step!(i, b, c, d, a, m[5], K[51], SHIFTS[3][3]);
+    step!(i, a, b, c, d, m[12], K[52], SHIFTS[3][0]);
+    step!(i, d, a, b, c, m[3], K[53], SHIFTS[3][1]);
+    step!(i, c, d, a, b, m[10], K[54], SHIFTS[3][2]);
+    step!(i, b, c, d, a, m[1], K[55], SHIFTS[3][3]);
+    step!(i, a, b, c, d, m[8], K[56], SHIFTS[3][0]);
+    step!(i, d, a, b, c, m[15], K[57], SHIFTS[3][1]);
+    step!(i, c, d, a, b, m[6], K[58], SHIFTS[3][2]);
+    step!(i, b, c, d, a, m[13], K[59], SHIFTS[3][3]);
+    step!(i, a, b, c, d, m[4], K[60], SHIFTS[3][0]);
+    step!(i, d, a, b, c, m[11], K[61], SHIFTS[3][1]);
+    step!(i, c, d, a, b, m[2], K[62], SHIFTS[3][2]);
+    step!(i, b, c, d, a, m[9], K[63], SHIFTS[3][3]);
 
     state[0] = state[0].wrapping_add(a);
     state[1] = state[1].wrapping_add(b);
@@ -224,37 +250,20 @@ pub fn md5_u64(data: &[u8]) -> u64 {
 }
 
 /// Messages hashed side by side by [`md5_u64_many`].
+#[cfg(not(covwrap_embedded))]
 const LANES: usize = 16;
 
 /// One 32-bit word per lane.
+#[cfg(not(covwrap_embedded))]
 type Lanes = [u32; LANES];
-
-/// The 64 steps' additive constants (RFC 1321's T).
-const K: [u32; 64] = [
-    0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
-    0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
-    0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
-    0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
-    0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
-    0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
-    0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
-    0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
-];
-
-/// The rotation of each step, by round and step within the round.
-const SHIFTS: [[u32; 4]; 4] = [
-    [7, 12, 17, 22],
-    [5, 9, 14, 20],
-    [4, 11, 16, 23],
-    [6, 10, 15, 21],
-];
 
 /// [`md5_u64`] of every message, in order. Messages are sorted by their
 /// number of blocks and hashed sixteen at a time, one per lane, in plain
 /// loops over the lanes that the compiler turns into vector code: MD5's
 /// steps depend on each other, so one message at a time leaves most of a
 /// CPU idle, and a binary's names section holds tens of thousands of
-/// short names.
+/// short names. (covdata's; not in the embedded runtime.)
+#[cfg(not(covwrap_embedded))]
 pub fn md5_u64_many(messages: &[&[u8]]) -> Vec<u64> {
     let blocks = |m: &[u8]| (m.len() + 8) / 64 + 1;
     let mut order: Vec<usize> = (0..messages.len()).collect();
@@ -269,13 +278,8 @@ pub fn md5_u64_many(messages: &[&[u8]]) -> Vec<u64> {
         for b in 0..lane_blocks.iter().copied().max().unwrap_or(0) {
             for (l, &i) in batch.iter().enumerate() {
                 padded_block(messages[i], b, &mut block);
-                for (k, word) in m.iter_mut().enumerate() {
-                    word[l] = u32::from_le_bytes([
-                        block[k * 4],
-                        block[k * 4 + 1],
-                        block[k * 4 + 2],
-                        block[k * 4 + 3],
-                    ]);
+                for (word, w) in m.iter_mut().zip(words(&block)) {
+                    word[l] = w;
                 }
             }
             let next = compress_lanes(&state, &m);
@@ -297,6 +301,7 @@ pub fn md5_u64_many(messages: &[&[u8]]) -> Vec<u64> {
 
 /// Block `b` of `message` padded as MD5 pads it (0x80, zeros, the bit
 /// length), into `out`.
+#[cfg(not(covwrap_embedded))]
 fn padded_block(message: &[u8], b: usize, out: &mut [u8; 64]) {
     let from = b * 64;
     if let Some(whole) = message.get(from..from + 64) {
@@ -318,6 +323,7 @@ fn padded_block(message: &[u8], b: usize, out: &mut [u8; 64]) {
 }
 
 /// One round of [`compress_lanes`]: its 16 steps, each on every lane.
+#[cfg(not(covwrap_embedded))]
 macro_rules! lanes_round {
     ($fun:ident, $round:expr, $word:expr, $a:ident, $b:ident, $c:ident, $d:ident, $m:ident) => {
         for j in 0..16 {
@@ -340,6 +346,7 @@ macro_rules! lanes_round {
 }
 
 /// The compression function on one block per lane; returns the new state.
+#[cfg(not(covwrap_embedded))]
 #[inline]
 fn compress_lanes(state: &[Lanes; 4], m: &[Lanes; 16]) -> [Lanes; 4] {
     let [mut a, mut b, mut c, mut d] = *state;

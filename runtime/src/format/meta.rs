@@ -218,6 +218,7 @@ impl<'a> MetaFile<'a> {
     /// gives the error to report: it checks H before the sections.
     ///
     /// [`parse`]: MetaFile::parse
+    #[cfg(not(covwrap_embedded))]
     pub fn parse_unchecked(data: &'a [u8]) -> Result<MetaFile<'a>> {
         MetaFile::parse_checking(data, false)
     }
