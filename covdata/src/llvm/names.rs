@@ -119,49 +119,38 @@ fn scan(section: &[u8]) -> (Vec<Blob<'_>>, Option<Error>) {
 
 impl Blob<'_> {
     fn decode(&self) -> Result<DecodedBlob> {
-        let inflated;
-        let payload: &[u8] = if self.compressed {
-            inflated = inflate(self.payload, self.uncompressed, "names blob")?;
-            &inflated
+        let payload: Vec<u8> = if self.compressed {
+            inflate(self.payload, self.uncompressed, "names blob")?
         } else {
-            self.payload
+            self.payload.to_vec()
         };
         // Replacing invalid UTF-8 in the whole payload or name by name
         // is the same: the separator 0x01 ends any invalid sequence and
         // a replacement character holds no 0x01. NameRef is the MD5 of
         // the bytes as they are.
         // (`from_utf8` first: its ASCII fast path is far quicker than
-        // the lossy decoder's.)
-        let (text, ranges, raw): (String, Vec<Range<usize>>, Vec<&[u8]>) =
-            match std::str::from_utf8(payload) {
-                // Valid (the usual case): the names are where the bytes are.
-                Ok(text) => {
-                    let mut from = 0;
-                    let ranges: Vec<Range<usize>> = memchr::memchr_iter(1, payload)
-                        .chain([payload.len()])
-                        .map(|end| {
-                            let r = from..end;
-                            from = end + 1;
-                            r
-                        })
-                        .collect();
-                    let raw = ranges.iter().map(|r| &payload[r.clone()]).collect();
-                    (text.to_string(), ranges, raw)
-                }
-                Err(_) => {
-                    let text = String::from_utf8_lossy(payload).into_owned();
-                    let mut start = 0;
-                    let ranges = text
-                        .split('\u{1}')
-                        .map(|name| {
-                            let r = start..start + name.len();
-                            start = r.end + 1;
-                            r
-                        })
-                        .collect();
-                    (text, ranges, payload.split(|&b| b == 1).collect())
-                }
-            };
+        // the lossy decoder's; valid text keeps the inflated buffer.)
+        let (text, raw) = match String::from_utf8(payload) {
+            Ok(text) => (text, None),
+            Err(e) => {
+                let raw = e.into_bytes();
+                (String::from_utf8_lossy(&raw).into_owned(), Some(raw))
+            }
+        };
+        // Each name's range in the text, and the bytes it was hashed from.
+        let mut start = 0;
+        let ranges: Vec<Range<usize>> = text
+            .split('\u{1}')
+            .map(|name| {
+                let r = start..start + name.len();
+                start = r.end + 1;
+                r
+            })
+            .collect();
+        let raw: Vec<&[u8]> = match &raw {
+            Some(raw) => raw.split(|&b| b == 1).collect(),
+            None => ranges.iter().map(|r| &text.as_bytes()[r.clone()]).collect(),
+        };
         let names = md5_u64_many(&raw).into_iter().zip(ranges).collect();
         Ok(DecodedBlob { text, names })
     }
