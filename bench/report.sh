@@ -276,7 +276,6 @@ make_runs rg "$RG_LLVM" LLVM_PROFILE_FILE "$RUNDIR/prof-$N1" 0 "$N1"
 expect_files "$RUNDIR/prof-$N1" '*.profraw' "$N1"
 "${TOOL[@]}" stats --kind profraw "$RUNDIR/prof-$N1" >"$RESULTS/stats.prof-$N1.json"
 set_sizes prof "$N1"
-sync
 measure_llvm "$N1" "$RUNS"
 
 say "making the runs: ripgrep (LLVM) x $((N2 - N1)) more into .profraw"
@@ -286,7 +285,6 @@ make_runs rg "$RG_LLVM" LLVM_PROFILE_FILE "$RUNDIR/prof-$N2" "$N1" $((N2 - N1))
 expect_files "$RUNDIR/prof-$N2" '*.profraw' "$N2"
 "${TOOL[@]}" stats --kind profraw "$RUNDIR/prof-$N2" >"$RESULTS/stats.prof-$N2.json"
 set_sizes prof "$N2"
-sync
 measure_llvm "$N2" "$RUNS_SLOW"
 [[ -n "${KEEP_PROFRAW:-}" ]] || rm -rf "$RUNDIR/prof-$N2"
 

@@ -224,17 +224,18 @@ fn writing_again_keeps_unchanged_pages_and_rewrites_the_rest() {
     let f = fixture();
     let scratch = out_dir().join("incremental");
     let _ = std::fs::remove_dir_all(&scratch);
-    // The report's files but the marker, which is written each time.
+    let report = scratch.join("htmlcov");
+    html(&f.covdir, &report, &[]);
+    let first = files_of(&report);
+    // The inodes of the report's files but the marker, which is written
+    // each time (the report keeps `first`'s files, as asserted each time).
     let inodes = |dir: &Path| -> BTreeMap<String, u64> {
-        files_of(dir)
+        first
             .keys()
             .filter(|rel| *rel != ".covdata-html")
             .map(|rel| (rel.clone(), std::fs::metadata(dir.join(rel)).unwrap().ino()))
             .collect()
     };
-    let report = scratch.join("htmlcov");
-    html(&f.covdir, &report, &[]);
-    let first = files_of(&report);
     let before = inodes(&report);
     // The same inputs: every file is kept (the same inode), none rewritten.
     html(&f.covdir, &report, &[]);
@@ -263,19 +264,7 @@ fn writing_again_keeps_unchanged_pages_and_rewrites_the_rest() {
     );
     // Other inputs: the report is what a fresh one of them is.
     let fewer = scratch.join("fewer");
-    std::fs::create_dir_all(&fewer).unwrap();
-    let mut counters = 0;
-    for e in std::fs::read_dir(&f.covdir).unwrap() {
-        let p = e.unwrap().path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("covcounters.") {
-            counters += 1;
-            if counters > 1 {
-                continue;
-            }
-        }
-        std::fs::copy(&p, fewer.join(&name)).unwrap();
-    }
+    make_covdir(&fewer, &[f.dir.join("main")], &[f.dir.join("a.profraw")]);
     html(&fewer, &report, &[]);
     let fresh = scratch.join("fresh");
     html(&fewer, &fresh, &[]);
@@ -470,22 +459,17 @@ fn browser_keys_jump_between_uncovered_spots() {
         "(() => { const r = document.querySelector('tr.cur'); return r ? +r.id.slice(1) : 0; })()";
     assert_eq!(dt.eval(&session, current), 0, "no spot before a key");
     // A key event may be handled a moment after dispatchKeyEvent returns
-    // (the renderer is busy under load): wait up to 5 s for the spot.
-    let current_becomes = |want: u32| {
-        format!(
-            "new Promise(r => {{ const t0 = Date.now(); (function poll() {{ const v = {current}; if (v === {want} || Date.now() - t0 > 5000) r(v); else setTimeout(poll, 20); }})(); }})"
-        )
-    };
+    // (the renderer is busy under load): eval_until waits for the spot.
     dt.press(&session, "j");
-    assert_eq!(dt.eval(&session, &current_becomes(spots[0])), spots[0]);
+    assert_eq!(dt.eval_until(&session, current, spots[0]), spots[0]);
     dt.press(&session, "j");
-    assert_eq!(dt.eval(&session, &current_becomes(spots[1])), spots[1]);
+    assert_eq!(dt.eval_until(&session, current, spots[1]), spots[1]);
     dt.press(&session, "n");
-    assert_eq!(dt.eval(&session, &current_becomes(spots[2])), spots[2]);
+    assert_eq!(dt.eval_until(&session, current, spots[2]), spots[2]);
     dt.press(&session, "k");
-    assert_eq!(dt.eval(&session, &current_becomes(spots[1])), spots[1]);
+    assert_eq!(dt.eval_until(&session, current, spots[1]), spots[1]);
     dt.press(&session, "p");
-    assert_eq!(dt.eval(&session, &current_becomes(spots[0])), spots[0]);
+    assert_eq!(dt.eval_until(&session, current, spots[0]), spots[0]);
     // Hovering a line shows its hit count.
     let tip = format!(
         "(() => {{ const c = document.getElementById('L{UNCOVERED_LINE}').cells[2]; const b = c.getBoundingClientRect();
@@ -554,7 +538,7 @@ fn browser_controls_answer_clicks_and_typing() {
         .collect();
     dt.click(&session, "#hide-covered");
     assert_eq!(
-        dt.eval_until(&session, shown, &kept.join(" ")),
+        dt.eval_until(&session, shown, kept.join(" ")),
         kept.join(" ")
     );
     dt.click(&session, "#hide-covered");

@@ -296,26 +296,21 @@ fn cargo_covwrap_test_reports_run_clean_and_env() {
     // Without covwrap beside it or on PATH: one line saying so.
     let alone = project.dir.with_file_name("alone");
     fs::create_dir_all(&alone).unwrap();
-    fs::copy(cargo_covwrap_exe(), alone.join("cargo-covwrap")).unwrap();
-    // Another test thread forking while the copy's write descriptor is
-    // open hands it to that child until its exec: running the copy then
-    // fails with ETXTBSY for a moment.
-    let mut tries = 0;
-    let out = loop {
-        let mut cmd = Command::new(alone.join("cargo-covwrap"));
-        user_env(&mut cmd, &project);
-        match cmd
-            .args(["covwrap", "test"])
-            .env("PATH", "/usr/bin:/bin")
-            .output()
-        {
-            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            r => break r.unwrap(),
-        }
-    };
+    // A hard link, not a copy: a copy's write descriptor, inherited by a
+    // sibling test's fork until its exec, makes running it fail with
+    // ETXTBSY for a moment.
+    let alone_exe = alone.join("cargo-covwrap");
+    let _ = fs::remove_file(&alone_exe);
+    if fs::hard_link(cargo_covwrap_exe(), &alone_exe).is_err() {
+        fs::copy(cargo_covwrap_exe(), &alone_exe).unwrap();
+    }
+    let mut cmd = Command::new(&alone_exe);
+    user_env(&mut cmd, &project);
+    let out = cmd
+        .args(["covwrap", "test"])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(

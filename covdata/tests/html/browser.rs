@@ -119,7 +119,8 @@ pub struct DevTools {
 }
 
 impl DevTools {
-    pub fn start(bin: &Path, url: &str) -> DevTools {
+    /// Chromium on about:blank (see [`DevTools::open`]).
+    fn start(bin: &Path) -> DevTools {
         // One profile per browser: tests run side by side.
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -135,7 +136,7 @@ impl DevTools {
             .args(HEADLESS)
             .args(["--remote-debugging-pipe", "--window-size=1280,900"])
             .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(url)
+            .arg("about:blank")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -214,7 +215,7 @@ impl DevTools {
     /// attached: evaluating while the start page is still being replaced
     /// fails ("Execution context was destroyed") when the machine is busy.
     pub fn open(bin: &Path, page: &Path) -> (DevTools, String) {
-        let mut dt = DevTools::start(bin, "about:blank");
+        let mut dt = DevTools::start(bin);
         let targets = dt.call(None, "Target.getTargets", serde_json::json!({}));
         let target = targets["targetInfos"]
             .as_array()
@@ -245,27 +246,31 @@ impl DevTools {
         );
         // Page.navigate returns once the navigation committed; wait for
         // the report page's load.
-        let loaded = "new Promise(r => { const t0 = Date.now(); (function poll() { if (location.protocol === 'file:' && document.readyState === 'complete') r(true); else if (Date.now() - t0 > 10000) r(false); else setTimeout(poll, 20); })(); })";
-        assert_eq!(dt.eval(&session, loaded), true);
+        let loaded = "location.protocol === 'file:' && document.readyState === 'complete'";
+        assert_eq!(dt.eval_until(&session, loaded, true), true);
         // Keys reach the page only once it has the (emulated) focus.
-        let focused = "new Promise(r => { const t0 = Date.now(); (function poll() { if (document.hasFocus()) r(true); else if (Date.now() - t0 > 10000) r(false); else setTimeout(poll, 20); })(); })";
         assert_eq!(
-            dt.eval(&session, focused),
+            dt.eval_until(&session, "document.hasFocus()", true),
             true,
             "the page never got the focus"
         );
         (dt, session)
     }
 
-    /// Evaluates `expr` until it gives the string `want` (at most 5 s: an
-    /// input event may be handled a moment after it was dispatched) and
-    /// returns its last value.
-    pub fn eval_until(&mut self, session: &str, expr: &str, want: &str) -> serde_json::Value {
-        let want = serde_json::to_string(want).unwrap();
+    /// Evaluates `expr` until it gives `want` (at most 10 s: a page may
+    /// still be loading, an input event may be handled a moment after it
+    /// was dispatched) and returns its last value.
+    pub fn eval_until(
+        &mut self,
+        session: &str,
+        expr: &str,
+        want: impl Into<serde_json::Value>,
+    ) -> serde_json::Value {
+        let want = want.into().to_string();
         self.eval(
             session,
             &format!(
-                "new Promise(r => {{ const t0 = Date.now(); (function poll() {{ const v = {expr}; if (v === {want} || Date.now() - t0 > 5000) r(v); else setTimeout(poll, 20); }})(); }})"
+                "new Promise(r => {{ const t0 = Date.now(); (function poll() {{ const v = {expr}; if (v === {want} || Date.now() - t0 > 10000) r(v); else setTimeout(poll, 20); }})(); }})"
             ),
         )
     }
@@ -293,21 +298,24 @@ impl DevTools {
         }
     }
 
-    /// Presses a named key (`Backspace`, ...) with its virtual key code.
-    pub fn press_named(&mut self, session: &str, key: &str, vk: u32) {
-        for kind in ["keyDown", "keyUp"] {
-            let p = serde_json::json!({"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": vk});
-            self.call(Some(session), "Input.dispatchKeyEvent", p);
-        }
+    /// Presses a letter key (`j`), which types it.
+    pub fn press(&mut self, session: &str, key: &str) {
+        let upper = key.to_uppercase();
+        let code = format!("Key{upper}");
+        self.key(session, key, &code, upper.as_bytes()[0].into(), Some(key));
     }
 
-    pub fn press(&mut self, session: &str, key: &str) {
-        let code = format!("Key{}", key.to_uppercase());
-        let vk = key.to_uppercase().as_bytes()[0];
+    /// Presses a named key (`Backspace`, ...) with its virtual key code.
+    pub fn press_named(&mut self, session: &str, key: &str, vk: u32) {
+        self.key(session, key, key, vk, None);
+    }
+
+    /// Key down (typing `text`, if any), then key up.
+    fn key(&mut self, session: &str, key: &str, code: &str, vk: u32, text: Option<&str>) {
         for kind in ["keyDown", "keyUp"] {
             let mut p = serde_json::json!({"type": kind, "key": key, "code": code, "windowsVirtualKeyCode": vk});
-            if kind == "keyDown" {
-                p["text"] = key.into();
+            if let Some(text) = text.filter(|_| kind == "keyDown") {
+                p["text"] = text.into();
             }
             self.call(Some(session), "Input.dispatchKeyEvent", p);
         }

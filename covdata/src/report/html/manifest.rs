@@ -47,8 +47,7 @@ impl Entry {
     }
 }
 
-/// Path (relative to the report directory, `/`-separated) → entry, and
-/// when the marker was written.
+/// Path (relative to the report directory, `/`-separated) → entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Manifest {
     entries: BTreeMap<String, Entry>,
