@@ -47,26 +47,40 @@ impl Entry {
     }
 }
 
-/// Path (relative to the report directory, `/`-separated) → entry.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Path (relative to the report directory, `/`-separated) → entry, and
+/// when the marker was written (the Unix epoch for one not read from a
+/// file).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
     entries: BTreeMap<String, Entry>,
+    marked: SystemTime,
 }
 
-/// The manifest in the marker file `path` and the marker's modification
+impl Default for Manifest {
+    fn default() -> Manifest {
+        Manifest {
+            entries: BTreeMap::new(),
+            marked: SystemTime::UNIX_EPOCH,
+        }
+    }
+}
+
+/// The manifest in the marker file `path`, with the marker's modification
 /// time; empty when there is no readable marker.
-pub fn read(path: &Path) -> (Manifest, SystemTime) {
-    let nothing = (Manifest::default(), SystemTime::UNIX_EPOCH);
+pub fn read(path: &Path) -> Manifest {
     let Ok(mut file) = std::fs::File::open(path) else {
-        return nothing;
+        return Manifest::default();
     };
     let mut text = String::new();
     match (
         file.read_to_string(&mut text),
         file.metadata().and_then(|m| m.modified()),
     ) {
-        (Ok(_), Ok(t)) => (Manifest::parse(&text), t),
-        _ => nothing,
+        (Ok(_), Ok(marked)) => Manifest {
+            marked,
+            ..Manifest::parse(&text)
+        },
+        _ => Manifest::default(),
     }
 }
 
@@ -87,7 +101,10 @@ impl Manifest {
                 Some((path.to_string(), Entry { hash, len }))
             })
             .collect();
-        Manifest { entries }
+        Manifest {
+            entries,
+            ..Manifest::default()
+        }
     }
 
     /// The marker's text: the first line, then one line per file in path
@@ -105,6 +122,12 @@ impl Manifest {
     /// The entry of `path`.
     pub fn get(&self, path: &str) -> Option<&Entry> {
         self.entries.get(path)
+    }
+
+    /// Whether the file this manifest recorded at `rel` is `entry` and is
+    /// still on disk at `path` as written (see [`Entry::is_on_disk`]).
+    pub fn unchanged(&self, rel: &str, entry: &Entry, path: &Path) -> bool {
+        self.get(rel) == Some(entry) && entry.is_on_disk(path, self.marked)
     }
 
     /// Records `path`.

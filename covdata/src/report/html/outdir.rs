@@ -12,7 +12,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::SystemTime;
 
 use super::manifest::{Entry, Manifest};
 
@@ -30,7 +29,7 @@ pub struct Staging {
     /// Where the report being replaced is moved while the new one goes in.
     old: PathBuf,
     /// What the report being replaced recorded of its files, and when.
-    previous: (Manifest, SystemTime),
+    previous: Manifest,
     /// What [`Staging::put`] wrote or kept.
     written: Mutex<Manifest>,
     done: bool,
@@ -103,12 +102,10 @@ impl Staging {
     /// unchanged, else a new file. Either way the marker records it.
     pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
         let dest = self.tmp.join(rel);
-        let (previous, marked) = &self.previous;
         let entry = Entry::of(bytes);
         let old = self.target.join(rel);
-        let kept = previous.get(rel) == Some(&entry)
-            && entry.is_on_disk(&old, *marked)
-            && std::fs::hard_link(&old, &dest).is_ok();
+        let kept =
+            self.previous.unchanged(rel, &entry, &old) && std::fs::hard_link(&old, &dest).is_ok();
         if !kept {
             std::fs::write(&dest, bytes).map_err(|e| Error::io(&dest, &e))?;
         }
