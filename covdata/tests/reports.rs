@@ -79,15 +79,15 @@ struct Built {
     covdir: PathBuf,
 }
 
-/// The program, built and run once for all tests here (its directory is
-/// left in the temp dir: statics are never dropped).
+/// The program, built and run once for all tests here (in the target's
+/// temp directory: statics are never dropped).
 fn built() -> &'static Built {
     static BUILT: std::sync::OnceLock<Built> = std::sync::OnceLock::new();
     BUILT.get_or_init(|| build("reports"))
 }
 
 fn build(name: &str) -> Built {
-    let scratch = Scratch::new(name);
+    let scratch = Scratch::shared(name);
     scratch.write("src/main.rs", MAIN_RS);
     scratch.write("src/util.rs", UTIL_RS);
     scratch.write("src/odd & <name>.rs", ODD_RS);

@@ -62,6 +62,17 @@ impl Scratch {
         Scratch { dir }
     }
 
+    /// A scratch directory for a fixture a whole test binary shares (a
+    /// static, never dropped): under the target's temp directory and
+    /// emptied when the next run starts, so runs do not pile up in the
+    /// system's.
+    pub fn shared(name: &str) -> Scratch {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("covdata-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch { dir }
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }

@@ -45,6 +45,7 @@ pub fn run_chromium(bin: &Path, extra: &[&str], url: &str) -> String {
         .args(HEADLESS)
         .arg("--hide-scrollbars")
         .arg(format!("--user-data-dir={}", profile.display()))
+        .env("TMPDIR", private_tmp(&profile))
         .args(extra)
         .arg(url)
         .stdin(Stdio::null())
@@ -136,6 +137,7 @@ impl DevTools {
             .args(HEADLESS)
             .args(["--remote-debugging-pipe", "--window-size=1280,900"])
             .arg(format!("--user-data-dir={}", profile.display()))
+            .env("TMPDIR", private_tmp(&profile))
             .arg("about:blank")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -328,6 +330,16 @@ impl Drop for DevTools {
         let _ = self.child.wait();
         remove_profile(&self.profile);
     }
+}
+
+/// A temp directory inside `profile` for Chromium: the singleton
+/// directories it makes there (`org.chromium.Chromium.*`) outlive a
+/// killed browser, and go with the profile instead of piling up in the
+/// system's temp directory.
+fn private_tmp(profile: &Path) -> PathBuf {
+    let tmp = profile.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    tmp
 }
 
 /// Removes a Chromium profile directory. Chromium's helper processes can
