@@ -46,6 +46,7 @@ pub mod filefilter;
 pub mod gate;
 pub mod llvm;
 pub mod lock;
+pub mod malloc_tuning;
 pub mod model;
 pub mod ops;
 pub mod output;

@@ -3,12 +3,6 @@
 //! to add a subcommand).
 
 fn main() -> std::process::ExitCode {
+    covdata::malloc_tuning::tune();
     covdata::cli::main()
 }
-
-// mimalloc, not glibc's malloc: the report threads allocate tens of
-// megabytes, and glibc grows each thread's arena a few pages at a time
-// (thousands of mprotect calls that stall the other threads' page
-// faults); see docs/ARCHITECTURE.md.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

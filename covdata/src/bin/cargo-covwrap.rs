@@ -2,10 +2,8 @@
 //! `cli::cargo` module.
 
 fn main() -> std::process::ExitCode {
+    // The allocator settings of covdata's reports, which this command
+    // writes too.
+    covdata::malloc_tuning::tune();
     covdata::cli::cargo::main()
 }
-
-// The allocator covdata uses, for the reports this command writes (see
-// covdata's main.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
