@@ -31,11 +31,14 @@
 # 4. Times with hyperfine: `covdata html -i=COVDIR -o=DIR` (both CPUs, and
 #    pinned to CPU 0 with taskset; each run replaces the previous run's
 #    report, as each llvm-cov run replaces its own, and so keeps its
-#    unchanged pages; again into a directory removed before each run; and
-#    `covdata pkglist`, which only
-#    loads, for covdata's fixed cost), `llvm-cov-22 show -format=html
+#    unchanged pages; and `covdata pkglist`, which only loads, for
+#    covdata's fixed cost), `llvm-cov-22 show -format=html
 #    -instr-profile=P BIN -output-dir=DIR` (its default threads, and with
-#    `-num-threads=2`), `genhtml -q --ignore-errors source -o DIR cov.lcov`
+#    `-num-threads=2`), both again into a fresh directory before each run
+#    (the previous one moved aside; see `discard` for why nothing is
+#    removed before the timings end); then the goal's two pairs side by
+#    side (bench/report_tool.py paired: alternated, 2 warmup rounds and
+#    RUNS rounds, the median of the per-round ratios); `genhtml -q --ignore-errors source -o DIR cov.lcov`
 #    (macro expansions from the standard library name its sources under
 #    /rustc/<commit>/, which are not on disk); peak RSS
 #    of each (median of 3); files and bytes each writes (du -sb); checks
@@ -54,7 +57,8 @@
 # about 5 minutes (most of it genhtml and llvm-cov show), plus up to
 # QUIET_MAX seconds per timing group while other processes keep the CPUs
 # busy. Disk: about 600 MB for the ripgrep target dir, about 150 MB of
-# reports.
+# reports, and about 1 GB of earlier reports set aside while the timings
+# run (removed at the end).
 #
 # Knobs (environment): RG_VERSION (15.2.0), N (100 runs), JOBS (2), WARMUP
 # (3: the first runs after the setup are slowed by the machine settling),
@@ -137,7 +141,22 @@ make_input "$INPUT"
 RUNDIR="$R/runs"
 RESULTS="$R/results"
 OUT="$R/out"
-rm -rf "$RUNDIR" "$RESULTS" "$OUT"
+# Nothing is removed before the timings end, only moved into TRASH: ext4
+# without a journal (this VM's disk) does not reuse an inode freed in the
+# last 60 s (360 s while its inode table block is dirty) and checks every
+# such inode for each file it creates, so files freed just before the
+# timings, or between runs, slow down the runs that create files (covdata
+# html into a fresh directory removed before each run: from 0.12 s to
+# 0.30 s over 80 runs). A CI job's one report pays none of it.
+TRASH="$R/trash"
+mkdir -p "$TRASH"
+discard() {
+    local p
+    for p in "$@"; do
+        [[ ! -e "$p" ]] || mv "$p" "$(mktemp -d -p "$TRASH")/"
+    done
+}
+discard "$RUNDIR" "$RESULTS" "$OUT"
 mkdir -p "$RUNDIR" "$RESULTS" "$OUT"
 COV="$RUNDIR/cov-$N"
 say "making the runs: ripgrep (covwrap) x $N into a COVDIR"
@@ -148,7 +167,7 @@ say "the profile for llvm-cov (covdata profraw + llvm-profdata merge) and the LC
 PROFDATA="$OUT/rg.profdata"
 "$CD" profraw -i="$COV" -o="$OUT/profraw" >/dev/null
 "${CLEAN_ENV[@]}" llvm-profdata-22 merge -sparse "$OUT"/profraw/*.profraw -o "$PROFDATA"
-rm -rf "$OUT/profraw"
+discard "$OUT/profraw"
 "$CD" lcov -i="$COV" -o="$OUT/cov.lcov"
 
 # --- timings ---------------------------------------------------------------------------
@@ -164,14 +183,43 @@ args=(-n "covdata html" "$CD html -i=$COV -o=$HTML_CD")
 # COVDIR and decoding ripgrep's mapping (pkglist does nothing more).
 args+=(-n "covdata pkglist (loading only)" "$CD pkglist -i=$COV")
 hf "html.covdata" "$RUNS" "${args[@]}"
-# Into a directory removed before each run: every page rendered and
-# written, none kept from a previous report.
+# Into a fresh directory, both tools: every page a new file, none kept
+# from a previous report. The previous run's directory goes to TRASH
+# (see discard). Each tool's fresh runs follow its own other runs: the
+# hundreds of MB of new page cache a fresh group leaves behind make the
+# next group's first writes slower on this VM.
+# The inodes the previous bench run freed at its end are reusable 360 s
+# later at the latest.
+if [[ -f "$R/freed-at" ]]; then
+    wait_s=$(($(cat "$R/freed-at") + 365 - $(date +%s)))
+    if ((wait_s > 0)); then
+        say "waiting ${wait_s} s: the previous run of this bench freed its reports' inodes $((365 - wait_s)) s ago"
+        sleep "$wait_s"
+    fi
+fi
+set_aside() { printf '[ ! -e %s ] || mv %s "$(mktemp -d -p %s)"' "$1" "$1" "$TRASH"; }
 HTML_FRESH="$OUT/covdata-html-fresh"
-hf "html.fresh" "$RUNS" --prepare "rm -rf $HTML_FRESH" \
+hf "html.fresh" "$RUNS" --prepare "sh -c '$(set_aside "$HTML_FRESH")'" \
     -n "covdata html, fresh directory" "$CD html -i=$COV -o=$HTML_FRESH"
 hf "html.llvm" "$RUNS_SLOW" \
     -n "llvm-cov show -format=html" "${LLVM_SHOW[*]} -output-dir=$HTML_LLVM" \
     -n "llvm-cov show -format=html -num-threads=2" "${LLVM_SHOW[*]} -num-threads=2 -output-dir=$HTML_LLVM"
+HTML_LLVM_FRESH="$OUT/llvm-html-fresh"
+hf "html.llvm_fresh" "$RUNS_SLOW" --prepare "sh -c '$(set_aside "$HTML_LLVM_FRESH")'" \
+    -n "llvm-cov show -format=html, fresh directory" "${LLVM_SHOW[*]} -output-dir=$HTML_LLVM_FRESH"
+# The goal's ratios, side by side: each group above ran on the machine
+# of its own minutes, and this VM's speed drifts over minutes.
+say "covdata html and llvm-cov show -format=html side by side (alternated)"
+sync
+quiet paired
+"${CLEAN_ENV[@]}" "${TOOL[@]}" paired --out "$RESULTS/paired.replace.json" --rounds "$RUNS" \
+    --a-name "covdata html" --a "$CD html -i=$COV -o=$HTML_CD" \
+    --b-name "llvm-cov show -format=html" --b "${LLVM_SHOW[*]} -output-dir=$HTML_LLVM"
+"${CLEAN_ENV[@]}" "${TOOL[@]}" paired --out "$RESULTS/paired.fresh.json" --rounds "$RUNS" \
+    --a-name "covdata html, fresh directory" --a "$CD html -i=$COV -o=$HTML_FRESH" \
+    --a-prepare "$(set_aside "$HTML_FRESH")" \
+    --b-name "llvm-cov show -format=html, fresh directory" --b "${LLVM_SHOW[*]} -output-dir=$HTML_LLVM_FRESH" \
+    --b-prepare "$(set_aside "$HTML_LLVM_FRESH")"
 hf "html.genhtml" "$RUNS_SLOW" \
     -n "genhtml" "genhtml -q --ignore-errors source -o $HTML_GEN $OUT/cov.lcov"
 
@@ -188,6 +236,8 @@ for d in covdata:"$HTML_CD" llvm:"$HTML_LLVM" genhtml:"$HTML_GEN"; do
     printf '%s %s %s\n' "$name" "$(find "$dir" -type f | wc -l)" "$(du -sb "$dir" | cut -f1)" >>"$RESULTS/sizes"
 done
 printf 'lcov %s\n' "$(grep -c '^SF:' "$OUT/cov.lcov")" >>"$RESULTS/sizes"
+rm -rf "$TRASH"
+date +%s >"$R/freed-at" # for the next run (see the fresh runs)
 "$CD" percent -i="$COV" >"$RESULTS/cov-percent.txt"
 "${CLEAN_ENV[@]}" llvm-cov-22 report "-instr-profile=$PROFDATA" "$RG_COV" >"$RESULTS/llvm-report.txt" 2>/dev/null
 python3 "$BENCH/html_doc.py" check --index "$HTML_CD/index.html" --percent "$RESULTS/cov-percent.txt" \

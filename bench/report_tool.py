@@ -21,6 +21,11 @@
     report_tool.py quiet [--max 300] [--threshold 0.15] [--log FILE --name NAME]
         waits until other processes leave the CPUs (or --max seconds) and
         logs how busy the machine was.
+    report_tool.py paired --out JSON --a-name NA --a CMD --b-name NB --b CMD
+                          [--rounds 10] [--warmup 2] [--a-prepare SH] [--b-prepare SH]
+        times A and B alternately (A B, then B A, ...), so that both see the
+        same machine, and writes their times and the median of the
+        per-round ratios B/A to JSON.
     report_tool.py stats --kind covwrap|go|profraw DIR [--sample 100] [--textfmt FILE]
         prints JSON: file count, bytes, and per-run statistics of the
         counter files (live functions, counters in the file, non-zero ones);
@@ -35,6 +40,7 @@ import concurrent.futures
 import glob
 import json
 import os
+import shlex
 import statistics
 import struct
 import subprocess
@@ -182,6 +188,51 @@ def cmd_quiet(a):
     if a.log:
         with open(a.log, "a") as f:
             f.write(f"{a.name} {busy:.3f} {waited:.0f}\n")
+
+
+def timed(argv, prepare):
+    """Wall seconds of one run of argv (prepare, a shell command, first and
+    not timed); exits on a failed run."""
+    if prepare:
+        subprocess.run(["bash", "-c", prepare], check=True)
+    t0 = time.perf_counter()
+    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    secs = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr.decode(errors='replace')[:1000]}")
+    return secs
+
+
+def cmd_paired(a):
+    """Runs A and B alternately, A then B in even rounds and B then A in
+    odd ones, so that both see the same machine: on a shared VM the speed
+    drifts over minutes, and two timing groups run one after the other
+    compare two different machines."""
+    a_argv, b_argv = shlex.split(a.a), shlex.split(a.b)
+    a_times, b_times = [], []
+    for r in range(a.warmup + a.rounds):
+        order = [(a_argv, a.a_prepare, a_times), (b_argv, a.b_prepare, b_times)]
+        if r % 2:
+            order.reverse()
+        for argv, prepare, times in order:
+            secs = timed(argv, prepare)
+            if r >= a.warmup:
+                times.append(secs)
+    ratios = [b / x for x, b in zip(a_times, b_times)]
+    out = {
+        "a": {"name": a.a_name, "command": a.a, "times": a_times},
+        "b": {"name": a.b_name, "command": a.b, "times": b_times},
+        "ratio_median": statistics.median(ratios),
+        "ratios": ratios,
+    }
+    with open(a.out, "w") as f:
+        json.dump(out, f, indent=1)
+    print(
+        f"{a.b_name} / {a.a_name}, {a.rounds} rounds side by side: median ratio "
+        f"{out['ratio_median']:.2f} (medians {statistics.median(a_times):.3f} s and "
+        f"{statistics.median(b_times):.3f} s)",
+        file=sys.stderr,
+    )
 
 
 # --- file formats -------------------------------------------------------------
@@ -352,6 +403,16 @@ def main():
     q.add_argument("--window", type=float, default=3)
     q.add_argument("--log")
     q.add_argument("--name", default="")
+    pr = sub.add_parser("paired")
+    pr.add_argument("--out", required=True, help="JSON: both commands' times and the ratios")
+    pr.add_argument("--rounds", type=int, default=10)
+    pr.add_argument("--warmup", type=int, default=2, help="rounds run first, not recorded")
+    pr.add_argument("--a-name", required=True)
+    pr.add_argument("--a", required=True, help="command A (split as a shell would, run without one)")
+    pr.add_argument("--a-prepare", help="shell command run before each run of A (not timed)")
+    pr.add_argument("--b-name", required=True)
+    pr.add_argument("--b", required=True)
+    pr.add_argument("--b-prepare")
     d = sub.add_parser("doc")
     d.add_argument("--results", required=True)
     d.add_argument("--doc")
@@ -364,6 +425,8 @@ def main():
         cmd_rss(a)
     elif a.cmd == "quiet":
         cmd_quiet(a)
+    elif a.cmd == "paired":
+        cmd_paired(a)
     elif a.cmd == "stats":
         cmd_stats(a)
     else:
