@@ -1,5 +1,5 @@
-//! glibc's malloc, tuned for covdata's reports (see docs/ARCHITECTURE.md,
-//! "Allocator"): heap growth in large steps and on transparent huge pages.
+//! glibc's malloc, tuned for covdata's reports (docs/ARCHITECTURE.md says
+//! why and what it measured, under `model`): heap growth in large steps and on transparent huge pages.
 //! glibc reads these settings from `GLIBC_TUNABLES` only when a program
 //! starts, and `mallopt` has no huge-page setting, so [`tune`] starts the
 //! binary once more with them set.
@@ -10,7 +10,7 @@
 /// blocks up to 256 MiB in the heaps instead of single mappings and what
 /// was freed instead of trimming it, and back the heaps with transparent
 /// huge pages (one fault per 2 MiB instead of 512).
-pub const TUNABLES: &str = "glibc.malloc.top_pad=67108864:\
+const TUNABLES: &str = "glibc.malloc.top_pad=67108864:\
 glibc.malloc.mmap_threshold=268435456:\
 glibc.malloc.trim_threshold=268435456:\
 glibc.malloc.hugetlb=1";
@@ -38,12 +38,11 @@ fn reexec() {
     use std::os::unix::process::CommandExt as _;
     let mut args = std::env::args_os();
     let Some(arg0) = args.next() else { return };
-    std::env::set_var(VAR, TUNABLES);
     // Returns only on failure (no /proc, exec refused); the run then goes
     // on with glibc's defaults.
     let _ = std::process::Command::new("/proc/self/exe")
         .arg0(arg0)
         .args(args)
+        .env(VAR, TUNABLES)
         .exec();
-    std::env::remove_var(VAR);
 }
