@@ -150,10 +150,13 @@ OUT="$R/out"
 # 0.30 s over 80 runs). A CI job's one report pays none of it.
 TRASH="$R/trash"
 mkdir -p "$TRASH"
+# set_aside PATH: the shell command that moves PATH, when it exists, into
+# a new directory under TRASH (also the fresh runs' --prepare).
+set_aside() { printf '[ ! -e %s ] || mv %s "$(mktemp -d -p %s)"' "$1" "$1" "$TRASH"; }
 discard() {
     local p
     for p in "$@"; do
-        [[ ! -e "$p" ]] || mv "$p" "$(mktemp -d -p "$TRASH")/"
+        eval "$(set_aside "$p")"
     done
 }
 discard "$RUNDIR" "$RESULTS" "$OUT"
@@ -171,6 +174,15 @@ discard "$OUT/profraw"
 "$CD" lcov -i="$COV" -o="$OUT/cov.lcov"
 
 # --- timings ---------------------------------------------------------------------------
+# The inodes the previous run of this bench freed at its end (see
+# discard) are reusable 360 s later at the latest.
+if [[ -f "$R/freed-at" ]]; then
+    wait_s=$(($(cat "$R/freed-at") + 365 - $(date +%s)))
+    if ((wait_s > 0)); then
+        say "waiting ${wait_s} s: the previous run of this bench freed its reports' inodes $((365 - wait_s)) s ago"
+        sleep "$wait_s"
+    fi
+fi
 HTML_CD="$OUT/covdata-html"
 HTML_LLVM="$OUT/llvm-html"
 HTML_GEN="$OUT/genhtml"
@@ -184,20 +196,10 @@ args=(-n "covdata html" "$CD html -i=$COV -o=$HTML_CD")
 args+=(-n "covdata pkglist (loading only)" "$CD pkglist -i=$COV")
 hf "html.covdata" "$RUNS" "${args[@]}"
 # Into a fresh directory, both tools: every page a new file, none kept
-# from a previous report. The previous run's directory goes to TRASH
-# (see discard). Each tool's fresh runs follow its own other runs: the
-# hundreds of MB of new page cache a fresh group leaves behind make the
-# next group's first writes slower on this VM.
-# The inodes the previous bench run freed at its end are reusable 360 s
-# later at the latest.
-if [[ -f "$R/freed-at" ]]; then
-    wait_s=$(($(cat "$R/freed-at") + 365 - $(date +%s)))
-    if ((wait_s > 0)); then
-        say "waiting ${wait_s} s: the previous run of this bench freed its reports' inodes $((365 - wait_s)) s ago"
-        sleep "$wait_s"
-    fi
-fi
-set_aside() { printf '[ ! -e %s ] || mv %s "$(mktemp -d -p %s)"' "$1" "$1" "$TRASH"; }
+# from a previous report; the previous run's directory goes to TRASH.
+# Each tool's fresh runs follow its own other runs: the hundreds of MB of
+# new page cache a fresh group leaves behind make the next group's first
+# writes slower on this VM.
 HTML_FRESH="$OUT/covdata-html-fresh"
 hf "html.fresh" "$RUNS" --prepare "sh -c '$(set_aside "$HTML_FRESH")'" \
     -n "covdata html, fresh directory" "$CD html -i=$COV -o=$HTML_FRESH"
@@ -237,7 +239,7 @@ for d in covdata:"$HTML_CD" llvm:"$HTML_LLVM" genhtml:"$HTML_GEN"; do
 done
 printf 'lcov %s\n' "$(grep -c '^SF:' "$OUT/cov.lcov")" >>"$RESULTS/sizes"
 rm -rf "$TRASH"
-date +%s >"$R/freed-at" # for the next run (see the fresh runs)
+date +%s >"$R/freed-at" # for the next run (see the timings)
 "$CD" percent -i="$COV" >"$RESULTS/cov-percent.txt"
 "${CLEAN_ENV[@]}" llvm-cov-22 report "-instr-profile=$PROFDATA" "$RG_COV" >"$RESULTS/llvm-report.txt" 2>/dev/null
 python3 "$BENCH/html_doc.py" check --index "$HTML_CD/index.html" --percent "$RESULTS/cov-percent.txt" \

@@ -64,14 +64,15 @@ def hyperfine(results):
 
 
 def paired(results, kind):
-    """(median ratio, rounds, covdata's median, llvm-cov's median) of
-    paired.KIND.json (bench/report_tool.py paired), or None."""
+    """paired.KIND.json (bench/report_tool.py paired) with its medians, or
+    None."""
     path = os.path.join(results, f"paired.{kind}.json")
     if not os.path.exists(path):
         return None
     with open(path) as f:
         p = json.load(f)
-    return (p["ratio_median"], len(p["ratios"]), median(p["a"]["times"]), median(p["b"]["times"]))
+    p["a"]["median"], p["b"]["median"] = median(p["a"]["times"]), median(p["b"]["times"])
+    return p
 
 
 def render(results):
@@ -136,25 +137,25 @@ def render(results):
     if ours and llvm:
         fresh = hf.get("covdata html, fresh directory")
         llvm_fresh = hf.get("llvm-cov show -format=html, fresh directory")
-        side = {k: paired(results, k) for k in ("replace", "fresh")}
+        side, side_fresh = paired(results, "replace"), paired(results, "fresh")
 
         def verdict(x):
             return f"{x:.1f}× ({'met' if x >= GOAL else 'NOT met'})"
 
-        if side["replace"]:
-            r, rounds, _, _ = side["replace"]
+        w(f"Goal: `covdata html` at least {GOAL:.0f}× faster than `llvm-cov show -format=html`")
+        if side:
             w(
-                f"Goal: `covdata html` at least {GOAL:.0f}× faster than `llvm-cov show -format=html`, "
-                f"measured side by side (the two commands alternated, {rounds} rounds after 2 warmup "
-                f"rounds; the median of the per-round ratios): {verdict(r)} when each run replaces "
-                "the previous report, as each llvm-cov run replaces its own (covdata then keeps the "
-                "pages whose bytes did not change, hard-linked, and renders all of them)"
+                f", measured side by side (the two commands alternated, {len(side['ratios'])} rounds "
+                f"after {side.get('warmup', 2)} warmup rounds; the median of the per-round ratios): "
+                f"{verdict(side['ratio_median'])} when each run replaces the previous report, as "
+                "each llvm-cov run replaces its own (covdata then keeps the pages whose bytes did not "
+                "change, hard-linked, and renders all of them)"
             )
-            if side["fresh"]:
-                f_r, _, f_cd, f_llvm = side["fresh"]
+            if side_fresh:
                 w(
-                    f"; {verdict(f_r)} into a fresh directory, both tools, every page a new file "
-                    f"(medians {f_cd:.3f} s and {f_llvm:.3f} s)"
+                    f"; {verdict(side_fresh['ratio_median'])} into a fresh directory, both tools, "
+                    f"every page a new file (medians {side_fresh['a']['median']:.3f} s and "
+                    f"{side_fresh['b']['median']:.3f} s)"
                 )
             w(
                 ". The table's groups ran one after another, each on the machine of its own "
@@ -163,26 +164,17 @@ def render(results):
             )
             if fresh and llvm_fresh:
                 w(f" and {llvm_fresh[0] / fresh[0]:.1f}×")
-            w(
-                f". covdata's times include reading the {info['n']} counter files, llvm-cov's "
-                "exclude the merge.\n\n"
-            )
         else:
-            w(
-                f"Goal: `covdata html` at least {GOAL:.0f}× faster than `llvm-cov show -format=html`: "
-                f"{verdict(llvm[0] / ours[0])} (ratio of medians) when each run replaces the "
-                f"previous report. covdata's times include reading the {info['n']} counter files, "
-                "llvm-cov's exclude the merge.\n\n"
-            )
+            w(f": {verdict(llvm[0] / ours[0])} (ratio of medians) when each run replaces the previous report")
+        w(f". covdata's times include reading the {info['n']} counter files, llvm-cov's exclude the merge.\n\n")
         if fresh:
             w(
                 "Fresh directory: before each run the previous run's directory is moved aside, and "
                 "the bench removes nothing until the timings end. ext4 without a journal, as on "
                 "this VM's disk, does not reuse an inode freed in the last 60 s (360 s while its "
                 "inode table block is dirty) and checks every such inode for each file it creates, "
-                "so a loop of `rm -rf` and some 300 new files slows down run after run (covdata "
-                "html here: from 0.12 s to 0.30 s over 80 runs); a CI job's one report pays none "
-                "of it.\n\n"
+                "so a loop of `rm -rf` and some 300 new files slows down run after run (see "
+                "bench/html.sh); a CI job's one report pays none of it.\n\n"
             )
         load = hf.get("covdata pkglist (loading only)")
         if load:

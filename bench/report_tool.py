@@ -220,6 +220,7 @@ def cmd_paired(a):
                 times.append(secs)
     ratios = [b / x for x, b in zip(a_times, b_times)]
     out = {
+        "warmup": a.warmup,
         "a": {"name": a.a_name, "command": a.a, "times": a_times},
         "b": {"name": a.b_name, "command": a.b, "times": b_times},
         "ratio_median": statistics.median(ratios),
