@@ -1,48 +1,43 @@
-//! glibc's malloc, tuned for covdata's reports (docs/ARCHITECTURE.md says
-//! why and what it measured, under `model`): heap growth in large steps and on transparent huge pages.
-//! glibc reads these settings from `GLIBC_TUNABLES` only when a program
-//! starts, and `mallopt` has no huge-page setting, so [`tune`] starts the
-//! binary once more with them set.
+//! glibc's malloc, tuned for covdata's reports through `mallopt`
+//! (docs/ARCHITECTURE.md says why and what it measured, under `model`).
+//!
+//! No huge pages: a transparent huge page must come from a free 2 MiB
+//! block, and this VM hands such blocks back to its host once they have
+//! been free a while, so each one costs a host fault for every page of it
+//! (a report after 3 s idle took 0.23 s with them, 0.15 s without),
+//! where 4 KiB pages mostly come from pages freed moments ago.
 
-/// The settings: grow a heap by 64 MiB at a time instead of a few pages
-/// (each step of a thread's arena is an `mprotect` that holds the
-/// address-space lock the other threads' page faults wait for), keep
-/// blocks up to 256 MiB in the heaps instead of single mappings and what
-/// was freed instead of trimming it, and back the heaps with transparent
-/// huge pages (one fault per 2 MiB instead of 512).
-const TUNABLES: &str = "glibc.malloc.top_pad=67108864:\
-glibc.malloc.mmap_threshold=268435456:\
-glibc.malloc.trim_threshold=268435456:\
-glibc.malloc.hugetlb=1";
-
-/// The environment variable glibc reads them from.
-const VAR: &str = "GLIBC_TUNABLES";
-
-/// Call first in `main`, before any thread starts. Without `GLIBC_TUNABLES`
-/// it executes this binary again (same arguments, same `argv[0]`) with
-/// [`TUNABLES`] set, and returns only if that fails. In the process started
-/// with them it removes the variable, so that commands covdata runs (git,
-/// cargo, the programs under test) start with glibc's defaults. A
-/// `GLIBC_TUNABLES` of the user's own is left alone.
-pub fn tune() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    match std::env::var_os(VAR) {
-        Some(v) if v == TUNABLES => std::env::remove_var(VAR),
-        Some(_) => {}
-        None => reexec(),
-    }
+/// glibc's `mallopt` parameters (malloc.h).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod param {
+    pub const TRIM_THRESHOLD: i32 = -1;
+    pub const TOP_PAD: i32 = -2;
+    pub const MMAP_THRESHOLD: i32 = -3;
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn reexec() {
-    use std::os::unix::process::CommandExt as _;
-    let mut args = std::env::args_os();
-    let Some(arg0) = args.next() else { return };
-    // Returns only on failure (no /proc, exec refused); the run then goes
-    // on with glibc's defaults.
-    let _ = std::process::Command::new("/proc/self/exe")
-        .arg0(arg0)
-        .args(args)
-        .env(VAR, TUNABLES)
-        .exec();
+/// Heaps grow by this much at a time instead of a few pages: each step of
+/// a thread's arena is an `mprotect` that holds the address-space lock
+/// the other threads' page faults wait for.
+const TOP_PAD: i32 = 64 << 20;
+/// Blocks up to this size stay in the heaps instead of single mappings,
+/// and freed memory up to it is kept instead of trimmed (a report frees
+/// its load before it writes, and touches the same pages again).
+const KEEP: i32 = 256 << 20;
+
+/// Call first in `main`, before any thread starts.
+pub fn tune() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    for (param, value) in [
+        (param::TOP_PAD, TOP_PAD),
+        (param::MMAP_THRESHOLD, KEEP),
+        (param::TRIM_THRESHOLD, KEEP),
+    ] {
+        extern "C" {
+            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+        }
+        // SAFETY: glibc's mallopt takes any parameter and value (unknown
+        // ones return 0) and is called before any other thread exists.
+        // A setting refused leaves glibc's default: only slower.
+        let _ = unsafe { mallopt(param, value) };
+    }
 }

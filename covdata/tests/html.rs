@@ -274,6 +274,47 @@ fn writing_again_keeps_unchanged_pages_and_rewrites_the_rest() {
 }
 
 #[test]
+fn an_edited_source_renders_its_page_again_and_keeps_the_others() {
+    use std::os::unix::fs::MetadataExt as _;
+    let f = fixture();
+    // The sources under a root of their own, so that one can be edited.
+    let root = out_dir().join("edited");
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/main.rs"), MAIN_RS).unwrap();
+    std::fs::write(root.join("src/util.rs"), UTIL_RS).unwrap();
+    let report = root.join("htmlcov");
+    let root_flag = format!("--root={}", root.display());
+    html(&f.covdir, &report, &[&root_flag]);
+    let page_of = |name: &str| -> PathBuf {
+        let index = read(&report.join("index.html"));
+        let (_, page) = index_pages(&index)
+            .into_iter()
+            .find(|(display, _)| display.ends_with(name))
+            .unwrap_or_else(|| panic!("no page for {name}"));
+        report.join("files").join(page)
+    };
+    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    let (main_page, util_page) = (page_of("main.rs"), page_of("util.rs"));
+    let (main_ino, util_ino) = (ino(&main_page), ino(&util_page));
+    // The same counts, another text: a comment after the code.
+    let edited = format!("{UTIL_RS}// edited: no code\n");
+    std::fs::write(root.join("src/util.rs"), &edited).unwrap();
+    html(&f.covdir, &report, &[&root_flag]);
+    assert_eq!(ino(&main_page), main_ino, "main.rs's page is kept");
+    assert_ne!(
+        ino(&util_page),
+        util_ino,
+        "util.rs's page is rendered again"
+    );
+    assert!(read(&util_page).contains("edited:"));
+    // Byte for byte what a fresh report of the edited sources is.
+    let fresh = root.join("fresh");
+    html(&f.covdir, &fresh, &[&root_flag]);
+    assert_eq!(files_of(&report), files_of(&fresh));
+}
+
+#[test]
 fn missing_source_gets_a_page_and_one_warning() {
     let f = fixture();
     // A copy of the program's directory without util.rs; --root points

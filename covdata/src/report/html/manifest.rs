@@ -1,23 +1,26 @@
 //! The marker file's content (docs/FORMAT.md, "covdata html report"):
 //! what each file of a report held when it was written, so that writing
-//! the report again can keep a file whose bytes did not change (a hard
-//! link into the new report) instead of writing it again, as coverage.py's
-//! htmlcov skips unchanged pages.
+//! the report again can keep a file instead of writing it again (a hard
+//! link into the new report), as coverage.py's htmlcov skips unchanged
+//! pages.
 //!
-//! A file is kept only when its new bytes hash to the recorded hash and
-//! the file on disk still has the recorded length and was not modified
-//! after the marker was written (it was not edited since). The marker
-//! holds no times, so that the same inputs still give byte-identical
-//! reports. Anything unreadable reads as "nothing recorded": the file is
-//! then written.
+//! A file is kept when the file on disk still has the recorded length and
+//! was not modified after the marker was written (it was not edited
+//! since), and either its new bytes hash to the recorded hash or, for a
+//! source page, what it is rendered from has the recorded fingerprint
+//! (then it is not even rendered). The marker holds no times, so that the
+//! same inputs still give byte-identical reports. Anything unreadable
+//! reads as "nothing recorded": the file is then written.
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::Path;
 use std::time::SystemTime;
 
-/// The marker's first line, all a version-0 marker held.
-pub const FIRST_LINE: &str = "covdata html report";
+/// The marker's first line. Markers with another one (`covdata html
+/// report`, all a version-0 marker held, then version 1's list without
+/// fingerprints) record nothing, so their files are written again.
+pub const FIRST_LINE: &str = "covdata html report 2";
 
 /// What the marker records of one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +29,9 @@ pub struct Entry {
     pub hash: u128,
     /// Its length in bytes.
     pub len: u64,
+    /// For a source page, the fingerprint of what it was rendered from
+    /// (`page::fingerprint`).
+    pub inputs: Option<u128>,
 }
 
 impl Entry {
@@ -34,6 +40,15 @@ impl Entry {
         Entry {
             hash: xxhash_rust::xxh3::xxh3_128(bytes),
             len: bytes.len() as u64,
+            inputs: None,
+        }
+    }
+
+    /// The entry of `bytes` rendered from inputs with fingerprint `inputs`.
+    pub fn rendered(bytes: &[u8], inputs: u128) -> Entry {
+        Entry {
+            inputs: Some(inputs),
+            ..Entry::of(bytes)
         }
     }
 
@@ -94,11 +109,15 @@ impl Manifest {
         }
         let entries = lines
             .filter_map(|line| {
-                let mut fields = line.splitn(3, ' ');
-                let hash = u128::from_str_radix(fields.next()?, 16).ok()?;
+                let mut fields = line.splitn(4, ' ');
+                let hash = parse_hash(fields.next()?)?;
                 let len = fields.next()?.parse().ok()?;
+                let inputs = match fields.next()? {
+                    "-" => None,
+                    h => Some(parse_hash(h)?),
+                };
                 let path = fields.next().filter(|p| is_plain_relative(p))?;
-                Some((path.to_string(), Entry { hash, len }))
+                Some((path.to_string(), Entry { hash, len, inputs }))
             })
             .collect();
         Manifest {
@@ -110,11 +129,19 @@ impl Manifest {
     /// The marker's text: the first line, then one line per file in path
     /// order.
     pub fn encode(&self) -> String {
-        let mut out = String::with_capacity(64 + 120 * self.entries.len());
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(64 + 160 * self.entries.len());
         out.push_str(FIRST_LINE);
         out.push('\n');
         for (path, e) in &self.entries {
-            out.push_str(&format!("{:032x} {} {path}\n", e.hash, e.len));
+            let _ = write!(out, "{:032x} {} ", e.hash, e.len);
+            match e.inputs {
+                Some(h) => {
+                    let _ = write!(out, "{h:032x}");
+                }
+                None => out.push('-'),
+            }
+            let _ = writeln!(out, " {path}");
         }
         out
     }
@@ -124,16 +151,34 @@ impl Manifest {
         self.entries.get(path)
     }
 
-    /// Whether the file this manifest recorded at `rel` is `entry` and is
-    /// still on disk at `path` as written (see [`Entry::is_on_disk`]).
+    /// Whether the file this manifest recorded at `rel` has `entry`'s
+    /// bytes and is still on disk at `path` as written (see
+    /// [`Entry::is_on_disk`]).
     pub fn unchanged(&self, rel: &str, entry: &Entry, path: &Path) -> bool {
-        self.get(rel) == Some(entry) && entry.is_on_disk(path, self.marked)
+        self.get(rel)
+            .is_some_and(|e| (e.hash, e.len) == (entry.hash, entry.len))
+            && entry.is_on_disk(path, self.marked)
+    }
+
+    /// The entry recorded at `rel` when it was rendered from inputs with
+    /// fingerprint `inputs` and is still on disk at `path` as written.
+    pub fn rendered_from(&self, rel: &str, inputs: u128, path: &Path) -> Option<Entry> {
+        self.get(rel)
+            .filter(|e| e.inputs == Some(inputs) && e.is_on_disk(path, self.marked))
+            .copied()
     }
 
     /// Records `path`.
     pub fn insert(&mut self, path: &str, entry: Entry) {
         self.entries.insert(path.to_string(), entry);
     }
+}
+
+/// 32 hex digits, as [`Manifest::encode`] writes a hash.
+fn parse_hash(text: &str) -> Option<u128> {
+    (text.len() == 32)
+        .then(|| u128::from_str_radix(text, 16).ok())
+        .flatten()
 }
 
 /// A path the report itself could have written: relative, no `..`, no
@@ -159,14 +204,25 @@ mod tests {
             Entry {
                 hash: u128::MAX,
                 len: 3,
+                inputs: None,
             },
         );
-        m.insert("files/a b.rs.html", Entry { hash: 1, len: 0 });
-        let text = m.encode();
-        assert_eq!(
-            text.lines().nth(1).unwrap(),
-            "00000000000000000000000000000001 0 files/a b.rs.html"
+        m.insert(
+            "files/a b.rs.html",
+            Entry {
+                hash: 1,
+                len: 0,
+                inputs: Some(u128::MAX - 1),
+            },
         );
+        let text = m.encode();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], FIRST_LINE);
+        assert_eq!(
+            lines[1],
+            "00000000000000000000000000000001 0 fffffffffffffffffffffffffffffffe files/a b.rs.html"
+        );
+        assert_eq!(lines[2], "ffffffffffffffffffffffffffffffff 3 - index.html");
         assert_eq!(Manifest::parse(&text), m);
     }
 
@@ -176,22 +232,35 @@ mod tests {
             Manifest::parse("covdata html report\n"),
             Manifest::default()
         );
+        let h = "00000000000000000000000000000002";
+        assert_eq!(
+            Manifest::parse(&format!("covdata html report\n{h} 5 files/v1.html\n")),
+            Manifest::default(),
+            "version 1"
+        );
         assert_eq!(Manifest::parse(""), Manifest::default());
         assert_eq!(
-            Manifest::parse("something else\n0 0 x\n"),
+            Manifest::parse(&format!("something else\n{h} 0 - x\n")),
             Manifest::default()
         );
-        let text = "covdata html report\n\
-                    zz 1 bad-hash\n\
-                    1 x bad-len\n\
-                    1 1 ../escape\n\
-                    1 1 /abs\n\
-                    1 1 a//b\n\
-                    1 1\n\
-                    2 5 files/ok.html\n";
-        let m = Manifest::parse(text);
-        assert_eq!(m.entries.len(), 1);
+        let text = format!(
+            "{FIRST_LINE}\n\
+             zz 1 - bad-hash\n\
+             2 1 - short-hash\n\
+             {h} x - bad-len\n\
+             {h} 1 zz bad-inputs\n\
+             {h} 1 - ../escape\n\
+             {h} 1 - /abs\n\
+             {h} 1 - a//b\n\
+             {h} 1 -\n\
+             {h} 1 files/no-inputs.html\n\
+             {h} 5 - files/ok.html\n\
+             {h} 6 {h} files/page.html\n"
+        );
+        let m = Manifest::parse(&text);
+        assert_eq!(m.entries.len(), 2, "{m:?}");
         assert_eq!(m.get("files/ok.html").unwrap().len, 5);
+        assert_eq!(m.get("files/page.html").unwrap().inputs, Some(2));
     }
 
     #[test]
@@ -213,10 +282,22 @@ mod tests {
         assert!(!Entry::of(b"<p>one!</p>").is_on_disk(&path, marked));
         assert!(!e.is_on_disk(&dir.join("missing.html"), marked));
         assert!(!e.is_on_disk(&dir, marked), "a directory");
+        // A page is kept by its bytes, or by what it was rendered from.
+        let mut m = Manifest {
+            marked,
+            ..Manifest::default()
+        };
+        let page = Entry::rendered(b"<p>one</p>", 7);
+        m.insert("page.html", page);
+        assert!(m.unchanged("page.html", &e, &path), "bytes alone");
+        assert_eq!(m.rendered_from("page.html", 7, &path), Some(page));
+        assert_eq!(m.rendered_from("page.html", 8, &path), None, "other inputs");
+        assert_eq!(m.rendered_from("other.html", 7, &path), None);
         // Edited on disk after the marker (same length).
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(&path, "<p>ONE</p>").unwrap();
         assert!(!e.is_on_disk(&path, marked));
+        assert_eq!(m.rendered_from("page.html", 7, &path), None, "edited");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

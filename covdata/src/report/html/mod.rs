@@ -14,6 +14,10 @@
 //!   counts, and is listed in [`HtmlReport::missing`].
 //! - Written atomically as a directory (see [`outdir`]); pages are
 //!   rendered on several threads; the same input gives byte-identical files.
+//! - Incremental, as coverage.py's htmlcov: a page whose fingerprint
+//!   ([`page::fingerprint`]: its view, its source, the renderer) is the one
+//!   the report being replaced recorded for it is kept from there, not
+//!   rendered again.
 
 pub mod escape;
 mod index;
@@ -87,11 +91,10 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
             s.spawn(|| {
                 // Reused from page to page: a thread's buffers grow to its
                 // largest page and source once.
-                let mut html = String::new();
-                let mut text = Vec::new();
+                let mut buffers = Buffers::default();
                 while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let dest = format!("files/{}", names[i]);
-                    let r = write_page(ctx, files[i], &staging, &dest, &mut html, &mut text);
+                    let r = write_page(ctx, files[i], &staging, &dest, &mut buffers);
                     results
                         .lock()
                         .expect("no thread panics holding it")
@@ -138,17 +141,29 @@ pub fn write(ctx: &Context, target: &Path) -> Result<HtmlReport> {
     Ok(report)
 }
 
-/// Renders and writes one page (`html` and the source buffer `text` are
-/// reused between pages); a source that cannot be read is returned, not
-/// an error.
+/// A page thread's buffers, reused from page to page.
+#[derive(Default)]
+struct Buffers {
+    html: String,
+    source: Vec<u8>,
+    fingerprint: Vec<u8>,
+}
+
+/// Renders and writes one page, or keeps it from the report being
+/// replaced when its fingerprint is unchanged; a source that cannot be
+/// read is returned, not an error.
 fn write_page(
     ctx: &Context,
     file: u32,
     staging: &outdir::Staging,
     dest: &str,
-    html: &mut String,
-    text: &mut Vec<u8>,
+    buffers: &mut Buffers,
 ) -> Result<Option<MissingSource>> {
+    let Buffers {
+        html,
+        source: text,
+        fingerprint,
+    } = buffers;
     let view = ctx.file_view(file);
     let (text, missing) = match read_source(ctx, file, text) {
         Ok(text) => (Some(text), None),
@@ -161,12 +176,6 @@ fn write_page(
             }),
         ),
     };
-    html.clear();
-    // Room for the whole page up front (pages run to about three times
-    // their source), so that a big page is not copied as it grows;
-    // capacity never touched costs nothing.
-    let text_len = text.as_ref().map_or(0, |t| t.len());
-    html.reserve(3 * text_len + 600 * view.groups().len() + 4096);
     let source = match (&text, &missing) {
         (Some(t), _) => Source::Text(t),
         (None, Some(m)) => Source::Missing {
@@ -175,8 +184,19 @@ fn write_page(
         },
         (None, None) => unreachable!("a source is read or missing"),
     };
-    page::render(html, &view, source);
-    staging.put(dest, html.as_bytes())?;
+    let functions = view.functions();
+    let inputs = page::fingerprint(&view, &functions, &source, fingerprint);
+    if staging.keep_rendered(dest, inputs) {
+        return Ok(missing);
+    }
+    html.clear();
+    // Room for the whole page up front (pages run to about three times
+    // their source), so that a big page is not copied as it grows;
+    // capacity never touched costs nothing.
+    let text_len = text.as_ref().map_or(0, |t| t.len());
+    html.reserve(3 * text_len + 600 * view.groups().len() + 4096);
+    page::render(html, &view, &functions, source);
+    staging.put_rendered(dest, html.as_bytes(), inputs)?;
     Ok(missing)
 }
 

@@ -5,8 +5,9 @@
 //! report (no marker file) and not empty is never touched, so a mistyped
 //! `-o` cannot delete a source tree.
 //!
-//! A file whose bytes are those the report being replaced recorded for it
-//! (the `manifest` module) is hard-linked from there instead of written
+//! A file whose bytes are those the report being replaced recorded for it,
+//! or a page rendered from inputs with the fingerprint it recorded (the
+//! `manifest` module), is hard-linked from there instead of written
 //! again: the old report stays whole until the rename, and removing it
 //! then frees only what changed.
 
@@ -101,19 +102,46 @@ impl Staging {
     /// replaced when it recorded these bytes there and the file is
     /// unchanged, else a new file. Either way the marker records it.
     pub fn put(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        self.put_entry(rel, bytes, Entry::of(bytes))
+    }
+
+    /// [`Staging::put`] of a page rendered from inputs with fingerprint
+    /// `inputs`, which the marker records for [`Staging::keep_rendered`].
+    pub fn put_rendered(&self, rel: &str, bytes: &[u8], inputs: u128) -> Result<()> {
+        self.put_entry(rel, bytes, Entry::rendered(bytes, inputs))
+    }
+
+    fn put_entry(&self, rel: &str, bytes: &[u8], entry: Entry) -> Result<()> {
         let dest = self.tmp.join(rel);
-        let entry = Entry::of(bytes);
         let old = self.target.join(rel);
         let kept =
             self.previous.unchanged(rel, &entry, &old) && std::fs::hard_link(&old, &dest).is_ok();
         if !kept {
             std::fs::write(&dest, bytes).map_err(|e| Error::io(&dest, &e))?;
         }
+        self.record(rel, entry);
+        Ok(())
+    }
+
+    /// Hard-links the page at `rel` from the report being replaced when
+    /// that report rendered it from inputs with fingerprint `inputs` and
+    /// it is on disk as written; false when it must be rendered.
+    pub fn keep_rendered(&self, rel: &str, inputs: u128) -> bool {
+        let old = self.target.join(rel);
+        match self.previous.rendered_from(rel, inputs, &old) {
+            Some(entry) if std::fs::hard_link(&old, self.tmp.join(rel)).is_ok() => {
+                self.record(rel, entry);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn record(&self, rel: &str, entry: Entry) {
         self.written
             .lock()
             .expect("no thread panics holding it")
             .insert(rel, entry);
-        Ok(())
     }
 
     /// Marks the staged report and puts it in the target's place.

@@ -11,7 +11,8 @@ use super::escape::{push_escaped, TextEscaper};
 use super::index::{metric_cell, summary_item};
 use super::num::{push_decimal, push_fixed, Decimal};
 use crate::model::segments::Segment;
-use crate::report::view::{FileView, LineRun};
+use crate::model::summary::Ratio;
+use crate::report::view::{FileView, FunctionView, LineRun};
 
 /// The source of a page: its text, or why there is none.
 pub enum Source<'s> {
@@ -21,8 +22,122 @@ pub enum Source<'s> {
     Missing { path: &'s str, reason: &'s str },
 }
 
-/// Renders the page of `view` into `out`.
-pub fn render(out: &mut String, view: &FileView, source: Source) {
+/// The code that turns a page's inputs into its bytes, part of every
+/// page's fingerprint: a covdata that renders differently never keeps a
+/// page an older one rendered.
+const RENDERER: [&str; 7] = [
+    env!("CARGO_PKG_VERSION"),
+    include_str!("mod.rs"),
+    include_str!("page.rs"),
+    include_str!("index.rs"),
+    include_str!("escape.rs"),
+    include_str!("num.rs"),
+    include_str!("../decimal.rs"),
+];
+
+/// The fingerprint of everything [`render`] reads (the view's path, crate,
+/// summary, functions, line runs, segments and branch lines, the source)
+/// and of the renderer: pages with equal fingerprints are byte-identical,
+/// so a report written again keeps such a page without rendering it.
+/// `buf` is scratch space, reused between pages.
+pub fn fingerprint(
+    view: &FileView,
+    functions: &[FunctionView],
+    source: &Source,
+    buf: &mut Vec<u8>,
+) -> u128 {
+    static RENDERER_HASH: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let renderer = *RENDERER_HASH.get_or_init(|| {
+        let mut h = Vec::new();
+        for part in RENDERER {
+            push_str(&mut h, part);
+        }
+        xxhash_rust::xxh3::xxh3_128(&h)
+    });
+    buf.clear();
+    buf.extend_from_slice(&renderer.to_le_bytes());
+    push_str(buf, view.display_path());
+    match view.crate_name() {
+        Some(c) => push_str(buf, c),
+        None => buf.push(0xff),
+    }
+    let s = view.summary();
+    for r in [
+        s.lines,
+        s.regions,
+        s.functions,
+        s.branches,
+        s.instantiations,
+    ] {
+        push_ratio(buf, r);
+    }
+    buf.extend_from_slice(&(functions.len() as u64).to_le_bytes());
+    for f in functions {
+        push_str(buf, &f.name);
+        for n in [f.start.0, f.start.1] {
+            buf.extend_from_slice(&n.to_le_bytes());
+        }
+        buf.extend_from_slice(&f.execution_count.to_le_bytes());
+        for r in [f.summary.lines, f.summary.regions, f.summary.branches] {
+            push_ratio(buf, r);
+        }
+        buf.extend_from_slice(&(f.instantiations.len() as u64).to_le_bytes());
+    }
+    let runs = view.line_runs();
+    buf.extend_from_slice(&(runs.len() as u64).to_le_bytes());
+    for r in runs {
+        buf.extend_from_slice(&r.first.to_le_bytes());
+        buf.extend_from_slice(&r.last.to_le_bytes());
+        buf.extend_from_slice(&r.count.to_le_bytes());
+    }
+    let segments = view.segments();
+    buf.extend_from_slice(&(segments.len() as u64).to_le_bytes());
+    for g in segments {
+        buf.extend_from_slice(&g.line.to_le_bytes());
+        buf.extend_from_slice(&g.col.to_le_bytes());
+        buf.extend_from_slice(&g.count.to_le_bytes());
+        buf.push(
+            u8::from(g.has_count) | u8::from(g.is_region_entry) << 1 | u8::from(g.is_gap) << 2,
+        );
+    }
+    let branch_lines = view.branch_lines();
+    buf.extend_from_slice(&(branch_lines.len() as u64).to_le_bytes());
+    for b in &branch_lines {
+        buf.extend_from_slice(&b.line.to_le_bytes());
+        push_ratio(buf, b.outcomes);
+    }
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(buf);
+    match source {
+        Source::Text(text) => {
+            hasher.update(&[0]);
+            hasher.update(text.as_bytes());
+        }
+        Source::Missing { path, reason } => {
+            buf.clear();
+            buf.push(1);
+            push_str(buf, path);
+            push_str(buf, reason);
+            hasher.update(buf);
+        }
+    }
+    hasher.digest128()
+}
+
+/// A string, length first, so that consecutive strings stay apart.
+fn push_str(buf: &mut Vec<u8>, s: &str) {
+    buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    buf.extend_from_slice(s.as_bytes());
+}
+
+fn push_ratio(buf: &mut Vec<u8>, r: Ratio) {
+    buf.extend_from_slice(&r.covered.to_le_bytes());
+    buf.extend_from_slice(&r.total.to_le_bytes());
+}
+
+/// Renders the page of `view`, whose functions are `functions` (its
+/// [`FileView::functions`]), into `out`.
+pub fn render(out: &mut String, view: &FileView, functions: &[FunctionView], source: Source) {
     let path = view.display_path();
     let s = view.summary();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
@@ -60,13 +175,12 @@ pub fn render(out: &mut String, view: &FileView, source: Source) {
         push_escaped(out, reason);
         out.push_str("). The lines below are the mapped lines with their counts; pass <code>--root=DIR</code> to read the sources from elsewhere.</p>");
     }
-    functions_table(out, view, s.branches.total > 0);
+    functions_table(out, functions, s.branches.total > 0);
     source_table(out, view, &source);
     out.push_str("</main><div id=\"tip\"></div></body></html>\n");
 }
 
-fn functions_table(out: &mut String, view: &FileView, branches: bool) {
-    let functions = view.functions();
+fn functions_table(out: &mut String, functions: &[FunctionView], branches: bool) {
     let _ = write!(
         out,
         "<details class=\"functions\" open><summary>Functions ({})</summary>",
@@ -83,7 +197,7 @@ fn functions_table(out: &mut String, view: &FileView, branches: bool) {
         out.push_str("<th>Branches</th>");
     }
     out.push_str("<th>Instantiations</th></tr></thead><tbody>\n");
-    for f in &functions {
+    for f in functions {
         let (line, _) = f.start;
         out.push_str("<tr><td class=\"name\"><a href=\"#L");
         push_decimal(out, line.into());
