@@ -31,17 +31,21 @@
 # 4. Times with hyperfine: `covdata html -i=COVDIR -o=DIR` (both CPUs, and
 #    pinned to CPU 0 with taskset; each run replaces the previous run's
 #    report, as each llvm-cov run replaces its own, and so keeps its
-#    unchanged pages; and `covdata pkglist`, which only loads, for
-#    covdata's fixed cost), `llvm-cov-22 show -format=html
+#    unchanged pages without rendering them; again replacing a report of
+#    half the runs, so that the pages whose counts differ are rendered;
+#    and `covdata pkglist`, which only loads, for covdata's fixed cost),
+#    `llvm-cov-22 show -format=html
 #    -instr-profile=P BIN -output-dir=DIR` (its default threads, and with
 #    `-num-threads=2`), both again into a fresh directory before each run
 #    (the previous one moved aside; see `discard` for why nothing is
-#    removed before the timings end); then the goal's two pairs side by
-#    side (bench/report_tool.py paired: alternated, 2 warmup rounds and
-#    RUNS rounds, the median of the per-round ratios); `genhtml -q --ignore-errors source -o DIR cov.lcov`
-#    (macro expansions from the standard library name its sources under
-#    /rustc/<commit>/, which are not on disk); peak RSS
-#    of each (median of 3); files and bytes each writes (du -sb); checks
+#    removed before the timings end); then the goal's three pairs side by
+#    side: the same report again, over a report of other runs, and into
+#    a fresh directory (bench/report_tool.py paired: alternated, 2 warmup
+#    rounds and RUNS rounds, the median of the per-round ratios);
+#    `genhtml -q --ignore-errors source -o DIR cov.lcov` (macro
+#    expansions from the standard library name its sources under
+#    /rustc/<commit>/, which are not on disk); peak RSS of each (median
+#    of 3); files and bytes each writes (du -sb); checks
 #    that covdata's index totals equal `covdata percent`; rewrites its
 #    section of docs/BENCHMARKS.md (between `<!-- html:begin -->` and
 #    `<!-- html:end -->`) through bench/doc_region.py. Ratios and the goal
@@ -165,6 +169,13 @@ COV="$RUNDIR/cov-$N"
 say "making the runs: ripgrep (covwrap) x $N into a COVDIR"
 make_runs rg "$RG_COV" COVDIR "$COV" 0 "$N"
 expect_files "$COV" 'covcounters.*' "$N"
+# Half of those runs (hard links): a report of them is the previous report
+# that the "other runs" rows replace, so that the pages of the files whose
+# counts differ are rendered again and the others kept.
+COV_HALF="$RUNDIR/cov-half"
+mkdir -p "$COV_HALF"
+ln "$COV"/covmeta.* "$COV_HALF"/
+find "$COV" -maxdepth 1 -name 'covcounters.*' | sort | head -n "$(((N + 1) / 2))" | xargs ln -t "$COV_HALF"
 
 say "the profile for llvm-cov (covdata profraw + llvm-profdata merge) and the LCOV for genhtml"
 PROFDATA="$OUT/rg.profdata"
@@ -195,6 +206,13 @@ args=(-n "covdata html" "$CD html -i=$COV -o=$HTML_CD")
 # COVDIR and decoding ripgrep's mapping (pkglist does nothing more).
 args+=(-n "covdata pkglist (loading only)" "$CD pkglist -i=$COV")
 hf "html.covdata" "$RUNS" "${args[@]}"
+# Replacing a report of other runs (half of them, written by the
+# --prepare): the pages whose numbers differ are rendered and written,
+# the others kept.
+HTML_OTHER="$OUT/covdata-html-other"
+OTHER_PREPARE="$CD html -i=$COV_HALF -o=$HTML_OTHER 2>/dev/null"
+hf "html.other" "$RUNS" --prepare "$OTHER_PREPARE" \
+    -n "covdata html, replacing a report of other runs" "$CD html -i=$COV -o=$HTML_OTHER"
 # Into a fresh directory, both tools: every page a new file, none kept
 # from a previous report; the previous run's directory goes to TRASH.
 # Each tool's fresh runs follow its own other runs: the hundreds of MB of
@@ -216,6 +234,10 @@ sync
 quiet paired
 "${CLEAN_ENV[@]}" "${TOOL[@]}" paired --out "$RESULTS/paired.replace.json" --rounds "$RUNS" \
     --a-name "covdata html" --a "$CD html -i=$COV -o=$HTML_CD" \
+    --b-name "llvm-cov show -format=html" --b "${LLVM_SHOW[*]} -output-dir=$HTML_LLVM"
+"${CLEAN_ENV[@]}" "${TOOL[@]}" paired --out "$RESULTS/paired.other.json" --rounds "$RUNS" \
+    --a-name "covdata html, replacing a report of other runs" --a "$CD html -i=$COV -o=$HTML_OTHER" \
+    --a-prepare "$OTHER_PREPARE" \
     --b-name "llvm-cov show -format=html" --b "${LLVM_SHOW[*]} -output-dir=$HTML_LLVM"
 "${CLEAN_ENV[@]}" "${TOOL[@]}" paired --out "$RESULTS/paired.fresh.json" --rounds "$RUNS" \
     --a-name "covdata html, fresh directory" --a "$CD html -i=$COV -o=$HTML_FRESH" \
