@@ -211,7 +211,7 @@ hf "html.covdata" "$RUNS" "${args[@]}"
 # the others kept.
 HTML_OTHER="$OUT/covdata-html-other"
 OTHER_PREPARE="$CD html -i=$COV_HALF -o=$HTML_OTHER 2>/dev/null"
-hf "html.other" "$RUNS" --prepare "$OTHER_PREPARE" \
+hf "html.other" "$RUNS" --prepare "sh -c '$OTHER_PREPARE'" \
     -n "covdata html, replacing a report of other runs" "$CD html -i=$COV -o=$HTML_OTHER"
 # Into a fresh directory, both tools: every page a new file, none kept
 # from a previous report; the previous run's directory goes to TRASH.
