@@ -24,8 +24,10 @@ pub enum Source<'s> {
 
 /// The code that turns a page's inputs into its bytes, part of every
 /// page's fingerprint: a covdata that renders differently never keeps a
-/// page an older one rendered.
-const RENDERER: [&str; 7] = [
+/// page an older one rendered. (The view's numbers and names are hashed
+/// as computed, so the rules that compute them need not be here; the
+/// summary module is, for `Ratio::percent`, which pages print.)
+const RENDERER: [&str; 8] = [
     env!("CARGO_PKG_VERSION"),
     include_str!("mod.rs"),
     include_str!("page.rs"),
@@ -33,6 +35,7 @@ const RENDERER: [&str; 7] = [
     include_str!("escape.rs"),
     include_str!("num.rs"),
     include_str!("../decimal.rs"),
+    include_str!("../../model/summary.rs"),
 ];
 
 /// The fingerprint of everything [`render`] reads (the view's path, crate,
