@@ -1,4 +1,4 @@
-//! The marker file's content (docs/FORMAT.md, "covdata html report"):
+//! The marker file's content (docs/FORMAT.md, "covdata html report marker"):
 //! what each file of a report held when it was written, so that writing
 //! the report again can keep a file instead of writing it again (a hard
 //! link into the new report), as coverage.py's htmlcov skips unchanged
