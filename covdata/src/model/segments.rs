@@ -8,7 +8,7 @@ use super::CountedRegion;
 use crate::llvm::mapping::RegionKind;
 
 /// A point from which a count applies, up to the next segment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Segment {
     /// 1-based line.
     pub line: u32,

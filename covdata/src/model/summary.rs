@@ -19,7 +19,7 @@ use crate::llvm::mapping::RegionKind;
 use crate::parallel;
 
 /// Covered out of total.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Ratio {
     /// Covered items.
     pub covered: u64,
@@ -56,7 +56,7 @@ impl Ratio {
 }
 
 /// Summary of one function record or one group.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FunctionSummary {
     /// Code regions.
     pub regions: Ratio,
@@ -69,7 +69,7 @@ pub struct FunctionSummary {
 }
 
 /// Summary of one source file.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FileSummary {
     /// Code regions (sum over groups).
     pub regions: Ratio,

@@ -50,7 +50,7 @@ use crate::model::summary::{
 use crate::model::{CountedBranch, CountedRegion, Function};
 
 /// Consecutive mapped lines with one count.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct LineRun {
     /// First line.
     pub first: u32,
@@ -73,7 +73,7 @@ pub struct FileBranch {
 
 /// Branch outcomes on one line: true and false sides counted separately,
 /// folded (constant) sides left out, as in llvm-cov's summaries.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BranchLine {
     /// The line.
     pub line: u32,

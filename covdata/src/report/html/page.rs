@@ -6,12 +6,12 @@
 //! only continues an uncovered piece), functions and summaries as they are.
 
 use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
 
 use super::escape::{push_escaped, TextEscaper};
 use super::index::{metric_cell, summary_item};
 use super::num::{push_decimal, push_fixed, Decimal};
 use crate::model::segments::Segment;
-use crate::model::summary::Ratio;
 use crate::report::view::{FileView, FunctionView, LineRun};
 
 /// The source of a page: its text, or why there is none.
@@ -51,91 +51,57 @@ pub fn fingerprint(
 ) -> u128 {
     static RENDERER_HASH: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
     let renderer = *RENDERER_HASH.get_or_init(|| {
-        let mut h = Vec::new();
-        for part in RENDERER {
-            push_str(&mut h, part);
-        }
-        xxhash_rust::xxh3::xxh3_128(&h)
+        let mut bytes = Vec::new();
+        RENDERER.hash(&mut Collect(&mut bytes));
+        xxhash_rust::xxh3::xxh3_128(&bytes)
     });
     buf.clear();
-    buf.extend_from_slice(&renderer.to_le_bytes());
-    push_str(buf, view.display_path());
-    match view.crate_name() {
-        Some(c) => push_str(buf, c),
-        None => buf.push(0xff),
-    }
-    let s = view.summary();
-    for r in [
-        s.lines,
-        s.regions,
-        s.functions,
-        s.branches,
-        s.instantiations,
-    ] {
-        push_ratio(buf, r);
-    }
-    buf.extend_from_slice(&(functions.len() as u64).to_le_bytes());
+    let h = &mut Collect(buf);
+    renderer.hash(h);
+    view.display_path().hash(h);
+    view.crate_name().hash(h);
+    view.summary().hash(h);
+    functions.len().hash(h);
     for f in functions {
-        push_str(buf, &f.name);
-        for n in [f.start.0, f.start.1] {
-            buf.extend_from_slice(&n.to_le_bytes());
-        }
-        buf.extend_from_slice(&f.execution_count.to_le_bytes());
-        for r in [f.summary.lines, f.summary.regions, f.summary.branches] {
-            push_ratio(buf, r);
-        }
-        buf.extend_from_slice(&(f.instantiations.len() as u64).to_le_bytes());
+        let instantiations = f.instantiations.len();
+        (
+            &f.name,
+            f.start,
+            f.execution_count,
+            f.summary,
+            instantiations,
+        )
+            .hash(h);
     }
-    let runs = view.line_runs();
-    buf.extend_from_slice(&(runs.len() as u64).to_le_bytes());
-    for r in runs {
-        buf.extend_from_slice(&r.first.to_le_bytes());
-        buf.extend_from_slice(&r.last.to_le_bytes());
-        buf.extend_from_slice(&r.count.to_le_bytes());
+    view.line_runs().hash(h);
+    view.segments().hash(h);
+    view.branch_lines().hash(h);
+    match source {
+        Source::Text(_) => 0u8.hash(h),
+        Source::Missing { path, reason } => (1u8, path, reason).hash(h),
     }
-    let segments = view.segments();
-    buf.extend_from_slice(&(segments.len() as u64).to_le_bytes());
-    for g in segments {
-        buf.extend_from_slice(&g.line.to_le_bytes());
-        buf.extend_from_slice(&g.col.to_le_bytes());
-        buf.extend_from_slice(&g.count.to_le_bytes());
-        buf.push(
-            u8::from(g.has_count) | u8::from(g.is_region_entry) << 1 | u8::from(g.is_gap) << 2,
-        );
-    }
-    let branch_lines = view.branch_lines();
-    buf.extend_from_slice(&(branch_lines.len() as u64).to_le_bytes());
-    for b in &branch_lines {
-        buf.extend_from_slice(&b.line.to_le_bytes());
-        push_ratio(buf, b.outcomes);
-    }
+    // The text, often the largest part, streamed rather than copied.
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     hasher.update(buf);
-    match source {
-        Source::Text(text) => {
-            hasher.update(&[0]);
-            hasher.update(text.as_bytes());
-        }
-        Source::Missing { path, reason } => {
-            buf.clear();
-            buf.push(1);
-            push_str(buf, path);
-            push_str(buf, reason);
-            hasher.update(buf);
-        }
+    if let Source::Text(text) = source {
+        hasher.update(text.as_bytes());
     }
     hasher.digest128()
 }
 
-/// A string, length first, so that consecutive strings stay apart.
-fn push_str(buf: &mut Vec<u8>, s: &str) {
-    buf.extend_from_slice(&(s.len() as u64).to_le_bytes());
-    buf.extend_from_slice(s.as_bytes());
-}
+/// A `Hasher` that only collects the bytes `Hash` writes, to be hashed
+/// at once: one XXH3 pass over them instead of a streaming update per
+/// field of every segment.
+struct Collect<'b>(&'b mut Vec<u8>);
 
-fn push_ratio(buf: &mut Vec<u8>, r: Ratio) {
-    buf.extend_from_slice(&r.covered.to_le_bytes());
-    buf.extend_from_slice(&r.total.to_le_bytes());
+impl Hasher for Collect<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn finish(&self) -> u64 {
+        unreachable!("the collected bytes are hashed by fingerprint, not through finish")
+    }
 }
 
 /// Renders the page of `view`, whose functions are `functions` (its
