@@ -49,9 +49,7 @@ fn fixture() -> &'static Fixture {
         let root = out_dir();
         let _ = std::fs::remove_dir_all(&root);
         let dir = root.join("ex1");
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        std::fs::write(dir.join("src/main.rs"), MAIN_RS).unwrap();
-        std::fs::write(dir.join("src/util.rs"), UTIL_RS).unwrap();
+        write_sources(&dir, &[("main.rs", MAIN_RS), ("util.rs", UTIL_RS)]);
         rustc_branch(
             &dir,
             &["-C", "codegen-units=4", "src/main.rs", "-o", "main"],
@@ -66,6 +64,15 @@ fn fixture() -> &'static Fixture {
             report,
         }
     })
+}
+
+/// A fresh directory `dir` holding `src/NAME` for each (NAME, text).
+fn write_sources(dir: &Path, files: &[(&str, &str)]) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join("src").join(name), text).unwrap();
+    }
 }
 
 /// `covdata html -i=COVDIR -o=OUT EXTRA...`, which must succeed; returns
@@ -279,10 +286,7 @@ fn an_edited_source_renders_its_page_again_and_keeps_the_others() {
     let f = fixture();
     // The sources under a root of their own, so that one can be edited.
     let root = out_dir().join("edited");
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(root.join("src")).unwrap();
-    std::fs::write(root.join("src/main.rs"), MAIN_RS).unwrap();
-    std::fs::write(root.join("src/util.rs"), UTIL_RS).unwrap();
+    write_sources(&root, &[("main.rs", MAIN_RS), ("util.rs", UTIL_RS)]);
     let report = root.join("htmlcov");
     let root_flag = format!("--root={}", root.display());
     html(&f.covdir, &report, &[&root_flag]);
@@ -320,13 +324,8 @@ fn missing_source_gets_a_page_and_one_warning() {
     // A copy of the program's directory without util.rs; --root points
     // there, so main.rs is read from the copy and util.rs is missing.
     let moved = out_dir().join("moved");
-    let _ = std::fs::remove_dir_all(&moved);
-    std::fs::create_dir_all(moved.join("src")).unwrap();
-    std::fs::write(
-        moved.join("src/main.rs"),
-        MAIN_RS.replace("fn main()", "fn main( )"),
-    )
-    .unwrap();
+    let main_rs = MAIN_RS.replace("fn main()", "fn main( )");
+    write_sources(&moved, &[("main.rs", &main_rs)]);
     let out = moved.join("htmlcov");
     let err = html(&f.covdir, &out, &[&format!("--root={}", moved.display())]);
     let warnings: Vec<&str> = err.lines().collect();
