@@ -154,19 +154,19 @@ def render(results):
                 "fingerprint, its source and numbers, is the one recorded, so it is hard-linked "
                 "from the previous report)"
             )
-            if side_other:
-                w(
-                    f"; {verdict(side_other['ratio_median'])} when covdata replaces a report of "
-                    "half the runs (the pages whose numbers differ are rendered and written, "
-                    f"the others kept; medians {side_other['a']['median']:.3f} s and "
-                    f"{side_other['b']['median']:.3f} s)"
-                )
-            if side_fresh:
-                w(
-                    f"; {verdict(side_fresh['ratio_median'])} into a fresh directory, both tools, "
-                    f"every page a new file (medians {side_fresh['a']['median']:.3f} s and "
-                    f"{side_fresh['b']['median']:.3f} s)"
-                )
+            for p, what, kept in [
+                (
+                    side_other,
+                    "when covdata replaces a report of half the runs",
+                    "the pages whose numbers differ are rendered and written, the others kept; ",
+                ),
+                (side_fresh, "into a fresh directory, both tools", "every page a new file; "),
+            ]:
+                if p:
+                    w(
+                        f"; {verdict(p['ratio_median'])} {what} ({kept}medians "
+                        f"{p['a']['median']:.3f} s and {p['b']['median']:.3f} s)"
+                    )
             w(
                 ". The table's groups ran one after another, each on the machine of its own "
                 "minutes (this shared VM's speed drifts by tens of percent over minutes); their "

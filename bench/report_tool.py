@@ -125,6 +125,20 @@ def cmd_runs(a):
             f.write(f"{a.log_name} {a.first} {a.count} {secs:.3f}\n")
 
 
+def prepare(sh):
+    """Runs the shell command sh, when given, before a measured run; exits
+    if it fails."""
+    if sh:
+        subprocess.run(["bash", "-c", sh], check=True)
+
+
+def exit_if_failed(argv, code, stderr):
+    """Exits, with the start of the command's standard error, when a
+    measured run failed."""
+    if code != 0:
+        sys.exit(f"{' '.join(argv)}: exit {code}: {stderr.decode(errors='replace')[:1000]}")
+
+
 def cmd_rss(a):
     cmd = a.command[1:] if a.command and a.command[0] == "--" else a.command
     rss, secs = [], []
@@ -134,17 +148,14 @@ def cmd_rss(a):
         if not os.access("/usr/bin/time", os.X_OK):
             sys.exit("rss --via-time: /usr/bin/time (GNU time) not found (apt-get install time)")
     for _ in range(a.repeat):
-        if a.prepare:
-            subprocess.run(["bash", "-c", a.prepare], check=True)
+        prepare(a.prepare)
         argv = cmd if gnu_time is None else ["/usr/bin/time", "-f", "%M", "-o", gnu_time, "--"] + cmd
         t0 = time.perf_counter()
         p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         err = p.stderr.read()
         _, status, ru = os.wait4(p.pid, 0)
         secs.append(time.perf_counter() - t0)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        if p.returncode != 0:
-            sys.exit(f"{' '.join(cmd)}: exit {p.returncode}: {err.decode(errors='replace')[:1000]}")
+        exit_if_failed(cmd, os.waitstatus_to_exitcode(status), err)
         if gnu_time is None:
             rss.append(ru.ru_maxrss)
         else:
@@ -190,16 +201,14 @@ def cmd_quiet(a):
             f.write(f"{a.name} {busy:.3f} {waited:.0f}\n")
 
 
-def timed(argv, prepare):
-    """Wall seconds of one run of argv (prepare, a shell command, first and
-    not timed); exits on a failed run."""
-    if prepare:
-        subprocess.run(["bash", "-c", prepare], check=True)
+def timed(argv, sh):
+    """Wall seconds of one run of argv (the shell command sh first, not
+    timed); exits on a failed run."""
+    prepare(sh)
     t0 = time.perf_counter()
     r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     secs = time.perf_counter() - t0
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr.decode(errors='replace')[:1000]}")
+    exit_if_failed(argv, r.returncode, r.stderr)
     return secs
 
 
@@ -214,8 +223,8 @@ def cmd_paired(a):
         order = [(a_argv, a.a_prepare, a_times), (b_argv, a.b_prepare, b_times)]
         if r % 2:
             order.reverse()
-        for argv, prepare, times in order:
-            secs = timed(argv, prepare)
+        for argv, sh, times in order:
+            secs = timed(argv, sh)
             if r >= a.warmup:
                 times.append(secs)
     ratios = [b / x for x, b in zip(a_times, b_times)]
